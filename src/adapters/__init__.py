@@ -1,0 +1,1 @@
+"""Implementations of application ports: Postgres, Redis, queue, LLMs, mail, crypto."""

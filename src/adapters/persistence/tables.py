@@ -1,0 +1,1 @@
+"""Imports every table module so the shared metadata is complete (Alembic, tests)."""

@@ -1,0 +1,48 @@
+"""Readiness: every dependency answers a round trip within a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from application.shared.ports import DependencyProbe
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyStatus:
+    name: str
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    checks: tuple[DependencyStatus, ...] = field(default_factory=tuple)
+
+    @property
+    def ready(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(check.name for check in self.checks if not check.ok)
+
+
+class CheckReadiness:
+    def __init__(self, probes: Sequence[DependencyProbe], timeout_seconds: float = 2.0) -> None:
+        self._probes = probes
+        self._timeout = timeout_seconds
+
+    async def execute(self) -> Readiness:
+        results = await asyncio.gather(*(self._probe(probe) for probe in self._probes))
+        return Readiness(checks=tuple(results))
+
+    async def _probe(self, probe: DependencyProbe) -> DependencyStatus:
+        try:
+            await asyncio.wait_for(probe.check(), timeout=self._timeout)
+        except TimeoutError:
+            return DependencyStatus(probe.name, ok=False, error="timed out")
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the type is what we report
+            return DependencyStatus(probe.name, ok=False, error=type(exc).__name__)
+        return DependencyStatus(probe.name, ok=True)

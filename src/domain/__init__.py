@@ -1,0 +1,1 @@
+"""Pure business model of Lore: no I/O, no frameworks."""

@@ -1,0 +1,72 @@
+"""dishka providers: the one wiring shared by HTTP, CLI and worker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from dishka import Provider, Scope, provide
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.clock import SystemClock
+from adapters.persistence.engine import create_engine, create_session_factory
+from adapters.probes import PostgresProbe, RedisProbe
+from adapters.redis.client import create_redis
+from adapters.redis.heartbeat import RedisHeartbeatStore
+from application.platform.health import CheckReadiness
+from application.platform.heartbeat import RecordHeartbeat
+from application.shared.ports import Clock, HeartbeatStore
+from entrypoints.bootstrap.settings import Settings
+
+
+class SettingsProvider(Provider):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self._settings = settings
+
+    @provide(scope=Scope.APP)
+    def settings(self) -> Settings:
+        return self._settings
+
+
+class InfrastructureProvider(Provider):
+    """APP-scoped pools and clients; REQUEST-scoped database session."""
+
+    @provide(scope=Scope.APP)
+    async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
+        engine = create_engine(settings.require_database_url, pool_size=settings.database_pool_size)
+        yield engine
+        await engine.dispose()
+
+    @provide(scope=Scope.APP)
+    def session_factory(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        return create_session_factory(engine)
+
+    @provide(scope=Scope.REQUEST)
+    async def session(self, factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+        async with factory() as session:
+            yield session
+
+    @provide(scope=Scope.APP)
+    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
+        client = create_redis(settings.require_redis_url)
+        yield client
+        await client.aclose()
+
+    clock = provide(SystemClock, provides=Clock, scope=Scope.APP)
+
+
+class PlatformProvider(Provider):
+    @provide(scope=Scope.APP)
+    def readiness(self, engine: AsyncEngine, redis: Redis) -> CheckReadiness:
+        return CheckReadiness([PostgresProbe(engine), RedisProbe(redis)])
+
+    @provide(scope=Scope.APP)
+    def heartbeat_store(self, redis: Redis) -> HeartbeatStore:
+        return RedisHeartbeatStore(redis)
+
+    record_heartbeat = provide(RecordHeartbeat, scope=Scope.REQUEST)
+
+
+def default_providers(settings: Settings) -> list[Provider]:
+    return [SettingsProvider(settings), InfrastructureProvider(), PlatformProvider()]

@@ -1,0 +1,133 @@
+"""Typed settings read from environment variables.
+
+Every field maps to the upper-case environment variable of the same name
+(``database_url`` <- ``DATABASE_URL``). Production refuses to start on a
+missing or invalid value and names the variable in one line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+logger = logging.getLogger(__name__)
+
+_MIN_SECRET_LENGTH = 32
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    lore_env: Environment = Environment.DEVELOPMENT
+    lore_data_dir: Path = Path(".lore")
+    database_url: str | None = None
+    database_pool_size: int = 10
+    redis_url: str | None = None
+    jwt_secret: str = ""
+    log_level: str = "INFO"
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "lore"
+    worker_concurrency: int = 10
+    worker_queue: str = "lore"
+    # SAQ waits this long for in-flight jobs at shutdown, then cancels them (they are retried)
+    worker_shutdown_grace_seconds: int = 5
+
+    @property
+    def is_production(self) -> bool:
+        return self.lore_env is Environment.PRODUCTION
+
+    def with_stores(self, *, database_url: str, redis_url: str) -> Settings:
+        return msgspec.structs.replace(self, database_url=database_url, redis_url=redis_url)
+
+    @property
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise SettingsError("DATABASE_URL is not set and no embedded Postgres was started")
+        return self.database_url
+
+    @property
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise SettingsError("REDIS_URL is not set and no embedded Redis was started")
+        return self.redis_url
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for name in Settings.__struct_fields__:
+        value = env.get(name.upper())
+        if value is not None and value.strip() != "":
+            raw[name] = value.strip()
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False, dec_hook=_decode)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+    return _validated(settings)
+
+
+def _decode(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(f"cannot read {kind} from the environment")
+
+
+def _describe(exc: msgspec.ValidationError) -> str:
+    # msgspec says "... - at `$.jwt_secret`": turn the path into the variable name
+    message = str(exc)
+    if "`$." in message:
+        text, _, path = message.rpartition(" - at `$.")
+        return f"{path.rstrip('`').upper()}: {text}"
+    return message
+
+
+def _validated(settings: Settings) -> Settings:
+    level = settings.log_level.upper()
+    if level not in _LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {settings.log_level!r}")
+    settings = msgspec.structs.replace(settings, log_level=level)
+    if settings.database_pool_size < 1:
+        raise SettingsError("DATABASE_POOL_SIZE: must be at least 1")
+    if settings.worker_concurrency < 1:
+        raise SettingsError("WORKER_CONCURRENCY: must be at least 1")
+    if settings.is_production:
+        for variable, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url)):
+            if not value:
+                raise SettingsError(f"{variable} is required in production")
+        if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"JWT_SECRET is required in production and must be at least {_MIN_SECRET_LENGTH} characters"
+            )
+        return settings
+    if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
+        return msgspec.structs.replace(settings, jwt_secret=_development_secret(settings.lore_data_dir))
+    return settings
+
+
+def _development_secret(data_dir: Path) -> str:
+    """A random secret kept in the data folder so dev tokens survive restarts."""
+    path = data_dir / "jwt_secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    logger.warning("JWT_SECRET is not set: generated a development secret in %s", path)
+    return secret

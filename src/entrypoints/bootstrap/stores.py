@@ -1,0 +1,40 @@
+"""Resolve the stores: configured URLs, or embedded Postgres/Redis in the data folder."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from adapters.embedded.postgres import EmbeddedPostgres
+from adapters.embedded.redis import EmbeddedRedis
+from entrypoints.bootstrap.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def resolved_stores(settings: Settings) -> Iterator[Settings]:
+    """Yield settings whose store URLs are set, starting embedded stores for the unset ones.
+
+    Embedded stores are stopped on exit, including when the body raises
+    (KeyboardInterrupt on Ctrl-C, SystemExit on SIGTERM).
+    """
+    database_url = settings.database_url
+    redis_url = settings.redis_url
+    with ExitStack() as stack:
+        if not database_url:
+            postgres = EmbeddedPostgres(settings.lore_data_dir.resolve() / "postgres")
+            postgres.start()
+            stack.callback(postgres.stop)
+            asyncio.run(postgres.ensure_database())
+            database_url = postgres.url()
+            logger.info("using embedded postgres", extra={"database_url": database_url})
+        if not redis_url:
+            redis = EmbeddedRedis(settings.lore_data_dir.resolve() / "redis")
+            redis.start()
+            stack.callback(redis.stop)
+            redis_url = redis.url
+            logger.info("using embedded redis", extra={"redis_url": redis_url})
+        yield settings.with_stores(database_url=database_url, redis_url=redis_url)

@@ -1,0 +1,156 @@
+"""The ``lore`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import NoReturn
+
+import click
+import msgspec
+import uvicorn
+from litestar.serialization import encode_json
+
+from entrypoints.bootstrap.container import build_container
+from entrypoints.bootstrap.logging import configure_logging
+from entrypoints.bootstrap.runtime import downgrade, migrate
+from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
+from entrypoints.bootstrap.stores import resolved_stores
+from entrypoints.bootstrap.telemetry import setup_tracing
+from entrypoints.http.app import create_app
+from entrypoints.worker.app import build_worker
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"lore: {message}", err=True)
+    sys.exit(2)
+
+
+def _settings() -> Settings:
+    configure_logging(
+        os.environ.get("LOG_LEVEL", "INFO").upper()
+        if os.environ.get("LOG_LEVEL", "INFO").upper() in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        else "INFO"
+    )
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        _fail(f"configuration error: {exc}")
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _raise_system_exit(signum: int, _frame: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _graceful_sigterm() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C so embedded stores are stopped (the default would just die)."""
+    previous = signal.signal(signal.SIGTERM, _raise_system_exit)
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@click.group(name="lore", context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Lore: a self-hostable backend for AI knowledge apps."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
+def dev(host: str, port: int) -> None:
+    """Run API and worker together, on embedded stores unless DATABASE_URL / REDIS_URL are set."""
+    base = _settings()
+    with _graceful_sigterm(), resolved_stores(base) as settings:
+        migrate(settings)
+        click.echo(f"Lore is up on http://{host}:{port}  (docs: /schema, data: {settings.lore_data_dir})", err=True)
+        asyncio.run(_serve_with_worker(settings, host, port))
+
+
+async def _serve_with_worker(settings: Settings, host: str, port: int) -> None:
+    setup_tracing(settings)
+    container = build_container(settings)
+    app = create_app(settings, container=container)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
+    worker = build_worker(settings, container, handle_signals=False)
+    worker_task = asyncio.create_task(worker.start())
+    try:
+        await server.serve()
+    finally:
+        await worker.stop()
+        await worker_task
+        await container.close()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="HTTP worker processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the HTTP API (no background worker)."""
+    base = _settings()
+    with _graceful_sigterm(), resolved_stores(base) as settings:
+        # worker processes rebuild settings from the environment, so hand them the resolved stores
+        os.environ["DATABASE_URL"] = settings.require_database_url
+        os.environ["REDIS_URL"] = settings.require_redis_url
+        uvicorn.run(
+            "entrypoints.http.asgi:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+        )
+
+
+@cli.command()
+def worker() -> None:
+    """Run the background worker."""
+    base = _settings()
+    with _graceful_sigterm(), resolved_stores(base) as settings:
+        asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    setup_tracing(settings)
+    container = build_container(settings)
+    try:
+        await build_worker(settings, container).start()
+    finally:
+        await container.close()
+
+
+@cli.command(name="migrate")
+@click.option("--to", "revision", default="head", show_default=True, help="Revision to upgrade to.")
+@click.option("--down", "down_to", default=None, help="Downgrade to this revision instead (e.g. base).")
+def migrate_command(revision: str, down_to: str | None) -> None:
+    """Apply database migrations."""
+    base = _settings()
+    with resolved_stores(base) as settings:
+        if down_to is not None:
+            downgrade(settings, down_to)
+            click.echo(f"downgraded to {down_to}", err=True)
+        else:
+            migrate(settings, revision)
+            click.echo(f"upgraded to {revision}", err=True)
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the OpenAPI schema as JSON."""
+    settings = _settings()
+    app = create_app(settings)
+    schema = msgspec.json.decode(encode_json(app.openapi_schema.to_schema()))
+    click.echo(json.dumps(schema, indent=2, sort_keys=True))

@@ -1,0 +1,138 @@
+"""Every error leaves as the envelope from ARCHITECTURE.md; 500s reveal nothing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+from domain.shared.errors import (
+    AuthenticationError,
+    ConflictError,
+    DependencyUnavailableError,
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ValidationError,
+)
+from entrypoints.http.request_id import request_id_from_scope
+from entrypoints.http.schemas import ErrorBody, ErrorEnvelope
+
+logger = logging.getLogger("lore.http")
+
+GENERIC_MESSAGE = "An unexpected error occurred"
+
+_DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (ValidationError, 422),
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
+    (RateLimitedError, 429),
+    (DependencyUnavailableError, 503),
+)
+
+_HTTP_CODES = {
+    400: "MALFORMED_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def error_response(
+    request: Request[Any, Any, Any],
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[ErrorEnvelope]:
+    body = ErrorEnvelope(
+        error=ErrorBody(
+            code=code,
+            message=message,
+            details=details or None,
+            request_id=request_id_from_scope(request.scope),
+            timestamp=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        )
+    )
+    all_headers = dict(headers or {})
+    if status_code == 401:
+        all_headers.setdefault("WWW-Authenticate", "Bearer")
+    return Response(body, status_code=status_code, headers=all_headers, media_type=MediaType.JSON)
+
+
+def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorEnvelope]:
+    status = next((code for kind, code in _DOMAIN_STATUS if isinstance(exc, kind)), 400)
+    headers = {}
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+    return error_response(request, status, exc.code, exc.message, details=exc.details, headers=headers)
+
+
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorEnvelope]:
+    """Well-formed input that breaks the schema (bad JSON syntax arrives as a plain 400 instead)."""
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    return error_response(
+        request,
+        422,
+        "VALIDATION_ERROR",
+        "The request is not valid.",
+        details={"errors": msgspec.to_builtins(errors)},
+    )
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorEnvelope]:
+    status = exc.status_code
+    if status >= 500 and status != 503:
+        return _unhandled(request, exc)
+    code = _HTTP_CODES.get(status, f"HTTP_{status}")
+    headers = dict(exc.headers or {})
+    return error_response(request, status, code, str(exc.detail), headers=headers)
+
+
+def _unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
+    logger.error(
+        "unhandled error on %s %s",
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", GENERIC_MESSAGE)
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    return {
+        DomainError: _domain_error,
+        ValidationException: _validation_error,
+        HTTPException: _http_error,
+        Exception: _unhandled,
+    }
+
+
+def error_responses(*status_codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI descriptions of the envelope for the given statuses."""
+    return {
+        status: ResponseSpec(
+            data_container=ErrorEnvelope, description=_HTTP_CODES.get(status, "Error"), generate_examples=False
+        )
+        for status in status_codes
+    }

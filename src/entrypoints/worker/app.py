@@ -1,0 +1,39 @@
+"""The SAQ worker, wired through the same dishka container as the API."""
+
+from __future__ import annotations
+
+import logging
+
+from dishka import AsyncContainer
+from saq import CronJob, Worker
+
+from entrypoints.bootstrap.runtime import job_queue
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.worker.tasks import Context, heartbeat
+
+logger = logging.getLogger("lore.worker")
+
+HEARTBEAT_CRON = "* * * * * */30"  # croniter's sixth field is seconds: every 30 s
+
+
+def build_worker(settings: Settings, container: AsyncContainer, *, handle_signals: bool = True) -> Worker[Context]:
+    async def startup(ctx: Context) -> None:
+        ctx["container"] = container
+        await heartbeat(ctx)  # report at once rather than at the first cron tick
+
+    async def shutdown(ctx: Context) -> None:
+        await ctx["worker"].queue.disconnect()
+
+    worker: Worker[Context] = Worker(
+        job_queue(settings),
+        functions=[heartbeat],
+        cron_jobs=[CronJob(heartbeat, cron=HEARTBEAT_CRON, timeout=10, retries=1)],
+        concurrency=settings.worker_concurrency,
+        startup=startup,
+        shutdown=shutdown,
+        shutdown_grace_period_s=settings.worker_shutdown_grace_seconds,
+    )
+    if not handle_signals:
+        # under `lore dev` uvicorn owns SIGINT/SIGTERM and stops the worker itself
+        worker.SIGNALS = []
+    return worker

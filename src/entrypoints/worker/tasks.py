@@ -1,0 +1,61 @@
+"""Task functions: each opens a dishka REQUEST scope and calls one use case."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from dishka import AsyncContainer
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from saq.types import Context as SaqContext
+
+from application.platform.heartbeat import RecordHeartbeat
+
+
+class Context(SaqContext, total=False):
+    """SAQ's job context plus the dishka container the worker put there at start-up."""
+
+    container: AsyncContainer
+
+
+Task = Callable[..., Awaitable[Any]]
+
+_tracer = trace.get_tracer("lore.worker")
+
+
+def traced(task: Task) -> Task:
+    """One CONSUMER span per job, parent of the task's DB and Redis spans."""
+
+    @functools.wraps(task)
+    async def run(ctx: Context, **kwargs: Any) -> Any:
+        job = ctx.get("job")
+        with _tracer.start_as_current_span(f"worker {task.__name__}", kind=SpanKind.CONSUMER) as span:
+            span.set_attribute("messaging.system", "saq")
+            span.set_attribute("messaging.operation.name", "process")
+            if job is not None:
+                span.set_attribute("messaging.message.id", str(job.key))
+                span.set_attribute("lore.job.attempt", int(job.attempts))
+            try:
+                return await task(ctx, **kwargs)
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                raise
+
+    return run
+
+
+def container_of(ctx: Context) -> AsyncContainer:
+    container: AsyncContainer = ctx["container"]
+    return container
+
+
+@traced
+async def heartbeat(ctx: Context) -> str:
+    worker_id = str(ctx["worker"].id)
+    async with container_of(ctx)() as scope:
+        use_case = await scope.get(RecordHeartbeat)
+        at = await use_case.execute(worker_id)
+    return at.isoformat()

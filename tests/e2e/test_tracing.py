@@ -1,0 +1,46 @@
+"""One HTTP request gives one server span with child DB and Redis spans."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+
+def _descends_from(span: ReadableSpan, ancestor: ReadableSpan, by_id: dict[int, ReadableSpan]) -> bool:
+    current = span
+    while current.parent is not None:
+        if current.parent.span_id == ancestor.context.span_id:
+            return True
+        parent = by_id.get(current.parent.span_id)
+        if parent is None:
+            return False
+        current = parent
+    return False
+
+
+async def test_request_span_has_db_and_redis_children(
+    client: AsyncTestClient[Litestar], spans: InMemorySpanExporter
+) -> None:
+    response = await client.get("/health/ready", headers={"X-Request-ID": "trace-me"})
+    assert response.status_code == 200
+
+    finished = spans.get_finished_spans()
+    servers = [s for s in finished if s.kind is SpanKind.SERVER]
+    assert len(servers) == 1
+    server = servers[0]
+    assert server.attributes is not None
+    assert server.attributes.get("http.request_id") == "trace-me"
+    trace_id = server.context.trace_id
+    by_id = {s.context.span_id: s for s in finished}
+
+    db = [s for s in finished if s.attributes and s.attributes.get("db.system") == "postgresql"]
+    cache = [s for s in finished if s.attributes and s.attributes.get("db.system") == "redis"]
+    assert db, [s.name for s in finished]
+    assert cache, [s.name for s in finished]
+    for child in (*db, *cache):
+        assert child.kind is SpanKind.CLIENT
+        assert child.context.trace_id == trace_id
+        assert _descends_from(child, server, by_id)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entrypoints.bootstrap.settings import Environment, SettingsError, load_settings
+
+PROD = {
+    "LORE_ENV": "production",
+    "DATABASE_URL": "postgresql://lore@db/lore",
+    "REDIS_URL": "redis://cache:6379/0",
+    "JWT_SECRET": "s" * 40,
+}
+
+
+def test_production_settings_load() -> None:
+    settings = load_settings(PROD | {"LOG_LEVEL": "warning", "DATABASE_POOL_SIZE": "7"})
+    assert settings.lore_env is Environment.PRODUCTION
+    assert settings.log_level == "WARNING"
+    assert settings.database_pool_size == 7
+    assert settings.jwt_secret == "s" * 40
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "JWT_SECRET"])
+def test_production_names_the_missing_variable(missing: str) -> None:
+    env = {k: v for k, v in PROD.items() if k != missing}
+    with pytest.raises(SettingsError, match=missing):
+        load_settings(env)
+
+
+def test_production_rejects_a_short_secret() -> None:
+    with pytest.raises(SettingsError, match=r"JWT_SECRET.*32"):
+        load_settings(PROD | {"JWT_SECRET": "short"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DATABASE_POOL_SIZE", "many"), ("DATABASE_POOL_SIZE", "0"), ("LOG_LEVEL", "LOUD"), ("LORE_ENV", "staging")],
+)
+def test_invalid_values_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(PROD | {variable: value})
+
+
+def test_worker_concurrency_must_be_positive() -> None:
+    with pytest.raises(SettingsError, match="WORKER_CONCURRENCY"):
+        load_settings(PROD | {"WORKER_CONCURRENCY": "0"})
+
+
+def test_development_generates_and_keeps_a_secret(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    env = {"LORE_DATA_DIR": str(tmp_path)}
+    first = load_settings(env)
+    assert first.lore_env is Environment.DEVELOPMENT
+    assert len(first.jwt_secret) >= 32
+    assert "generated a development secret" in caplog.text
+    assert (tmp_path / "jwt_secret").stat().st_mode & 0o777 == 0o600
+    assert load_settings(env).jwt_secret == first.jwt_secret
+
+
+def test_blank_values_count_as_unset(tmp_path: Path) -> None:
+    settings = load_settings({"LORE_DATA_DIR": str(tmp_path), "DATABASE_URL": "  "})
+    assert settings.database_url is None
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        _ = settings.require_database_url
+    with pytest.raises(SettingsError, match="REDIS_URL"):
+        _ = settings.require_redis_url
