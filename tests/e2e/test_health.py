@@ -8,7 +8,6 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
 
@@ -40,8 +39,8 @@ class DeadRedis(Provider):
 
 
 async def test_ready_names_the_failed_dependency(settings: Settings, tmp_path: Path) -> None:
-    container = build_container(settings, DeadRedis(tmp_path / "nobody.sock"))
-    async with AsyncTestClient(app=create_app(settings, container=container)) as client:
+    app = create_app(settings, overrides=[DeadRedis(tmp_path / "nobody.sock")])
+    async with AsyncTestClient(app=app) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 503
     error = response.json()["error"]

@@ -16,6 +16,7 @@ from adapters.redis.heartbeat import RedisHeartbeatStore
 from application.platform.health import CheckReadiness
 from application.platform.heartbeat import RecordHeartbeat
 from application.shared.ports import Clock, HeartbeatStore
+from entrypoints.bootstrap.identity import IdentityProvider
 from entrypoints.bootstrap.settings import Settings
 
 
@@ -69,4 +70,4 @@ class PlatformProvider(Provider):
 
 
 def default_providers(settings: Settings) -> list[Provider]:
-    return [SettingsProvider(settings), InfrastructureProvider(), PlatformProvider()]
+    return [SettingsProvider(settings), InfrastructureProvider(), PlatformProvider(), IdentityProvider()]

@@ -45,6 +45,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     otel_service_name: str = "lore"
     worker_concurrency: int = 10
     worker_queue: str = "lore"
+    public_url: str = "http://127.0.0.1:8000"
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_days: int = 30
+    jwt_issuer: str = "lore"
+    jwt_audience: str = "lore-api"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "Lore <no-reply@lore.localhost>"
     # SAQ waits this long for in-flight jobs at shutdown, then cancels them (they are retried)
     worker_shutdown_grace_seconds: int = 5
 
@@ -54,6 +65,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     def with_stores(self, *, database_url: str, redis_url: str) -> Settings:
         return msgspec.structs.replace(self, database_url=database_url, redis_url=redis_url)
+
+    @property
+    def mailbox_dir(self) -> Path:
+        """Where the development mailbox keeps messages when no SMTP server is configured."""
+        return self.lore_data_dir / "mailbox"
 
     @property
     def require_database_url(self) -> str:
@@ -106,6 +122,10 @@ def _validated(settings: Settings) -> Settings:
         raise SettingsError("DATABASE_POOL_SIZE: must be at least 1")
     if settings.worker_concurrency < 1:
         raise SettingsError("WORKER_CONCURRENCY: must be at least 1")
+    if not 60 <= settings.access_token_ttl_seconds <= 3600:
+        raise SettingsError("ACCESS_TOKEN_TTL_SECONDS: must be between 60 and 3600")
+    if not 1 <= settings.refresh_token_ttl_days <= 90:
+        raise SettingsError("REFRESH_TOKEN_TTL_DAYS: must be between 1 and 90")
     if settings.is_production:
         for variable, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url)):
             if not value:
@@ -114,6 +134,8 @@ def _validated(settings: Settings) -> Settings:
             raise SettingsError(
                 f"JWT_SECRET is required in production and must be at least {_MIN_SECRET_LENGTH} characters"
             )
+        if not settings.smtp_host:
+            raise SettingsError("SMTP_HOST is required in production (verification and password-reset emails)")
         return settings
     if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
         return msgspec.structs.replace(settings, jwt_secret=_development_secret(settings.lore_data_dir))

@@ -23,6 +23,7 @@ from entrypoints.bootstrap.runtime import downgrade, migrate
 from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
 from entrypoints.bootstrap.stores import resolved_stores
 from entrypoints.bootstrap.telemetry import setup_tracing
+from entrypoints.cli.identity import api_keys, users
 from entrypoints.http.app import create_app
 from entrypoints.worker.app import build_worker
 
@@ -76,22 +77,15 @@ def dev(host: str, port: int) -> None:
     with _graceful_sigterm(), resolved_stores(base) as settings:
         migrate(settings)
         click.echo(f"Lore is up on http://{host}:{port}  (docs: /schema, data: {settings.lore_data_dir})", err=True)
+        if not settings.smtp_host:
+            click.echo(f"Emails (verification, password reset) are written to {settings.mailbox_dir}/", err=True)
         asyncio.run(_serve_with_worker(settings, host, port))
 
 
 async def _serve_with_worker(settings: Settings, host: str, port: int) -> None:
-    setup_tracing(settings)
-    container = build_container(settings)
-    app = create_app(settings, container=container)
+    app = create_app(settings, run_worker=True)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
-    worker = build_worker(settings, container, handle_signals=False)
-    worker_task = asyncio.create_task(worker.start())
-    try:
-        await server.serve()
-    finally:
-        await worker.stop()
-        await worker_task
-        await container.close()
+    await server.serve()
 
 
 @cli.command()
@@ -154,3 +148,7 @@ def openapi() -> None:
     app = create_app(settings)
     schema = msgspec.json.decode(encode_json(app.openapi_schema.to_schema()))
     click.echo(json.dumps(schema, indent=2, sort_keys=True))
+
+
+cli.add_command(users)
+cli.add_command(api_keys)

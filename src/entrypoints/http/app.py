@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from dishka import AsyncContainer
-from dishka.integrations.litestar import setup_dishka
+from dishka import Provider
+from dishka.integrations.litestar import LitestarProvider, setup_dishka
 from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
@@ -18,9 +19,15 @@ from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.logging import install_log_context
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.telemetry import setup_tracing
+from entrypoints.http.auth import AuthProvider
+from entrypoints.http.controllers.api_keys import ApiKeysController
+from entrypoints.http.controllers.audit import AuditController
+from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.request_id import RequestIdMiddleware, request_id_from_scope
+from entrypoints.worker.app import build_worker
 
 API_PREFIX = "/api/v1"
 
@@ -40,19 +47,35 @@ def _tag_span(span: Span, scope: dict[str, Any]) -> None:
 def create_app(
     settings: Settings,
     *,
-    container: AsyncContainer | None = None,
+    overrides: Sequence[Provider] = (),
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+    run_worker: bool = False,
 ) -> Litestar:
+    """The API; with ``run_worker`` the background worker shares its process and container (``lore dev``)."""
     install_log_context()
-    container = container or build_container(settings)
-    api = Router(path=API_PREFIX, route_handlers=[])
+    container = build_container(settings, LitestarProvider(), AuthProvider(), *overrides)
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[AuthController, UsersController, ApiKeysController, AuditController],
+    )
     otel = OpenTelemetryConfig(
         tracer_provider=setup_tracing(settings),
         server_request_hook_handler=_tag_span,
         exclude=["/health/live"],
     )
 
-    async def close_container() -> None:
+    worker = build_worker(settings, container, handle_signals=False) if run_worker else None
+    worker_task: list[asyncio.Task[None]] = []
+
+    async def start_worker() -> None:
+        if worker is not None:
+            worker_task.append(asyncio.create_task(worker.start()))
+
+    async def stop_worker_then_container() -> None:
+        # the worker goes first: its jobs still need the container's pools
+        if worker is not None:
+            await worker.stop()
+            await asyncio.gather(*worker_task)
         await container.close()
 
     app = Litestar(
@@ -60,7 +83,8 @@ def create_app(
         exception_handlers=exception_handlers(),
         plugins=[OpenTelemetryPlugin(otel)],
         openapi_config=OpenAPIConfig(title="Lore API", version=_app_version(), path="/schema"),
-        on_shutdown=[close_container],
+        on_startup=[start_worker],
+        on_shutdown=[stop_worker_then_container],
         logging_config=None,
         debug=False,
     )

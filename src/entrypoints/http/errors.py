@@ -69,7 +69,7 @@ def error_response(
         error=ErrorBody(
             code=code,
             message=message,
-            details=details or None,
+            details=details or msgspec.UNSET,
             request_id=request_id_from_scope(request.scope),
             timestamp=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         )

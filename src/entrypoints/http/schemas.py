@@ -9,8 +9,8 @@ import msgspec
 T = TypeVar("T")
 
 
-class Schema(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base for API bodies: unknown fields are rejected by ``forbid_unknown_fields`` where it matters."""
+class Schema(msgspec.Struct, kw_only=True):
+    """Base for API bodies; ``msgspec.UNSET`` fields are left out of responses."""
 
 
 class DataEnvelope(Schema, Generic[T]):
@@ -22,7 +22,7 @@ class ErrorBody(Schema):
     message: str
     request_id: str
     timestamp: str
-    details: dict[str, Any] | None = None
+    details: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
 class ErrorEnvelope(Schema):

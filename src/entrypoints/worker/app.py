@@ -9,7 +9,7 @@ from saq import CronJob, Worker
 
 from entrypoints.bootstrap.runtime import job_queue
 from entrypoints.bootstrap.settings import Settings
-from entrypoints.worker.tasks import Context, heartbeat
+from entrypoints.worker.tasks import Context, heartbeat, send_email
 
 logger = logging.getLogger("lore.worker")
 
@@ -26,7 +26,7 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
 
     worker: Worker[Context] = Worker(
         job_queue(settings),
-        functions=[heartbeat],
+        functions=[heartbeat, send_email],
         cron_jobs=[CronJob(heartbeat, cron=HEARTBEAT_CRON, timeout=10, retries=1)],
         concurrency=settings.worker_concurrency,
         startup=startup,

@@ -11,6 +11,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from saq.types import Context as SaqContext
 
+from application.identity.ports import EmailMessage, Mailer
 from application.platform.heartbeat import RecordHeartbeat
 
 
@@ -59,3 +60,10 @@ async def heartbeat(ctx: Context) -> str:
         use_case = await scope.get(RecordHeartbeat)
         at = await use_case.execute(worker_id)
     return at.isoformat()
+
+
+@traced
+async def send_email(ctx: Context, *, to: str, subject: str, text: str) -> None:
+    """Deliver one queued email; failures raise so SAQ retries with backoff."""
+    mailer = await container_of(ctx).get(Mailer)
+    await mailer.deliver(EmailMessage(to=to, subject=subject, text=text))

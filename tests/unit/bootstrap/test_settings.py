@@ -11,6 +11,7 @@ PROD = {
     "DATABASE_URL": "postgresql://lore@db/lore",
     "REDIS_URL": "redis://cache:6379/0",
     "JWT_SECRET": "s" * 40,
+    "SMTP_HOST": "smtp.example.org",
 }
 
 
@@ -22,7 +23,7 @@ def test_production_settings_load() -> None:
     assert settings.jwt_secret == "s" * 40
 
 
-@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "JWT_SECRET"])
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "JWT_SECRET", "SMTP_HOST"])
 def test_production_names_the_missing_variable(missing: str) -> None:
     env = {k: v for k, v in PROD.items() if k != missing}
     with pytest.raises(SettingsError, match=missing):

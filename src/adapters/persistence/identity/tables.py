@@ -1,0 +1,88 @@
+"""Identity tables. Secrets appear only as digests or argon2id hashes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.base import UUIDv7Base
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class UserRow(UUIDv7Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'editor', 'member')", name="role"),)
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored normalised (lower-case)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    is_active: Mapped[bool] = mapped_column(index=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class AuthSessionRow(UUIDv7Base):
+    __tablename__ = "auth_sessions"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    last_used_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class RefreshTokenRow(UUIDv7Base):
+    __tablename__ = "refresh_tokens"
+
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class OneTimeTokenRow(UUIDv7Base):
+    __tablename__ = "one_time_tokens"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ApiKeyRow(UUIDv7Base):
+    __tablename__ = "api_keys"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class AuditEventRow(UUIDv7Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_actor_occurred", "actor_id", "occurred_at"),)
+
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    # no foreign keys: the trail outlives the users it mentions
+    actor_id: Mapped[UUID | None] = mapped_column()
+    subject_id: Mapped[UUID | None] = mapped_column(index=True)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -1,0 +1,77 @@
+"""Access JWTs per RFC 8725: one pinned algorithm, every claim required, explicit type."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+from application.identity.ports import AccessClaims, AccessToken
+from domain.identity.errors import InvalidTokenError
+from domain.identity.roles import Role
+
+ALGORITHM = "HS256"
+TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
+HEADER_TYPE = "at+jwt"  # RFC 9068: keeps an access token from passing as any other JWT
+REQUIRED_CLAIMS = ["sub", "sid", "exp", "iat", "nbf", "iss", "aud", "jti", "typ", "role"]
+
+
+class JwtAccessTokenCodec:
+    def __init__(
+        self,
+        secret: str,
+        *,
+        issuer: str = "lore",
+        audience: str = "lore-api",
+        ttl: timedelta = timedelta(minutes=15),
+    ) -> None:
+        if len(secret) < 32:
+            raise ValueError("the JWT secret must be at least 32 characters")
+        self._secret = secret
+        self._issuer = issuer
+        self._audience = audience
+        self._ttl = ttl
+
+    def issue(self, user_id: uuid.UUID, role: Role, session_id: uuid.UUID, now: datetime) -> AccessToken:
+        claims: dict[str, Any] = {
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "role": role.value,
+            "typ": TOKEN_TYPE,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self._ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"typ": HEADER_TYPE})
+        return AccessToken(token=token, expires_in=int(self._ttl.total_seconds()))
+
+    def decode(self, token: str) -> AccessClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("typ") != HEADER_TYPE:
+                raise InvalidTokenError("Not an access token.")
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],  # pinned: "none" and any other algorithm are refused
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": REQUIRED_CLAIMS, "verify_signature": True},
+            )
+            if claims["typ"] != TOKEN_TYPE:
+                raise InvalidTokenError("Not an access token.")
+            return AccessClaims(
+                user_id=uuid.UUID(claims["sub"]),
+                session_id=uuid.UUID(claims["sid"]),
+                role=Role(claims["role"]),
+                token_id=str(claims["jti"]),
+            )
+        except InvalidTokenError:
+            raise
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+            raise InvalidTokenError() from exc

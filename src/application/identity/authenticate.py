@@ -1,0 +1,74 @@
+"""Turn a bearer credential (access JWT or API key) into a Principal, checking live state every time."""
+
+from __future__ import annotations
+
+import hmac
+
+from application.identity.api_keys import split_key
+from application.identity.policy import IdentityPolicy
+from application.identity.ports import (
+    AccessTokenCodec,
+    ApiKeyRepository,
+    SecretTokens,
+    SessionRepository,
+    UserRepository,
+)
+from application.shared.ports import Clock, UnitOfWork
+from domain.identity.errors import InvalidTokenError
+from domain.identity.principal import Principal
+
+
+class Authenticate:
+    def __init__(
+        self,
+        users: UserRepository,
+        sessions: SessionRepository,
+        keys: ApiKeyRepository,
+        codec: AccessTokenCodec,
+        secrets: SecretTokens,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: IdentityPolicy,
+    ) -> None:
+        self._users = users
+        self._sessions = sessions
+        self._keys = keys
+        self._codec = codec
+        self._secrets = secrets
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, credential: str) -> Principal:
+        parts = split_key(credential)
+        if parts is not None:
+            return await self._api_key(*parts)
+        return await self._access_token(credential)
+
+    async def _access_token(self, token: str) -> Principal:
+        claims = self._codec.decode(token)
+        now = self._clock.now()
+        # the JWT is only 15 minutes long, but revocation and deactivation must bite at once
+        session = await self._sessions.get(claims.session_id)
+        if session is None or session.user_id != claims.user_id or not session.is_active(now):
+            raise InvalidTokenError("The session has ended.")
+        user = await self._users.get(claims.user_id)
+        if user is None or not user.is_active:
+            raise InvalidTokenError("The account is not active.")
+        # the role comes from the database, so a demotion applies to live tokens too
+        return Principal(user_id=user.id, role=user.role, session_id=session.id)
+
+    async def _api_key(self, prefix: str, secret: str) -> Principal:
+        key = await self._keys.get_by_prefix(prefix)
+        now = self._clock.now()
+        if key is None or not hmac.compare_digest(key.secret_hash, self._secrets.digest(secret)):
+            raise InvalidTokenError("The API key is invalid.")
+        if not key.is_usable(now):
+            raise InvalidTokenError("The API key is revoked or expired.")
+        user = await self._users.get(key.user_id)
+        if user is None or not user.is_active:
+            raise InvalidTokenError("The account is not active.")
+        if key.last_used_at is None or now - key.last_used_at >= self._policy.api_key_touch_interval:
+            await self._keys.touch(key.id, now)
+            await self._uow.commit()
+        return Principal(user_id=user.id, role=user.role, api_key_id=key.id, scopes=key.scopes)

@@ -1,0 +1,18 @@
+"""Tunable identity settings, passed in from the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPolicy:
+    refresh_token_ttl: timedelta = timedelta(days=30)
+    verification_ttl: timedelta = timedelta(hours=24)
+    password_reset_ttl: timedelta = timedelta(hours=1)
+    login_account_limit: int = 5
+    login_ip_limit: int = 20
+    login_window_seconds: int = 15 * 60
+    api_key_touch_interval: timedelta = timedelta(minutes=1)
+    public_url: str = "http://127.0.0.1:8000"

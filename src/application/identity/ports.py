@@ -1,0 +1,214 @@
+"""Ports the identity use cases need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+from application.shared.ports import Page, PageRequest
+from domain.identity.models import ApiKey, AuditAction, AuditEvent, AuthSession, TokenPurpose, User
+from domain.identity.roles import Role
+
+
+@dataclass(frozen=True, slots=True)
+class UserQuery:
+    page: PageRequest
+    role: Role | None = None
+    is_active: bool | None = None
+    q: str | None = None
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Insert; raises EmailTakenError when the email is already used."""
+        ...
+
+    async def get(self, user_id: UUID) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+    async def save(self, user: User) -> None: ...
+
+    async def delete(self, user_id: UUID) -> None: ...
+
+    async def list(self, query: UserQuery) -> Page[User]: ...
+
+
+class SessionRepository(Protocol):
+    async def add(self, session: AuthSession) -> None: ...
+
+    async def get(self, session_id: UUID) -> AuthSession | None: ...
+
+    async def list_active(self, user_id: UUID, now: datetime) -> list[AuthSession]: ...
+
+    async def touch(self, session_id: UUID, now: datetime, expires_at: datetime) -> None:
+        """Record use and slide the expiry: a session lives as long as its newest refresh token."""
+        ...
+
+    async def revoke(self, session_id: UUID, now: datetime, reason: str) -> bool:
+        """Revoke if still active; False when it already was."""
+        ...
+
+    async def revoke_all(self, user_id: UUID, now: datetime, reason: str, *, keep: UUID | None = None) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshTokenRecord:
+    id: UUID
+    session_id: UUID
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class SpendStatus(StrEnum):
+    SPENT = "spent"
+    REUSED = "reused"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SpendOutcome:
+    status: SpendStatus
+    session_id: UUID | None = None
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshTokenRecord) -> None: ...
+
+    async def spend(self, token_hash: str, now: datetime) -> SpendOutcome:
+        """Mark the token used, atomically: of two concurrent calls exactly one gets SPENT."""
+        ...
+
+    async def session_of(self, token_hash: str) -> UUID | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeToken:
+    id: UUID
+    user_id: UUID
+    purpose: TokenPurpose
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class OneTimeTokenRepository(Protocol):
+    async def add(self, token: OneTimeToken) -> None: ...
+
+    async def consume(self, purpose: TokenPurpose, token_hash: str, now: datetime) -> UUID | None:
+        """Atomically use an unexpired, unused token; the owner's id, or None."""
+        ...
+
+    async def discard_all(self, user_id: UUID, purpose: TokenPurpose, now: datetime) -> None: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None: ...
+
+    async def get(self, key_id: UUID) -> ApiKey | None: ...
+
+    async def get_by_prefix(self, prefix: str) -> ApiKey | None: ...
+
+    async def list_for_user(self, user_id: UUID) -> list[ApiKey]: ...
+
+    async def revoke(self, key_id: UUID, now: datetime) -> bool: ...
+
+    async def revoke_all(self, user_id: UUID, now: datetime) -> int: ...
+
+    async def touch(self, key_id: UUID, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    page: PageRequest
+    actor_id: UUID | None = None
+    action: AuditAction | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AuditLog(Protocol):
+    async def record(self, event: AuditEvent) -> None: ...
+
+    async def list(self, query: AuditQuery) -> Page[AuditEvent]: ...
+
+
+class PasswordHasher(Protocol):
+    @property
+    def dummy_hash(self) -> str:
+        """A valid hash of a random password: verifying against it costs what a real check costs."""
+        ...
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: UUID
+    session_id: UUID
+    role: Role
+    token_id: str
+
+
+class AccessTokenCodec(Protocol):
+    def issue(self, user_id: UUID, role: Role, session_id: UUID, now: datetime) -> AccessToken: ...
+
+    def decode(self, token: str) -> AccessClaims:
+        """Raises InvalidTokenError for anything but a valid, current access token."""
+        ...
+
+
+class SecretTokens(Protocol):
+    def generate(self) -> str:
+        """An opaque, URL-safe secret of at least 256 bits from a CSPRNG."""
+        ...
+
+    def digest(self, secret: str) -> str:
+        """The value stored in place of the secret."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    to: str
+    subject: str
+    text: str
+
+
+class MailOutbox(Protocol):
+    async def send_later(self, message: EmailMessage) -> None:
+        """Hand the message to the worker for delivery."""
+        ...
+
+
+class Mailer(Protocol):
+    async def deliver(self, message: EmailMessage) -> None: ...
+
+
+class AttemptLimiter(Protocol):
+    async def retry_after(self, key: str, limit: int, window_seconds: int) -> int | None:
+        """Seconds until ``key`` may try again, or None while under ``limit``."""
+        ...
+
+    async def record_failure(self, key: str, window_seconds: int) -> None: ...
+
+    async def clear(self, key: str) -> None: ...
+
+
+class CommonPasswords(Protocol):
+    def __contains__(self, password: object) -> bool: ...

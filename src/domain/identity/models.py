@@ -1,0 +1,129 @@
+"""Identity entities. Secrets never live here in clear: only hashes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from domain.identity.roles import Permission, Role, permissions_of
+from domain.shared.errors import ValidationError
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL_LENGTH = 254
+
+
+def normalize_email(raw: str) -> str:
+    email = raw.strip().lower()
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+        raise ValidationError("Enter a valid email address.", code="INVALID_EMAIL", details={"field": "email"})
+    return email
+
+
+def normalize_display_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not 1 <= len(name) <= 100:
+        raise ValidationError(
+            "The display name must be 1 to 100 characters.",
+            code="INVALID_DISPLAY_NAME",
+            details={"field": "display_name"},
+        )
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UUID
+    email: str
+    display_name: str
+    password_hash: str
+    role: Role
+    is_active: bool
+    email_verified_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_of(self.role)
+
+    def with_changes(self, **changes: object) -> User:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSession:
+    """One sign-in: the family of rotating refresh tokens it issued (RFC 9700 4.14)."""
+
+    id: UUID
+    user_id: UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str | None = None
+    ip_address: str | None = None
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+class TokenPurpose(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: UUID
+    user_id: UUID
+    name: str
+    prefix: str
+    secret_hash: str
+    scopes: frozenset[Permission]
+    created_at: datetime
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class AuditAction(StrEnum):
+    USER_REGISTERED = "user.registered"
+    EMAIL_VERIFIED = "user.email_verified"
+    LOGIN_SUCCEEDED = "auth.login_succeeded"
+    LOGIN_FAILED = "auth.login_failed"
+    TOKEN_REUSED = "auth.refresh_token_reused"
+    LOGOUT = "auth.logout"
+    LOGOUT_ALL = "auth.logout_all"
+    SESSION_REVOKED = "auth.session_revoked"
+    PASSWORD_CHANGED = "user.password_changed"
+    PASSWORD_RESET = "user.password_reset"
+    PASSWORD_RESET_REQUESTED = "user.password_reset_requested"
+    ROLE_CHANGED = "user.role_changed"
+    USER_UPDATED = "user.updated"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+    USER_DELETED = "user.deleted"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: UUID
+    action: AuditAction
+    occurred_at: datetime
+    actor_id: UUID | None = None
+    subject_id: UUID | None = None
+    ip_address: str | None = None
+    details: dict[str, object] = field(default_factory=dict)

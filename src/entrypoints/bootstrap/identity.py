@@ -1,0 +1,168 @@
+"""dishka wiring of the identity module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from dishka import Provider, Scope, provide, provide_all
+from redis.asyncio import Redis
+from saq.queue.base import Queue
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.ids import Uuid7Generator
+from adapters.mail.mailbox import MailboxMailer
+from adapters.mail.smtp import SmtpMailer
+from adapters.persistence.identity.repositories import (
+    SqlApiKeyRepository,
+    SqlAuditLog,
+    SqlOneTimeTokenRepository,
+    SqlRefreshTokenRepository,
+    SqlSessionRepository,
+    SqlUserRepository,
+)
+from adapters.persistence.uow import SqlAlchemyUnitOfWork
+from adapters.queue.mail_outbox import QueueMailOutbox
+from adapters.queue.saq_queue import create_queue
+from adapters.redis.attempt_limiter import RedisAttemptLimiter
+from adapters.security.argon2_hasher import Argon2PasswordHasher
+from adapters.security.common_passwords import load_common_passwords
+from adapters.security.jwt_codec import JwtAccessTokenCodec
+from adapters.security.secret_tokens import RandomSecretTokens
+from application.identity.accounts import AccountFactory, RegisterUser, ResendVerification, VerifyEmail
+from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from application.identity.audit import Auditor, ListAuditEvents
+from application.identity.authenticate import Authenticate
+from application.identity.login import Login, LoginThrottle, Logout, LogoutAll, RefreshTokens
+from application.identity.passwords import ChangePassword, ForgotPassword, ResetPassword
+from application.identity.policy import IdentityPolicy
+from application.identity.ports import (
+    AccessTokenCodec,
+    ApiKeyRepository,
+    AttemptLimiter,
+    AuditLog,
+    Mailer,
+    MailOutbox,
+    OneTimeTokenRepository,
+    PasswordHasher,
+    RefreshTokenRepository,
+    SecretTokens,
+    SessionRepository,
+    UserRepository,
+)
+from application.identity.sessions import ListSessions, RevokeSession
+from application.identity.tokens import OneTimeTokens, SessionIssuer
+from application.identity.users import (
+    CreateUser,
+    DeleteUser,
+    GetMe,
+    GetUser,
+    ListUsers,
+    UpdateMe,
+    UpdateUser,
+    UserAccess,
+)
+from application.shared.ports import IdGenerator, UnitOfWork
+from domain.identity.passwords import PasswordPolicy
+from entrypoints.bootstrap.settings import Settings
+
+
+class IdentityProvider(Provider):
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> IdentityPolicy:
+        return IdentityPolicy(
+            refresh_token_ttl=timedelta(days=settings.refresh_token_ttl_days),
+            public_url=settings.public_url,
+        )
+
+    @provide(scope=Scope.APP)
+    def password_hasher(self) -> PasswordHasher:
+        return Argon2PasswordHasher()
+
+    @provide(scope=Scope.APP)
+    def password_policy(self) -> PasswordPolicy:
+        return PasswordPolicy(load_common_passwords())
+
+    @provide(scope=Scope.APP)
+    def token_codec(self, settings: Settings) -> AccessTokenCodec:
+        return JwtAccessTokenCodec(
+            settings.jwt_secret,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        )
+
+    secrets = provide(RandomSecretTokens, provides=SecretTokens, scope=Scope.APP)
+    ids = provide(Uuid7Generator, provides=IdGenerator, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def attempt_limiter(self, redis: Redis) -> AttemptLimiter:
+        return RedisAttemptLimiter(redis)
+
+    @provide(scope=Scope.APP)
+    async def job_queue(self, settings: Settings) -> AsyncIterator[Queue]:
+        queue = create_queue(settings.require_redis_url, settings.worker_queue)
+        yield queue
+        await queue.disconnect()
+
+    @provide(scope=Scope.APP)
+    def mail_outbox(self, queue: Queue) -> MailOutbox:
+        return QueueMailOutbox(queue)
+
+    @provide(scope=Scope.APP)
+    def mailer(self, settings: Settings) -> Mailer:
+        if settings.smtp_host:
+            return SmtpMailer(
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.mail_from,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                starttls=settings.smtp_starttls,
+            )
+        return MailboxMailer(settings.mailbox_dir, settings.mail_from)
+
+    @provide(scope=Scope.REQUEST)
+    def unit_of_work(self, session: AsyncSession) -> UnitOfWork:
+        return SqlAlchemyUnitOfWork(session)
+
+    users = provide(SqlUserRepository, provides=UserRepository, scope=Scope.REQUEST)
+    sessions = provide(SqlSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
+    refresh_tokens = provide(SqlRefreshTokenRepository, provides=RefreshTokenRepository, scope=Scope.REQUEST)
+    one_time_tokens = provide(SqlOneTimeTokenRepository, provides=OneTimeTokenRepository, scope=Scope.REQUEST)
+    api_keys = provide(SqlApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
+    audit_log = provide(SqlAuditLog, provides=AuditLog, scope=Scope.REQUEST)
+
+    use_cases = provide_all(
+        Auditor,
+        SessionIssuer,
+        OneTimeTokens,
+        LoginThrottle,
+        AccountFactory,
+        UserAccess,
+        RegisterUser,
+        ResendVerification,
+        VerifyEmail,
+        Login,
+        RefreshTokens,
+        Logout,
+        LogoutAll,
+        ListSessions,
+        RevokeSession,
+        ForgotPassword,
+        ResetPassword,
+        ChangePassword,
+        GetMe,
+        UpdateMe,
+        ListUsers,
+        GetUser,
+        UpdateUser,
+        DeleteUser,
+        CreateUser,
+        CreateApiKey,
+        ListApiKeys,
+        RevokeApiKey,
+        ListAuditEvents,
+        Authenticate,
+        scope=Scope.REQUEST,
+    )

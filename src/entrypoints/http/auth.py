@@ -1,0 +1,37 @@
+"""Resolves the caller (``Principal``) from ``Authorization: Bearer ...`` for each request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dishka import Provider, Scope, provide
+from litestar import Request
+
+from application.identity.authenticate import Authenticate
+from domain.identity.errors import InvalidTokenError
+from domain.identity.principal import Principal
+from domain.shared.errors import AuthenticationError
+
+
+class AuthProvider(Provider):
+    @provide(scope=Scope.REQUEST)
+    async def principal(
+        self,
+        request: Request,  # type: ignore[type-arg]  # dishka's LitestarProvider registers the bare class
+        authenticate: Authenticate,
+    ) -> Principal:
+        header = request.headers.get("authorization")
+        if not header:
+            raise AuthenticationError("Authentication is required: send 'Authorization: Bearer <token>'.")
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            raise InvalidTokenError("Use the Bearer scheme with an access token or API key.")
+        return await authenticate.execute(credential.strip())
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str | None:
+    return request.client.host if request.client else None
+
+
+def user_agent(request: Request[Any, Any, Any]) -> str | None:
+    return request.headers.get("user-agent")

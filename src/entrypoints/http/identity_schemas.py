@@ -1,0 +1,193 @@
+"""Request and response bodies of the identity API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from application.identity.sessions import SessionView
+from application.identity.tokens import TokenPair
+from domain.identity.models import ApiKey, AuditEvent, User
+from domain.identity.principal import Principal
+from domain.identity.roles import Permission, Role
+from entrypoints.http.schemas import Schema
+
+# generous upper bounds that stop abuse before policy checks give the precise message
+Email = Annotated[str, msgspec.Meta(max_length=320)]
+Password = Annotated[str, msgspec.Meta(max_length=1024)]
+Name = Annotated[str, msgspec.Meta(max_length=200)]
+Token = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+
+
+class Body(Schema, forbid_unknown_fields=True):
+    """Unknown fields are rejected: nobody can slip ``role`` into a profile update."""
+
+
+class RegisterBody(Body):
+    email: Email
+    password: Password
+    display_name: Name
+
+
+class TokenBody(Body):
+    token: Token
+
+
+class EmailBody(Body):
+    email: Email
+
+
+class LoginBody(Body):
+    email: Email
+    password: Password
+
+
+class RefreshBody(Body):
+    refresh_token: Token
+
+
+class ResetPasswordBody(Body):
+    token: Token
+    password: Password
+
+
+class ChangePasswordBody(Body):
+    current_password: Password
+    new_password: Password
+
+
+class UpdateMeBody(Body):
+    display_name: Name | None = None
+
+
+class UpdateUserBody(Body):
+    role: Role | None = None
+    is_active: bool | None = None
+    display_name: Name | None = None
+
+
+class CreateApiKeyBody(Body):
+    name: Name
+    scopes: Annotated[list[Permission], msgspec.Meta(min_length=1, max_length=20)]
+    expires_at: datetime | None = None
+
+
+class UserOut(Schema):
+    id: UUID
+    display_name: str
+    role: Role
+    is_active: bool
+    email_verified: bool
+    created_at: datetime
+    updated_at: datetime
+    email: str | msgspec.UnsetType = msgspec.UNSET
+
+    @classmethod
+    def of(cls, user: User, viewer: Principal | None) -> UserOut:
+        """The email is shown only to the user themself and to those who may read all users."""
+        show_email = viewer is None or viewer.is_self(user.id) or viewer.can(Permission.USERS_READ)
+        return cls(
+            id=user.id,
+            display_name=user.display_name,
+            role=user.role,
+            is_active=user.is_active,
+            email_verified=user.is_verified,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            email=user.email if show_email else msgspec.UNSET,
+        )
+
+
+class TokenPairOut(Schema):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenPairOut:
+        return cls(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
+
+
+class SessionOut(Schema):
+    id: UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    current: bool
+    user_agent: str | None = None
+    ip_address: str | None = None
+
+    @classmethod
+    def of(cls, view: SessionView) -> SessionOut:
+        s = view.session
+        return cls(
+            id=s.id,
+            created_at=s.created_at,
+            last_used_at=s.last_used_at,
+            expires_at=s.expires_at,
+            current=view.current,
+            user_agent=s.user_agent,
+            ip_address=s.ip_address,
+        )
+
+
+class ApiKeyOut(Schema):
+    id: UUID
+    name: str
+    prefix: str
+    scopes: list[Permission]
+    created_at: datetime
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(**_key_fields(key))
+
+
+class CreatedApiKeyOut(ApiKeyOut):
+    secret: str = ""  # shown once, never stored in clear
+
+    @classmethod
+    def of_created(cls, key: ApiKey, secret: str) -> CreatedApiKeyOut:
+        return cls(**_key_fields(key), secret=secret)
+
+
+def _key_fields(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": f"lore_{key.prefix}",
+        "scopes": sorted(key.scopes),
+        "created_at": key.created_at,
+        "expires_at": key.expires_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
+class AuditEventOut(Schema):
+    id: UUID
+    action: str
+    occurred_at: datetime
+    details: dict[str, Any]
+    actor_id: UUID | None = None
+    subject_id: UUID | None = None
+    ip_address: str | None = None
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditEventOut:
+        return cls(
+            id=event.id,
+            action=event.action.value,
+            occurred_at=event.occurred_at,
+            details=dict(event.details),
+            actor_id=event.actor_id,
+            subject_id=event.subject_id,
+            ip_address=event.ip_address,
+        )

@@ -1,0 +1,42 @@
+"""``limit``/``offset``/``sort`` query parameters and the list envelope."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Annotated, Generic, TypeVar
+
+from litestar.params import Parameter
+
+from application.shared.ports import Page, PageRequest
+from domain.shared.errors import ValidationError
+from entrypoints.http.schemas import Schema
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size (1..100)")]
+Offset = Annotated[int, Parameter(ge=0, description="Items to skip")]
+
+
+class PageMeta(Schema):
+    total: int
+    limit: int
+    offset: int
+
+
+class ListEnvelope(Schema, Generic[T]):
+    data: list[T]
+    meta: PageMeta
+
+
+def page_request(limit: int, offset: int, sort: str, allowed: Collection[str]) -> PageRequest:
+    if sort.lstrip("-") not in allowed:
+        raise ValidationError(
+            f"Cannot sort by '{sort}'.",
+            code="INVALID_SORT",
+            details={"allowed": sorted({*allowed, *(f"-{field}" for field in allowed)})},
+        )
+    return PageRequest(limit=limit, offset=offset, sort=sort)
+
+
+def meta(page: Page[T]) -> PageMeta:
+    return PageMeta(total=page.total, limit=page.limit, offset=page.offset)
