@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.embedded.postgres import EmbeddedPostgres
 from adapters.embedded.redis import EmbeddedRedis
 from adapters.persistence import migrations
+from adapters.persistence import tables as _all_tables  # noqa: F401 - every table on the metadata
 from adapters.persistence.base import metadata
 from adapters.persistence.engine import create_engine
 from adapters.redis.client import create_redis
@@ -92,9 +94,10 @@ async def redis_client(settings: Settings) -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
-async def clean_stores(engine: AsyncEngine, redis_client: Redis) -> AsyncIterator[None]:
-    """Truncate every table and flush Redis after the test."""
+async def clean_stores(engine: AsyncEngine, redis_client: Redis, settings: Settings) -> AsyncIterator[None]:
+    """Truncate every table, flush Redis and empty the dev mailbox after the test."""
     yield
+    shutil.rmtree(settings.mailbox_dir, ignore_errors=True)
     tables = [table.name for table in metadata.sorted_tables]
     if tables:
         async with engine.begin() as connection:
@@ -124,3 +127,10 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+async def mail_client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The API with the worker running in-process, so queued emails reach the dev mailbox."""
+    async with AsyncTestClient(app=create_app(settings, run_worker=True)) as client:
+        yield client

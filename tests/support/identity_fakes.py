@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import itertools
 import re
@@ -211,7 +212,7 @@ class InMemoryAuditLog:
         events = [e for e in self.events if query.action is None or e.action == query.action]
         return Page(events, len(events), query.page.limit, query.page.offset)
 
-    def actions(self) -> list[str]:
+    def actions(self) -> builtins.list[str]:
         return [event.action.value for event in self.events]
 
 
