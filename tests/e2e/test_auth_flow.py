@@ -7,7 +7,6 @@ import asyncio
 import pytest
 
 from adapters.mail.mailbox import read_mailbox
-
 from entrypoints.bootstrap.settings import Settings
 from tests.support.api import PASSWORD, Client, assert_error, create_user, login, mail_token, wait_for_mail
 
