@@ -1,5 +1,6 @@
 """Imports every table module so the shared metadata is complete (Alembic, tests)."""
 
 from adapters.persistence.identity import tables as identity_tables
+from adapters.persistence.knowledge import tables as knowledge_tables
 
-__all__ = ["identity_tables"]
+__all__ = ["identity_tables", "knowledge_tables"]

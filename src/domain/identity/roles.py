@@ -22,7 +22,9 @@ class Permission(StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.MEMBER: frozenset({Permission.DOCUMENTS_READ, Permission.ASSISTANT_USE}),
+    # documents:write lets a member add documents where a collection makes them editor; creating
+    # collections is what sets editors apart
+    Role.MEMBER: frozenset({Permission.DOCUMENTS_READ, Permission.DOCUMENTS_WRITE, Permission.ASSISTANT_USE}),
     Role.EDITOR: frozenset(
         {Permission.DOCUMENTS_READ, Permission.DOCUMENTS_WRITE, Permission.COLLECTIONS_CREATE, Permission.ASSISTANT_USE}
     ),

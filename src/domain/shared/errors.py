@@ -63,6 +63,16 @@ class RateLimitedError(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class PayloadTooLargeError(DomainError):
+    default_code = "PAYLOAD_TOO_LARGE"
+    default_message = "The request body is too large."
+
+
+class UnsupportedMediaTypeError(DomainError):
+    default_code = "UNSUPPORTED_MEDIA_TYPE"
+    default_message = "This content type is not supported."
+
+
 class DependencyUnavailableError(DomainError):
     default_code = "SERVICE_UNAVAILABLE"
     default_message = "A required service is unavailable."

@@ -17,6 +17,7 @@ from application.platform.health import CheckReadiness
 from application.platform.heartbeat import RecordHeartbeat
 from application.shared.ports import Clock, HeartbeatStore
 from entrypoints.bootstrap.identity import IdentityProvider
+from entrypoints.bootstrap.knowledge import KnowledgeProvider
 from entrypoints.bootstrap.settings import Settings
 
 
@@ -70,4 +71,10 @@ class PlatformProvider(Provider):
 
 
 def default_providers(settings: Settings) -> list[Provider]:
-    return [SettingsProvider(settings), InfrastructureProvider(), PlatformProvider(), IdentityProvider()]
+    return [
+        SettingsProvider(settings),
+        InfrastructureProvider(),
+        PlatformProvider(),
+        IdentityProvider(),
+        KnowledgeProvider(),
+    ]

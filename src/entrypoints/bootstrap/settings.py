@@ -21,6 +21,15 @@ logger = logging.getLogger(__name__)
 
 _MIN_SECRET_LENGTH = 32
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# (variable, minimum, maximum or None)
+_BOUNDS: tuple[tuple[str, int, int | None], ...] = (
+    ("DATABASE_POOL_SIZE", 1, None),
+    ("WORKER_CONCURRENCY", 1, None),
+    ("ACCESS_TOKEN_TTL_SECONDS", 60, 3600),
+    ("REFRESH_TOKEN_TTL_DAYS", 1, 90),
+    ("MAX_UPLOAD_BYTES", 1024, None),
+    ("CHUNK_MAX_TOKENS", 16, 8192),
+)
 
 
 class Environment(StrEnum):
@@ -56,6 +65,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_password: str | None = None
     smtp_starttls: bool = True
     mail_from: str = "Lore <no-reply@lore.localhost>"
+    embeddings_base_url: str | None = None
+    embeddings_model: str = "text-embedding-3-small"
+    embeddings_api_key: str | None = None
+    embeddings_dimensions: int | None = None
+    max_upload_bytes: int = 20 * 1024 * 1024
+    chunk_max_tokens: int = 256
+    chunk_overlap_tokens: int = 32
     # SAQ waits this long for in-flight jobs at shutdown, then cancels them (they are retried)
     worker_shutdown_grace_seconds: int = 5
 
@@ -118,14 +134,13 @@ def _validated(settings: Settings) -> Settings:
     if level not in _LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {settings.log_level!r}")
     settings = msgspec.structs.replace(settings, log_level=level)
-    if settings.database_pool_size < 1:
-        raise SettingsError("DATABASE_POOL_SIZE: must be at least 1")
-    if settings.worker_concurrency < 1:
-        raise SettingsError("WORKER_CONCURRENCY: must be at least 1")
-    if not 60 <= settings.access_token_ttl_seconds <= 3600:
-        raise SettingsError("ACCESS_TOKEN_TTL_SECONDS: must be between 60 and 3600")
-    if not 1 <= settings.refresh_token_ttl_days <= 90:
-        raise SettingsError("REFRESH_TOKEN_TTL_DAYS: must be between 1 and 90")
+    for variable, low, high in _BOUNDS:
+        value = getattr(settings, variable.lower())
+        if value < low or (high is not None and value > high):
+            span = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise SettingsError(f"{variable}: must be {span}")
+    if not 0 <= settings.chunk_overlap_tokens < settings.chunk_max_tokens:
+        raise SettingsError("CHUNK_OVERLAP_TOKENS: must be at least 0 and below CHUNK_MAX_TOKENS")
     if settings.is_production:
         for variable, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url)):
             if not value:

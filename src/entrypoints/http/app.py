@@ -23,7 +23,10 @@ from entrypoints.http.auth import AuthProvider
 from entrypoints.http.controllers.api_keys import ApiKeysController
 from entrypoints.http.controllers.audit import AuditController
 from entrypoints.http.controllers.auth import AuthController
+from entrypoints.http.controllers.collections import CollectionsController
+from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
 from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.request_id import RequestIdMiddleware, request_id_from_scope
@@ -56,7 +59,16 @@ def create_app(
     container = build_container(settings, LitestarProvider(), AuthProvider(), *overrides)
     api = Router(
         path=API_PREFIX,
-        route_handlers=[AuthController, UsersController, ApiKeysController, AuditController],
+        route_handlers=[
+            AuthController,
+            UsersController,
+            ApiKeysController,
+            AuditController,
+            CollectionsController,
+            CollectionDocumentsController,
+            DocumentsController,
+            SearchController,
+        ],
     )
     otel = OpenTelemetryConfig(
         tracer_provider=setup_tracing(settings),
@@ -86,6 +98,8 @@ def create_app(
         on_startup=[start_worker],
         on_shutdown=[stop_worker_then_container],
         logging_config=None,
+        # room for the largest document plus multipart framing; larger bodies get 413 before parsing
+        request_max_body_size=settings.max_upload_bytes + 64 * 1024,
         debug=False,
     )
     setup_dishka(container, app)

@@ -19,8 +19,10 @@ from domain.shared.errors import (
     DependencyUnavailableError,
     DomainError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     RateLimitedError,
+    UnsupportedMediaTypeError,
     ValidationError,
 )
 from entrypoints.http.request_id import request_id_from_scope
@@ -38,6 +40,8 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (PermissionDeniedError, 403),
     (RateLimitedError, 429),
     (DependencyUnavailableError, 503),
+    (PayloadTooLargeError, 413),
+    (UnsupportedMediaTypeError, 415),
 )
 
 _HTTP_CODES = {

@@ -9,11 +9,12 @@ from saq import CronJob, Worker
 
 from entrypoints.bootstrap.runtime import job_queue
 from entrypoints.bootstrap.settings import Settings
-from entrypoints.worker.tasks import Context, heartbeat, send_email
+from entrypoints.worker.tasks import Context, heartbeat, ingest_document, relay_outbox, send_email
 
 logger = logging.getLogger("lore.worker")
 
 HEARTBEAT_CRON = "* * * * * */30"  # croniter's sixth field is seconds: every 30 s
+RELAY_CRON = "* * * * * */5"  # the outbox relay catches jobs the API could not enqueue at once
 
 
 def build_worker(settings: Settings, container: AsyncContainer, *, handle_signals: bool = True) -> Worker[Context]:
@@ -26,8 +27,11 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
 
     worker: Worker[Context] = Worker(
         job_queue(settings),
-        functions=[heartbeat, send_email],
-        cron_jobs=[CronJob(heartbeat, cron=HEARTBEAT_CRON, timeout=10, retries=1)],
+        functions=[heartbeat, send_email, ingest_document, relay_outbox],
+        cron_jobs=[
+            CronJob(heartbeat, cron=HEARTBEAT_CRON, timeout=10, retries=1),
+            CronJob(relay_outbox, cron=RELAY_CRON, timeout=30, retries=1),
+        ],
         concurrency=settings.worker_concurrency,
         startup=startup,
         shutdown=shutdown,

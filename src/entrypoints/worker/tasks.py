@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 from dishka import AsyncContainer
 from opentelemetry import trace
@@ -12,6 +13,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from saq.types import Context as SaqContext
 
 from application.identity.ports import EmailMessage, Mailer
+from application.knowledge.ingest import IngestDocument
+from application.knowledge.outbox import RelayOutbox
 from application.platform.heartbeat import RecordHeartbeat
 
 
@@ -67,3 +70,18 @@ async def send_email(ctx: Context, *, to: str, subject: str, text: str) -> None:
     """Deliver one queued email; failures raise so SAQ retries with backoff."""
     mailer = await container_of(ctx).get(Mailer)
     await mailer.deliver(EmailMessage(to=to, subject=subject, text=text))
+
+
+@traced
+async def ingest_document(ctx: Context, *, job_id: str) -> str:
+    """One outbox job: extract, chunk, embed, index; the outcome decides retry or failure."""
+    async with container_of(ctx)() as scope:
+        result = await (await scope.get(IngestDocument)).execute(UUID(job_id))
+    return f"{result.outcome.value}:{result.chunks}"
+
+
+@traced
+async def relay_outbox(ctx: Context) -> int:
+    """Move committed ingestion jobs to the queue (and recover ones a dead worker held)."""
+    async with container_of(ctx)() as scope:
+        return await (await scope.get(RelayOutbox)).execute()

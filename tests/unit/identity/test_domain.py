@@ -49,7 +49,8 @@ def test_permission_table() -> None:
     assert permissions_of(Role.ADMIN) == frozenset(Permission)
     assert Permission.USERS_READ not in permissions_of(Role.EDITOR)
     assert Permission.DOCUMENTS_WRITE in permissions_of(Role.EDITOR)
-    assert permissions_of(Role.MEMBER) == {Permission.DOCUMENTS_READ, Permission.ASSISTANT_USE}
+    assert permissions_of(Role.MEMBER) == {Permission.DOCUMENTS_READ, Permission.DOCUMENTS_WRITE, Permission.ASSISTANT_USE}
+    assert Permission.COLLECTIONS_CREATE not in permissions_of(Role.MEMBER)
 
 
 def test_api_key_principal_never_exceeds_its_owner() -> None:

@@ -1,0 +1,97 @@
+"""Full-text and pgvector search. Each query carries the caller's permission filter in its WHERE clause."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.knowledge.tables import INDEXED_DIMENSIONS
+from application.knowledge.ports import ChunkHit, SearchFilters, SearchScope
+
+_SELECT = """
+SELECT c.id, c.document_id, c.collection_id, d.title, c.text, c.start_offset, c.end_offset, {score} AS score
+FROM document_chunks c
+JOIN documents d ON d.id = c.document_id
+"""
+
+
+def _scope_sql(scope: SearchScope, filters: SearchFilters, params: dict[str, Any]) -> str:
+    clauses = []
+    if not scope.all_collections:
+        # the permission check itself: only collections the caller is a member of
+        clauses.append(
+            "c.collection_id IN (SELECT m.collection_id FROM collection_members m WHERE m.user_id = :user_id)"
+        )
+        params["user_id"] = scope.user_id
+    if scope.collection_ids is not None:
+        clauses.append("c.collection_id = ANY(:collection_ids)")
+        params["collection_ids"] = list(scope.collection_ids)
+    if filters.document_ids is not None:
+        clauses.append("c.document_id = ANY(:document_ids)")
+        params["document_ids"] = list(filters.document_ids)
+    if filters.content_types is not None:
+        clauses.append("d.content_type = ANY(:content_types)")
+        params["content_types"] = [t.value for t in filters.content_types]
+    if filters.metadata:
+        clauses.append("d.metadata @> CAST(:metadata AS jsonb)")
+        params["metadata"] = json.dumps(filters.metadata)
+    return "".join(f" AND {clause}" for clause in clauses)
+
+
+def _hits(rows: Sequence[Any]) -> list[ChunkHit]:
+    return [
+        ChunkHit(
+            chunk_id=row.id,
+            document_id=row.document_id,
+            collection_id=row.collection_id,
+            title=row.title,
+            text=row.text,
+            start=row.start_offset,
+            end=row.end_offset,
+            score=float(row.score),
+        )
+        for row in rows
+    ]
+
+
+class PostgresSearchIndex:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def keyword(self, query: str, scope: SearchScope, filters: SearchFilters, limit: int) -> list[ChunkHit]:
+        params: dict[str, Any] = {"query": query, "limit": limit}
+        sql = (
+            _SELECT.format(score="ts_rank_cd(c.tsv, q.query)")
+            + ", websearch_to_tsquery('english', :query) AS q(query)"
+            + " WHERE c.tsv @@ q.query"
+            + _scope_sql(scope, filters, params)
+            + " ORDER BY score DESC, c.id LIMIT :limit"
+        )
+        return _hits((await self._session.execute(text(sql), params)).all())
+
+    async def vector(
+        self, embedding: Sequence[float], model: str, scope: SearchScope, filters: SearchFilters, limit: int
+    ) -> list[ChunkHit]:
+        dims = len(embedding)
+        params: dict[str, Any] = {"embedding": _vector_literal(embedding), "model": model, "limit": limit}
+        # the cast matches the partial HNSW index for this size, so the planner can use it
+        distance = f"(c.embedding::vector({dims})) <=> CAST(:embedding AS vector({dims}))"
+        sql = (
+            _SELECT.format(score=f"1 - ({distance})")
+            + f" WHERE c.embedding_dims = {dims} AND c.embedding_model = :model"
+            + _scope_sql(scope, filters, params)
+            + f" ORDER BY {distance} LIMIT :limit"
+        )
+        if dims in INDEXED_DIMENSIONS:
+            # filtered HNSW scans keep searching until enough rows pass the filter (pgvector >= 0.8)
+            await self._session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+        rows = (await self._session.execute(text(sql), params)).all()
+        return sorted(_hits(rows), key=lambda hit: hit.score, reverse=True)
+
+
+def _vector_literal(embedding: Sequence[float]) -> str:
+    return "[" + ",".join(repr(float(x)) for x in embedding) + "]"

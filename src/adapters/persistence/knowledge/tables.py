@@ -1,0 +1,135 @@
+"""Knowledge tables: collections, members, documents (+ sources), chunks with FTS and vectors, the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.base import UUIDv7Base
+from advanced_alchemy.types import DateTimeUTC
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from adapters.persistence.base import metadata
+
+# one HNSW index per common embedding size; a column without fixed dimensions holds any model's vectors
+INDEXED_DIMENSIONS = (384, 768, 1024, 1536)
+
+
+class CollectionRow(UUIDv7Base):
+    __tablename__ = "collections"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class CollectionMemberRow(UUIDv7Base):
+    __tablename__ = "collection_members"
+    __table_args__ = (
+        Index("ux_collection_members_collection_user", "collection_id", "user_id", unique=True),
+        Index("ix_collection_members_user", "user_id", "collection_id"),
+        CheckConstraint("role IN ('viewer', 'editor', 'owner')", name="role"),
+    )
+
+    collection_id: Mapped[UUID] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class DocumentRow(UUIDv7Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ux_documents_collection_hash", "collection_id", "content_hash", unique=True),
+        Index(
+            "ux_documents_idempotency",
+            "collection_id",
+            "created_by",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+        Index("ix_documents_collection_created", "collection_id", "created_at"),
+        CheckConstraint("status IN ('pending', 'processing', 'ready', 'failed')", name="status"),
+    )
+
+    collection_id: Mapped[UUID] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    doc_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONB, default=dict)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_stage: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class DocumentSourceRow(UUIDv7Base):
+    """The uploaded bytes, apart from the document row so listings never load them."""
+
+    __tablename__ = "document_sources"
+
+    document_id: Mapped[UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ChunkRow(UUIDv7Base):
+    __tablename__ = "document_chunks"
+    __table_args__ = (
+        Index("ix_document_chunks_document_ordinal", "document_id", "ordinal"),
+        Index("ix_document_chunks_collection", "collection_id"),
+        Index("ix_document_chunks_tsv", "tsv", postgresql_using="gin"),
+        *(
+            Index(
+                f"ix_document_chunks_hnsw_{dims}",
+                text(f"(embedding::vector({dims})) vector_cosine_ops"),
+                postgresql_using="hnsw",
+                postgresql_where=text(f"embedding_dims = {dims}"),
+            )
+            for dims in INDEXED_DIMENSIONS
+        ),
+    )
+
+    document_id: Mapped[UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    # copied from the document so permission filters need no join
+    collection_id: Mapped[UUID] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    start_offset: Mapped[int] = mapped_column(Integer)
+    end_offset: Mapped[int] = mapped_column(Integer)
+    token_count: Mapped[int] = mapped_column(Integer)
+    embedding: Mapped[Any] = mapped_column(Vector(), nullable=True)
+    embedding_dims: Mapped[int | None] = mapped_column(Integer)
+    embedding_model: Mapped[str | None] = mapped_column(String(200))
+    tsv: Mapped[Any] = mapped_column(TSVECTOR, Computed("to_tsvector('english', text)", persisted=True))
+
+
+class IngestionJobRow(UUIDv7Base):
+    __tablename__ = "ingestion_jobs"
+    __table_args__ = (
+        Index("ix_ingestion_jobs_due", "status", "available_at"),
+        CheckConstraint("status IN ('pending', 'enqueued', 'running', 'done', 'failed')", name="status"),
+    )
+
+    document_id: Mapped[UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+__all__ = ["INDEXED_DIMENSIONS", "metadata"]

@@ -1,0 +1,25 @@
+"""Puts ingestion jobs on the SAQ queue for the worker."""
+
+from __future__ import annotations
+
+import uuid
+
+from saq.queue.base import Queue
+
+INGEST_TASK = "ingest_document"
+
+
+class SaqIngestionQueue:
+    def __init__(self, queue: Queue, timeout_seconds: int = 900) -> None:
+        self._queue = queue
+        self._timeout = timeout_seconds
+
+    async def enqueue_ingestion(self, job_id: uuid.UUID) -> None:
+        # a fresh key per relay: SAQ ignores keys it still remembers, and the outbox's claim() dedupes runs
+        await self._queue.enqueue(
+            INGEST_TASK,
+            key=f"ingest:{job_id}:{uuid.uuid4().hex[:12]}",
+            job_id=str(job_id),
+            timeout=self._timeout,
+            retries=1,  # retries are the outbox's job (backoff, attempt count, failure status)
+        )

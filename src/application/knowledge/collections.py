@@ -1,0 +1,193 @@
+"""Collections and their members."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.identity.ports import UserRepository
+from application.knowledge.ports import CollectionRepository, CollectionView, MembershipRepository
+from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
+from domain.identity.principal import Principal
+from domain.identity.roles import Permission
+from domain.knowledge.access import CollectionAccess
+from domain.knowledge.errors import CollectionNameTakenError, LastOwnerError
+from domain.knowledge.models import Collection, CollectionRole, Membership, clean_name
+from domain.shared.errors import NotFoundError
+
+
+class CollectionGate:
+    """Loads a collection together with the caller's standing in it."""
+
+    def __init__(self, collections: CollectionRepository, members: MembershipRepository) -> None:
+        self._collections = collections
+        self._members = members
+
+    async def open(self, principal: Principal, collection_id: UUID) -> tuple[Collection, CollectionAccess]:
+        collection = await self._collections.get(collection_id)
+        role = None if collection is None else await self._members.role_of(collection_id, principal.user_id)
+        access = CollectionAccess(principal, role)
+        if collection is None:
+            raise NotFoundError("No such collection.")
+        access.require_read()
+        return collection, access
+
+
+class CreateCollection:
+    def __init__(
+        self,
+        collections: CollectionRepository,
+        members: MembershipRepository,
+        uow: UnitOfWork,
+        ids: IdGenerator,
+        clock: Clock,
+    ) -> None:
+        self._collections = collections
+        self._members = members
+        self._uow = uow
+        self._ids = ids
+        self._clock = clock
+
+    async def execute(self, principal: Principal, name: str, description: str = "") -> CollectionView:
+        principal.require(Permission.COLLECTIONS_CREATE)
+        clean = clean_name(name)
+        if await self._collections.get_by_name(clean) is not None:
+            raise CollectionNameTakenError()
+        now = self._clock.now()
+        collection = Collection(
+            id=self._ids.new_id(),
+            name=clean,
+            description=description.strip()[:2000],
+            created_by=principal.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        await self._collections.add(collection)
+        await self._members.put(Membership(collection.id, principal.user_id, CollectionRole.OWNER, now))
+        await self._uow.commit()
+        return CollectionView(collection, CollectionRole.OWNER)
+
+
+class ListCollections:
+    def __init__(self, collections: CollectionRepository) -> None:
+        self._collections = collections
+
+    async def execute(self, principal: Principal, page: PageRequest) -> Page[CollectionView]:
+        principal.require(Permission.DOCUMENTS_READ)
+        access = CollectionAccess(principal, None)
+        return await self._collections.list_visible(principal.user_id, all_collections=access.is_admin, page=page)
+
+
+class GetCollection:
+    def __init__(self, gate: CollectionGate) -> None:
+        self._gate = gate
+
+    async def execute(self, principal: Principal, collection_id: UUID) -> CollectionView:
+        collection, access = await self._gate.open(principal, collection_id)
+        return CollectionView(collection, access.role)
+
+
+class UpdateCollection:
+    def __init__(self, gate: CollectionGate, collections: CollectionRepository, uow: UnitOfWork, clock: Clock) -> None:
+        self._gate = gate
+        self._collections = collections
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(
+        self, principal: Principal, collection_id: UUID, *, name: str | None, description: str | None
+    ) -> CollectionView:
+        collection, access = await self._gate.open(principal, collection_id)
+        access.require_manage()
+        changes: dict[str, object] = {}
+        if name is not None:
+            clean = clean_name(name)
+            existing = await self._collections.get_by_name(clean)
+            if existing is not None and existing.id != collection.id:
+                raise CollectionNameTakenError()
+            changes["name"] = clean
+        if description is not None:
+            changes["description"] = description.strip()[:2000]
+        if changes:
+            collection = collection.with_changes(**changes, updated_at=self._clock.now())
+            await self._collections.save(collection)
+            await self._uow.commit()
+        return CollectionView(collection, access.role)
+
+
+class DeleteCollection:
+    def __init__(self, gate: CollectionGate, collections: CollectionRepository, uow: UnitOfWork) -> None:
+        self._gate = gate
+        self._collections = collections
+        self._uow = uow
+
+    async def execute(self, principal: Principal, collection_id: UUID) -> None:
+        _, access = await self._gate.open(principal, collection_id)
+        access.require_manage()
+        await self._collections.delete(collection_id)  # documents, chunks and jobs go with it
+        await self._uow.commit()
+
+
+class ListMembers:
+    def __init__(self, gate: CollectionGate, members: MembershipRepository) -> None:
+        self._gate = gate
+        self._members = members
+
+    async def execute(self, principal: Principal, collection_id: UUID) -> list[Membership]:
+        await self._gate.open(principal, collection_id)
+        return await self._members.list(collection_id)
+
+
+class PutMember:
+    def __init__(
+        self,
+        gate: CollectionGate,
+        members: MembershipRepository,
+        users: UserRepository,
+        uow: UnitOfWork,
+        clock: Clock,
+    ) -> None:
+        self._gate = gate
+        self._members = members
+        self._users = users
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(
+        self, principal: Principal, collection_id: UUID, user_id: UUID, role: CollectionRole
+    ) -> Membership:
+        _, access = await self._gate.open(principal, collection_id)
+        access.require_manage()
+        user = await self._users.get(user_id)
+        if user is None or not user.is_active:
+            raise NotFoundError("No such user.")
+        current = await self._members.role_of(collection_id, user_id)
+        if current is CollectionRole.OWNER and role is not CollectionRole.OWNER:
+            await _keep_an_owner(self._members, collection_id)
+        membership = Membership(collection_id, user_id, role, self._clock.now())
+        await self._members.put(membership)
+        await self._uow.commit()
+        return membership
+
+
+class RemoveMember:
+    def __init__(self, gate: CollectionGate, members: MembershipRepository, uow: UnitOfWork) -> None:
+        self._gate = gate
+        self._members = members
+        self._uow = uow
+
+    async def execute(self, principal: Principal, collection_id: UUID, user_id: UUID) -> None:
+        _, access = await self._gate.open(principal, collection_id)
+        if not principal.is_self(user_id):  # anyone may leave; removing others is for owners
+            access.require_manage()
+        current = await self._members.role_of(collection_id, user_id)
+        if current is None:
+            raise NotFoundError("No such member.")
+        if current is CollectionRole.OWNER:
+            await _keep_an_owner(self._members, collection_id)
+        await self._members.remove(collection_id, user_id)
+        await self._uow.commit()
+
+
+async def _keep_an_owner(members: MembershipRepository, collection_id: UUID) -> None:
+    if await members.count_owners(collection_id) <= 1:
+        raise LastOwnerError()

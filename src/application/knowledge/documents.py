@@ -1,0 +1,274 @@
+"""Adding, reading, changing and removing documents; every content change is ingested in the worker."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from application.knowledge.collections import CollectionGate
+from application.knowledge.outbox import RelayOutbox
+from application.knowledge.policy import KnowledgePolicy
+from application.knowledge.ports import (
+    ChunkRepository,
+    DocumentQuery,
+    DocumentRepository,
+    IngestionJob,
+    IngestionJobRepository,
+    JobStatus,
+)
+from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
+from domain.identity.principal import Principal
+from domain.knowledge.access import CollectionAccess
+from domain.knowledge.errors import DuplicateDocumentError, IdempotencyKeyReusedError
+from domain.knowledge.models import Chunk, ContentType, Document, DocumentStatus, clean_name
+from domain.shared.errors import NotFoundError, PayloadTooLargeError, ValidationError
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    title: str
+    content_type: ContentType
+    source: bytes
+    metadata: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddedDocument:
+    document: Document
+    created: bool
+
+
+def content_hash(source: bytes) -> str:
+    return hashlib.sha256(source).hexdigest()
+
+
+def _checked_metadata(metadata: dict[str, Any], policy: KnowledgePolicy) -> dict[str, Any]:
+    encoded = json.dumps(metadata, sort_keys=True, default=str)
+    if len(encoded.encode()) > policy.max_metadata_bytes:
+        raise ValidationError(
+            f"Metadata is limited to {policy.max_metadata_bytes} bytes of JSON.", details={"field": "metadata"}
+        )
+    loaded: dict[str, Any] = json.loads(encoded)
+    return loaded
+
+
+class DocumentGate:
+    """Loads a document with the caller's standing in its collection; invisible documents are 404."""
+
+    def __init__(self, documents: DocumentRepository, gate: CollectionGate) -> None:
+        self._documents = documents
+        self._gate = gate
+
+    async def open(self, principal: Principal, document_id: UUID) -> tuple[Document, CollectionAccess]:
+        document = await self._documents.get(document_id)
+        if document is None:
+            raise NotFoundError("No such document.")
+        try:
+            _, access = await self._gate.open(principal, document.collection_id)
+        except NotFoundError:
+            raise NotFoundError("No such document.") from None
+        return document, access
+
+
+class IngestionScheduler:
+    """Writes the outbox row in the caller's transaction; the relay moves it to the queue after commit."""
+
+    def __init__(self, jobs: IngestionJobRepository, ids: IdGenerator, clock: Clock) -> None:
+        self._jobs = jobs
+        self._ids = ids
+        self._clock = clock
+
+    async def schedule(self, document_id: UUID) -> IngestionJob:
+        now = self._clock.now()
+        await self._jobs.cancel_for_document(document_id, now)  # a newer version supersedes older jobs
+        job = IngestionJob(
+            id=self._ids.new_id(),
+            document_id=document_id,
+            status=JobStatus.PENDING,
+            attempts=0,
+            available_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        await self._jobs.add(job)
+        return job
+
+
+class AddDocument:
+    def __init__(
+        self,
+        gate: CollectionGate,
+        documents: DocumentRepository,
+        scheduler: IngestionScheduler,
+        relay: RelayOutbox,
+        uow: UnitOfWork,
+        ids: IdGenerator,
+        clock: Clock,
+        policy: KnowledgePolicy,
+    ) -> None:
+        self._gate = gate
+        self._documents = documents
+        self._scheduler = scheduler
+        self._relay = relay
+        self._uow = uow
+        self._ids = ids
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, principal: Principal, collection_id: UUID, new: NewDocument) -> AddedDocument:
+        _, access = await self._gate.open(principal, collection_id)
+        access.require_write()
+        title = clean_name(new.title, field_name="title", limit=300)
+        if not new.source:
+            raise ValidationError("The document is empty.", details={"field": "content"})
+        if len(new.source) > self._policy.max_upload_bytes:
+            raise PayloadTooLargeError(
+                f"Documents are limited to {self._policy.max_upload_bytes} bytes.",
+                details={"max_bytes": self._policy.max_upload_bytes},
+            )
+        metadata = _checked_metadata(new.metadata, self._policy)
+        digest = content_hash(new.source)
+        if new.idempotency_key:
+            earlier = await self._documents.find_by_idempotency_key(
+                collection_id, principal.user_id, new.idempotency_key
+            )
+            if earlier is not None:
+                same = earlier.content_hash == digest and earlier.title == title and earlier.metadata == metadata
+                if not same:
+                    raise IdempotencyKeyReusedError()
+                return AddedDocument(earlier, created=False)
+        duplicate = await self._documents.find_by_hash(collection_id, digest)
+        if duplicate is not None:
+            raise DuplicateDocumentError(details={"document_id": str(duplicate.id)})
+        now = self._clock.now()
+        document = Document(
+            id=self._ids.new_id(),
+            collection_id=collection_id,
+            title=title,
+            content_type=new.content_type,
+            content_hash=digest,
+            size_bytes=len(new.source),
+            status=DocumentStatus.PENDING,
+            created_by=principal.user_id,
+            created_at=now,
+            updated_at=now,
+            metadata=metadata,
+            idempotency_key=new.idempotency_key,
+        )
+        await self._documents.add(document, new.source)
+        await self._scheduler.schedule(document.id)
+        await self._uow.commit()
+        await self._relay.try_now()
+        return AddedDocument(document, created=True)
+
+
+class ListDocuments:
+    def __init__(self, gate: CollectionGate, documents: DocumentRepository) -> None:
+        self._gate = gate
+        self._documents = documents
+
+    async def execute(self, principal: Principal, query: DocumentQuery) -> Page[Document]:
+        await self._gate.open(principal, query.collection_id)
+        return await self._documents.list(query)
+
+
+class GetDocument:
+    def __init__(self, gate: DocumentGate) -> None:
+        self._gate = gate
+
+    async def execute(self, principal: Principal, document_id: UUID) -> Document:
+        document, _ = await self._gate.open(principal, document_id)
+        return document
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentChanges:
+    title: str | None = None
+    metadata: dict[str, Any] | None = None
+    content: bytes | None = None
+    content_type: ContentType | None = None
+
+
+class UpdateDocument:
+    def __init__(
+        self,
+        gate: DocumentGate,
+        documents: DocumentRepository,
+        scheduler: IngestionScheduler,
+        relay: RelayOutbox,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: KnowledgePolicy,
+    ) -> None:
+        self._gate = gate
+        self._documents = documents
+        self._scheduler = scheduler
+        self._relay = relay
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, principal: Principal, document_id: UUID, changes: DocumentChanges) -> Document:
+        document, access = await self._gate.open(principal, document_id)
+        access.require_write()
+        updates: dict[str, Any] = {}
+        if changes.title is not None:
+            updates["title"] = clean_name(changes.title, field_name="title", limit=300)
+        if changes.metadata is not None:
+            updates["metadata"] = _checked_metadata(changes.metadata, self._policy)
+        if changes.content_type is not None:
+            updates["content_type"] = changes.content_type
+        reingest = False
+        if changes.content is not None:
+            if not changes.content:
+                raise ValidationError("The document is empty.", details={"field": "content"})
+            digest = content_hash(changes.content)
+            if digest != document.content_hash:
+                duplicate = await self._documents.find_by_hash(document.collection_id, digest)
+                if duplicate is not None and duplicate.id != document.id:
+                    raise DuplicateDocumentError(details={"document_id": str(duplicate.id)})
+                updates |= {
+                    "content_hash": digest,
+                    "size_bytes": len(changes.content),
+                    "status": DocumentStatus.PENDING,
+                    "error_stage": None,
+                    "error_message": None,
+                }
+                reingest = True
+        if not updates:
+            return document
+        document = document.with_changes(**updates, updated_at=self._clock.now())
+        await self._documents.save(document, changes.content if reingest else None)
+        if reingest:
+            await self._scheduler.schedule(document.id)
+        await self._uow.commit()
+        if reingest:
+            await self._relay.try_now()
+        return document
+
+
+class DeleteDocument:
+    def __init__(self, gate: DocumentGate, documents: DocumentRepository, uow: UnitOfWork) -> None:
+        self._gate = gate
+        self._documents = documents
+        self._uow = uow
+
+    async def execute(self, principal: Principal, document_id: UUID) -> None:
+        _, access = await self._gate.open(principal, document_id)
+        access.require_write()
+        await self._documents.delete(document_id)  # chunks and jobs cascade
+        await self._uow.commit()
+
+
+class ListChunks:
+    def __init__(self, gate: DocumentGate, chunks: ChunkRepository) -> None:
+        self._gate = gate
+        self._chunks = chunks
+
+    async def execute(self, principal: Principal, document_id: UUID, page: PageRequest) -> Page[Chunk]:
+        await self._gate.open(principal, document_id)
+        return await self._chunks.list(document_id, page)

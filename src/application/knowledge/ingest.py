@@ -1,0 +1,164 @@
+"""The worker's ingestion pipeline: extract, normalise, chunk, embed, index — then swap chunks atomically."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from uuid import UUID
+
+from application.knowledge.outbox import retry_delay
+from application.knowledge.policy import KnowledgePolicy
+from application.knowledge.ports import (
+    ChunkRepository,
+    DocumentRepository,
+    Embedder,
+    IngestionJobRepository,
+    NewChunk,
+    TextExtractor,
+)
+from application.shared.ports import Clock, UnitOfWork
+from domain.knowledge.errors import ExtractionError
+from domain.knowledge.models import Document, DocumentStatus
+from domain.knowledge.text import chunk_text, normalize_text
+
+logger = logging.getLogger(__name__)
+
+
+class Stage(StrEnum):
+    EXTRACT = "extract"
+    CHUNK = "chunk"
+    EMBED = "embed"
+    INDEX = "index"
+
+
+class IngestOutcome(StrEnum):
+    READY = "ready"
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    outcome: IngestOutcome
+    chunks: int = 0
+
+
+class _StageError(Exception):
+    def __init__(self, stage: Stage, cause: Exception) -> None:
+        super().__init__(f"{stage.value}: {cause}")
+        self.stage = stage
+        self.cause = cause
+
+
+class IngestDocument:
+    def __init__(
+        self,
+        jobs: IngestionJobRepository,
+        documents: DocumentRepository,
+        chunks: ChunkRepository,
+        extractor: TextExtractor,
+        embedder: Embedder,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: KnowledgePolicy,
+    ) -> None:
+        self._jobs = jobs
+        self._documents = documents
+        self._chunks = chunks
+        self._extractor = extractor
+        self._embedder = embedder
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, job_id: UUID) -> IngestResult:
+        now = self._clock.now()
+        job = await self._jobs.claim(job_id, now, now + timedelta(seconds=self._policy.lease_seconds))
+        if job is None:  # done, superseded, or running under another worker's lease
+            await self._uow.commit()
+            return IngestResult(IngestOutcome.SKIPPED)
+        document = await self._documents.get(job.document_id)
+        if document is None:
+            await self._jobs.finish(job.id, now)
+            await self._uow.commit()
+            return IngestResult(IngestOutcome.SKIPPED)
+        await self._documents.save(document.with_changes(status=DocumentStatus.PROCESSING, updated_at=now))
+        await self._uow.commit()
+        try:
+            chunks = await self._build_chunks(document)
+        except _StageError as failure:
+            await self._uow.rollback()
+            return await self._handle_failure(job.id, job.attempts, document.id, failure)
+        current = await self._documents.get(document.id)
+        if current is None or current.content_hash != document.content_hash:
+            await self._jobs.finish(job.id, self._clock.now())  # a newer version has its own job
+            await self._uow.commit()
+            return IngestResult(IngestOutcome.SKIPPED)
+        finished = self._clock.now()
+        await self._chunks.replace(document, chunks, self._embedder.model if self._embedder.enabled else None)
+        await self._documents.save(
+            current.with_changes(
+                status=DocumentStatus.READY,
+                chunk_count=len(chunks),
+                error_stage=None,
+                error_message=None,
+                updated_at=finished,
+            )
+        )
+        await self._jobs.finish(job.id, finished)
+        await self._uow.commit()  # chunks, status and job in one transaction
+        return IngestResult(IngestOutcome.READY, len(chunks))
+
+    async def _build_chunks(self, document: Document) -> list[NewChunk]:
+        try:
+            source = await self._documents.source_of(document.id) or b""
+            text = normalize_text(self._extractor.extract(document.content_type, source))
+        except Exception as exc:
+            raise _StageError(Stage.EXTRACT, exc) from exc
+        try:
+            spans = chunk_text(
+                text, max_tokens=self._policy.chunk_max_tokens, overlap=self._policy.chunk_overlap_tokens
+            )
+        except Exception as exc:  # pragma: no cover - chunking is pure and total on strings
+            raise _StageError(Stage.CHUNK, exc) from exc
+        vectors: list[list[float]] = []
+        if self._embedder.enabled and spans:
+            try:
+                size = self._policy.embed_batch_size
+                for offset in range(0, len(spans), size):
+                    vectors += await self._embedder.embed([s.text for s in spans[offset : offset + size]])
+            except Exception as exc:
+                raise _StageError(Stage.EMBED, exc) from exc
+        return [
+            NewChunk(i, s.text, s.start, s.end, s.token_count, vectors[i] if vectors else None)
+            for i, s in enumerate(spans)
+        ]
+
+    async def _handle_failure(
+        self, job_id: UUID, attempts: int, document_id: UUID, failure: _StageError
+    ) -> IngestResult:
+        now = self._clock.now()
+        message = str(failure.cause)[:500] or type(failure.cause).__name__
+        permanent = isinstance(failure.cause, ExtractionError) or attempts >= self._policy.max_attempts
+        document = await self._documents.get(document_id)
+        if permanent:
+            await self._jobs.fail(job_id, now, f"{failure.stage.value}: {message}")
+            status = DocumentStatus.FAILED
+        else:
+            await self._jobs.reschedule(job_id, now, now + retry_delay(self._policy, attempts), message)
+            status = DocumentStatus.PENDING
+        if document is not None:
+            await self._documents.save(
+                document.with_changes(
+                    status=status, error_stage=failure.stage.value, error_message=message, updated_at=now
+                )
+            )
+        await self._uow.commit()
+        logger.warning(
+            "ingestion failed",
+            extra={"document_id": str(document_id), "stage": failure.stage.value, "attempt": attempts},
+        )
+        return IngestResult(IngestOutcome.FAILED if permanent else IngestOutcome.RETRY)

@@ -1,0 +1,209 @@
+"""Ports the knowledge use cases need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+from uuid import UUID
+
+from application.shared.ports import Page, PageRequest
+from domain.knowledge.models import (
+    Chunk,
+    Collection,
+    CollectionRole,
+    ContentType,
+    Document,
+    DocumentStatus,
+    Membership,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionView:
+    collection: Collection
+    role: CollectionRole | None  # the caller's role; None for an admin who is not a member
+    document_count: int = 0
+
+
+class CollectionRepository(Protocol):
+    async def add(self, collection: Collection) -> None: ...
+
+    async def get(self, collection_id: UUID) -> Collection | None: ...
+
+    async def save(self, collection: Collection) -> None: ...
+
+    async def delete(self, collection_id: UUID) -> None: ...
+
+    async def get_by_name(self, name: str) -> Collection | None: ...
+
+    async def list_visible(self, user_id: UUID, *, all_collections: bool, page: PageRequest) -> Page[CollectionView]:
+        """Collections the user belongs to (every collection when ``all_collections``)."""
+        ...
+
+
+class MembershipRepository(Protocol):
+    async def role_of(self, collection_id: UUID, user_id: UUID) -> CollectionRole | None: ...
+
+    async def put(self, membership: Membership) -> None: ...
+
+    async def remove(self, collection_id: UUID, user_id: UUID) -> bool: ...
+
+    async def list(self, collection_id: UUID) -> list[Membership]: ...
+
+    async def count_owners(self, collection_id: UUID) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentQuery:
+    collection_id: UUID
+    page: PageRequest
+    status: DocumentStatus | None = None
+    q: str | None = None
+
+
+class DocumentRepository(Protocol):
+    async def add(self, document: Document, source: bytes) -> None: ...
+
+    async def get(self, document_id: UUID) -> Document | None: ...
+
+    async def source_of(self, document_id: UUID) -> bytes | None: ...
+
+    async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None: ...
+
+    async def find_by_idempotency_key(self, collection_id: UUID, created_by: UUID, key: str) -> Document | None: ...
+
+    async def save(self, document: Document, source: bytes | None = None) -> None: ...
+
+    async def delete(self, document_id: UUID) -> None: ...
+
+    async def ids_in_collection(self, collection_id: UUID) -> list[UUID]: ...
+
+    async def list(self, query: DocumentQuery) -> Page[Document]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewChunk:
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    token_count: int
+    embedding: Sequence[float] | None = None
+
+
+class ChunkRepository(Protocol):
+    async def replace(self, document: Document, chunks: Sequence[NewChunk], embedding_model: str | None) -> None:
+        """Swap the document's chunks for these, in the caller's transaction."""
+        ...
+
+    async def list(self, document_id: UUID, page: PageRequest) -> Page[Chunk]: ...
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"  # committed, not yet on the queue
+    ENQUEUED = "enqueued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestionJob:
+    id: UUID
+    document_id: UUID
+    status: JobStatus
+    attempts: int
+    available_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    locked_until: datetime | None = None
+    last_error: str | None = None
+
+
+class IngestionJobRepository(Protocol):
+    """The transactional outbox: a job row commits with its document, a relay moves it to the queue."""
+
+    async def add(self, job: IngestionJob) -> None: ...
+
+    async def get(self, job_id: UUID) -> IngestionJob | None: ...
+
+    async def due(self, now: datetime, limit: int) -> list[IngestionJob]:
+        """Pending jobs whose time has come, and running jobs whose lease ran out, locked for this tx."""
+        ...
+
+    async def mark_enqueued(self, job_ids: Sequence[UUID], now: datetime) -> None: ...
+
+    async def claim(self, job_id: UUID, now: datetime, lease_until: datetime) -> IngestionJob | None:
+        """Take the job for running unless it is done, failed or leased by another worker."""
+        ...
+
+    async def finish(self, job_id: UUID, now: datetime) -> None: ...
+
+    async def reschedule(self, job_id: UUID, now: datetime, available_at: datetime, error: str) -> None: ...
+
+    async def fail(self, job_id: UUID, now: datetime, error: str) -> None: ...
+
+    async def list(self, status: JobStatus | None, limit: int) -> list[IngestionJob]: ...
+
+    async def cancel_for_document(self, document_id: UUID, now: datetime) -> None: ...
+
+
+class JobQueue(Protocol):
+    async def enqueue_ingestion(self, job_id: UUID) -> None: ...
+
+
+class Embedder(Protocol):
+    @property
+    def enabled(self) -> bool:
+        """False when no embeddings provider is configured: keyword search still works."""
+        ...
+
+    @property
+    def model(self) -> str: ...
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class TextExtractor(Protocol):
+    def extract(self, content_type: ContentType, source: bytes) -> str:
+        """Plain text of the source; raises ExtractionError when the file cannot be read."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    document_ids: frozenset[UUID] | None = None
+    content_types: frozenset[ContentType] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchScope:
+    """Whose permissions bound the search; enforced inside each query."""
+
+    user_id: UUID
+    all_collections: bool
+    collection_ids: frozenset[UUID] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkHit:
+    chunk_id: UUID
+    document_id: UUID
+    collection_id: UUID
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class SearchIndex(Protocol):
+    async def keyword(self, query: str, scope: SearchScope, filters: SearchFilters, limit: int) -> list[ChunkHit]: ...
+
+    async def vector(
+        self, embedding: Sequence[float], model: str, scope: SearchScope, filters: SearchFilters, limit: int
+    ) -> list[ChunkHit]: ...

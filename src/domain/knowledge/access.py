@@ -1,0 +1,38 @@
+"""Who may do what in a collection: global admins, then the caller's membership role."""
+
+from __future__ import annotations
+
+from domain.identity.principal import Principal
+from domain.identity.roles import Permission, Role
+from domain.knowledge.models import CollectionRole
+from domain.shared.errors import NotFoundError, PermissionDeniedError
+
+_WRITERS = frozenset({CollectionRole.EDITOR, CollectionRole.OWNER})
+
+
+class CollectionAccess:
+    """The caller's standing in one collection. Invisible collections raise 404, not 403."""
+
+    def __init__(self, principal: Principal, role: CollectionRole | None) -> None:
+        self._principal = principal
+        self.role = role
+
+    @property
+    def is_admin(self) -> bool:
+        return self._principal.role is Role.ADMIN and self._principal.can(Permission.USERS_WRITE)
+
+    def require_read(self) -> None:
+        self._principal.require(Permission.DOCUMENTS_READ)
+        if self.role is None and not self.is_admin:
+            raise NotFoundError("No such collection.")
+
+    def require_write(self) -> None:
+        self.require_read()
+        self._principal.require(Permission.DOCUMENTS_WRITE)
+        if not (self.is_admin or self.role in _WRITERS):
+            raise PermissionDeniedError("You need the editor or owner role in this collection.")
+
+    def require_manage(self) -> None:
+        self.require_read()
+        if not (self.is_admin or self.role is CollectionRole.OWNER):
+            raise PermissionDeniedError("Only the collection's owners can do this.")

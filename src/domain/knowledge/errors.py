@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from domain.shared.errors import ConflictError, DomainError, ValidationError
+
+
+class DuplicateDocumentError(ConflictError):
+    default_code = "DUPLICATE_DOCUMENT"
+    default_message = "A document with the same content is already in this collection."
+
+
+class IdempotencyKeyReusedError(ValidationError):
+    default_code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "This Idempotency-Key was already used with a different request body."
+
+
+class EmbeddingsDisabledError(ConflictError):
+    default_code = "EMBEDDINGS_DISABLED"
+    default_message = (
+        "Vector search needs an embeddings provider. Set EMBEDDINGS_BASE_URL (and EMBEDDINGS_MODEL, "
+        "EMBEDDINGS_API_KEY) to an OpenAI-compatible server such as OpenAI, Ollama, vLLM or TEI, then reindex."
+    )
+
+
+class LastOwnerError(ConflictError):
+    default_code = "LAST_OWNER"
+    default_message = "A collection needs at least one owner."
+
+
+class CollectionNameTakenError(ConflictError):
+    default_code = "COLLECTION_NAME_TAKEN"
+    default_message = "A collection with this name already exists."
+
+
+class ExtractionError(DomainError):
+    """The source could not be turned into text (corrupt PDF, wrong encoding, ...)."""
+
+    default_code = "EXTRACTION_FAILED"
+    default_message = "The document's text could not be extracted."

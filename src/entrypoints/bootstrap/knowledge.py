@@ -1,0 +1,122 @@
+"""dishka wiring of the knowledge module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from dishka import Provider, Scope, provide, provide_all
+from saq.queue.base import Queue
+
+from adapters.extraction.extractor import DocumentTextExtractor
+from adapters.llm.embeddings import DisabledEmbedder, OpenAICompatibleEmbedder
+from adapters.persistence.knowledge.repositories import (
+    SqlChunkRepository,
+    SqlCollectionRepository,
+    SqlDocumentRepository,
+    SqlIngestionJobRepository,
+    SqlMembershipRepository,
+)
+from adapters.persistence.knowledge.search_index import PostgresSearchIndex
+from adapters.queue.ingestion_queue import SaqIngestionQueue
+from application.knowledge.collections import (
+    CollectionGate,
+    CreateCollection,
+    DeleteCollection,
+    GetCollection,
+    ListCollections,
+    ListMembers,
+    PutMember,
+    RemoveMember,
+    UpdateCollection,
+)
+from application.knowledge.documents import (
+    AddDocument,
+    DeleteDocument,
+    DocumentGate,
+    GetDocument,
+    IngestionScheduler,
+    ListChunks,
+    ListDocuments,
+    UpdateDocument,
+)
+from application.knowledge.ingest import IngestDocument
+from application.knowledge.jobs import ListJobs, Reindex, RetryJob
+from application.knowledge.outbox import RelayOutbox
+from application.knowledge.policy import KnowledgePolicy
+from application.knowledge.ports import (
+    ChunkRepository,
+    CollectionRepository,
+    DocumentRepository,
+    Embedder,
+    IngestionJobRepository,
+    JobQueue,
+    MembershipRepository,
+    SearchIndex,
+    TextExtractor,
+)
+from application.knowledge.search import Search
+from entrypoints.bootstrap.settings import Settings
+
+
+class KnowledgeProvider(Provider):
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> KnowledgePolicy:
+        return KnowledgePolicy(
+            max_upload_bytes=settings.max_upload_bytes,
+            chunk_max_tokens=settings.chunk_max_tokens,
+            chunk_overlap_tokens=settings.chunk_overlap_tokens,
+        )
+
+    @provide(scope=Scope.APP)
+    async def embedder(self, settings: Settings) -> AsyncIterator[Embedder]:
+        if not settings.embeddings_base_url:
+            yield DisabledEmbedder()
+            return
+        embedder = OpenAICompatibleEmbedder(
+            base_url=settings.embeddings_base_url,
+            model=settings.embeddings_model,
+            api_key=settings.embeddings_api_key,
+            dimensions=settings.embeddings_dimensions,
+        )
+        yield embedder
+        await embedder.close()
+
+    extractor = provide(DocumentTextExtractor, provides=TextExtractor, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def ingestion_queue(self, queue: Queue) -> JobQueue:
+        return SaqIngestionQueue(queue)
+
+    collections = provide(SqlCollectionRepository, provides=CollectionRepository, scope=Scope.REQUEST)
+    members = provide(SqlMembershipRepository, provides=MembershipRepository, scope=Scope.REQUEST)
+    documents = provide(SqlDocumentRepository, provides=DocumentRepository, scope=Scope.REQUEST)
+    chunks = provide(SqlChunkRepository, provides=ChunkRepository, scope=Scope.REQUEST)
+    jobs = provide(SqlIngestionJobRepository, provides=IngestionJobRepository, scope=Scope.REQUEST)
+    index = provide(PostgresSearchIndex, provides=SearchIndex, scope=Scope.REQUEST)
+
+    use_cases = provide_all(
+        CollectionGate,
+        DocumentGate,
+        IngestionScheduler,
+        RelayOutbox,
+        CreateCollection,
+        ListCollections,
+        GetCollection,
+        UpdateCollection,
+        DeleteCollection,
+        ListMembers,
+        PutMember,
+        RemoveMember,
+        AddDocument,
+        ListDocuments,
+        GetDocument,
+        UpdateDocument,
+        DeleteDocument,
+        ListChunks,
+        IngestDocument,
+        Search,
+        ListJobs,
+        RetryJob,
+        Reindex,
+        scope=Scope.REQUEST,
+    )

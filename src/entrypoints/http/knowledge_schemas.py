@@ -1,0 +1,194 @@
+"""Request and response bodies of the knowledge API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from application.knowledge.ports import ChunkHit, CollectionView
+from domain.knowledge.models import (
+    Chunk,
+    CollectionRole,
+    ContentType,
+    Document,
+    Membership,
+    SearchMode,
+)
+from entrypoints.http.identity_schemas import Body
+from entrypoints.http.schemas import Schema
+
+Title = Annotated[str, msgspec.Meta(max_length=400)]
+
+
+class CreateCollectionBody(Body):
+    name: Annotated[str, msgspec.Meta(max_length=300)]
+    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+
+
+class UpdateCollectionBody(Body):
+    name: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    description: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+
+
+class MemberBody(Body):
+    role: CollectionRole
+
+
+class DocumentBody(Body):
+    title: Title
+    content: str
+    content_type: ContentType = ContentType.TEXT
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class UpdateDocumentBody(Body):
+    title: Title | None = None
+    content: str | None = None
+    content_type: ContentType | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class SearchFiltersBody(Body):
+    document_ids: list[UUID] | None = None
+    content_types: list[ContentType] | None = None
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class SearchBody(Body):
+    query: Annotated[str, msgspec.Meta(max_length=2000)]
+    mode: SearchMode = SearchMode.HYBRID
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
+    collection_ids: list[UUID] | None = None
+    filters: SearchFiltersBody | None = None
+
+
+class CollectionOut(Schema):
+    id: UUID
+    name: str
+    description: str
+    role: CollectionRole | None
+    document_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, view: CollectionView) -> CollectionOut:
+        c = view.collection
+        return cls(
+            id=c.id,
+            name=c.name,
+            description=c.description,
+            role=view.role,
+            document_count=view.document_count,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+
+
+class MemberOut(Schema):
+    user_id: UUID
+    role: CollectionRole
+    created_at: datetime
+
+    @classmethod
+    def of(cls, membership: Membership) -> MemberOut:
+        return cls(user_id=membership.user_id, role=membership.role, created_at=membership.created_at)
+
+
+class DocumentError(Schema):
+    stage: str
+    message: str
+
+
+class DocumentOut(Schema):
+    id: UUID
+    collection_id: UUID
+    title: str
+    content_type: ContentType
+    status: str
+    size_bytes: int
+    content_hash: str
+    chunk_count: int
+    metadata: dict[str, Any]
+    error: DocumentError | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, document: Document) -> DocumentOut:
+        error = (
+            DocumentError(stage=document.error_stage, message=document.error_message or "")
+            if document.error_stage
+            else None
+        )
+        return cls(
+            id=document.id,
+            collection_id=document.collection_id,
+            title=document.title,
+            content_type=document.content_type,
+            status=document.status.value,
+            size_bytes=document.size_bytes,
+            content_hash=document.content_hash,
+            chunk_count=document.chunk_count,
+            metadata=document.metadata,
+            error=error,
+            created_at=document.created_at,
+            updated_at=document.updated_at,
+        )
+
+
+class ChunkOut(Schema):
+    id: UUID
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    token_count: int
+
+    @classmethod
+    def of(cls, chunk: Chunk) -> ChunkOut:
+        return cls(
+            id=chunk.id,
+            ordinal=chunk.ordinal,
+            text=chunk.text,
+            start=chunk.start,
+            end=chunk.end,
+            token_count=chunk.token_count,
+        )
+
+
+class SearchHitOut(Schema):
+    chunk_id: UUID
+    document_id: UUID
+    collection_id: UUID
+    title: str
+    text: str
+    score: float
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, hit: ChunkHit) -> SearchHitOut:
+        return cls(
+            chunk_id=hit.chunk_id,
+            document_id=hit.document_id,
+            collection_id=hit.collection_id,
+            title=hit.title,
+            text=hit.text,
+            score=round(hit.score, 6),
+            start=hit.start,
+            end=hit.end,
+        )
+
+
+class SearchMeta(Schema):
+    mode: SearchMode
+    count: int
+
+
+class SearchOut(Schema):
+    data: list[SearchHitOut]
+    meta: SearchMeta
