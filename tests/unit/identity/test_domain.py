@@ -49,7 +49,11 @@ def test_permission_table() -> None:
     assert permissions_of(Role.ADMIN) == frozenset(Permission)
     assert Permission.USERS_READ not in permissions_of(Role.EDITOR)
     assert Permission.DOCUMENTS_WRITE in permissions_of(Role.EDITOR)
-    assert permissions_of(Role.MEMBER) == {Permission.DOCUMENTS_READ, Permission.DOCUMENTS_WRITE, Permission.ASSISTANT_USE}
+    assert permissions_of(Role.MEMBER) == {
+        Permission.DOCUMENTS_READ,
+        Permission.DOCUMENTS_WRITE,
+        Permission.ASSISTANT_USE,
+    }
     assert Permission.COLLECTIONS_CREATE not in permissions_of(Role.MEMBER)
 
 
