@@ -27,6 +27,8 @@ from entrypoints.bootstrap.settings import Environment, Settings
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.http.app import create_app
 
+pytest_plugins = ["tests.e2e.knowledge_support"]
+
 TEST_DATABASE = "lore_test"
 SPANS = InMemorySpanExporter()
 

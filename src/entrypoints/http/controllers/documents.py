@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePath
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromHeader, FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from application.knowledge.documents import (
     AddDocument,
@@ -123,7 +123,7 @@ class CollectionDocumentsController(Controller):
         collection_id: FromPath[UUID],
         principal: FromDishka[Principal],
         add: FromDishka[AddDocument],
-        idempotency_key: FromHeader[str | None] = None,
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[DataEnvelope[DocumentOut]]:
         key = idempotency_key.strip() if idempotency_key else None
         if key is not None and not 1 <= len(key) <= 200:
