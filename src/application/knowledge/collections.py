@@ -78,12 +78,13 @@ class ListCollections:
 
 
 class GetCollection:
-    def __init__(self, gate: CollectionGate) -> None:
+    def __init__(self, gate: CollectionGate, collections: CollectionRepository) -> None:
         self._gate = gate
+        self._collections = collections
 
     async def execute(self, principal: Principal, collection_id: UUID) -> CollectionView:
         collection, access = await self._gate.open(principal, collection_id)
-        return CollectionView(collection, access.role)
+        return CollectionView(collection, access.role, await self._collections.document_count(collection_id))
 
 
 class UpdateCollection:
@@ -111,7 +112,7 @@ class UpdateCollection:
             collection = collection.with_changes(**changes, updated_at=self._clock.now())
             await self._collections.save(collection)
             await self._uow.commit()
-        return CollectionView(collection, access.role)
+        return CollectionView(collection, access.role, await self._collections.document_count(collection_id))
 
 
 class DeleteCollection:

@@ -64,6 +64,7 @@ from application.identity.users import (
 )
 from application.shared.ports import IdGenerator, UnitOfWork
 from domain.identity.passwords import PasswordPolicy
+from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.settings import Settings
 
 
@@ -103,7 +104,7 @@ class IdentityProvider(Provider):
     async def job_queue(self, settings: Settings) -> AsyncIterator[Queue]:
         queue = create_queue(settings.require_redis_url, settings.worker_queue)
         yield queue
-        await queue.disconnect()
+        await close_quietly("job queue", queue.disconnect)
 
     @provide(scope=Scope.APP)
     def mail_outbox(self, queue: Queue) -> MailOutbox:

@@ -16,6 +16,7 @@ from adapters.redis.heartbeat import RedisHeartbeatStore
 from application.platform.health import CheckReadiness
 from application.platform.heartbeat import RecordHeartbeat
 from application.shared.ports import Clock, HeartbeatStore
+from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.identity import IdentityProvider
 from entrypoints.bootstrap.knowledge import KnowledgeProvider
 from entrypoints.bootstrap.settings import Settings
@@ -53,7 +54,7 @@ class InfrastructureProvider(Provider):
     async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
         client = create_redis(settings.require_redis_url)
         yield client
-        await client.aclose()
+        await close_quietly("redis", client.aclose)
 
     clock = provide(SystemClock, provides=Clock, scope=Scope.APP)
 

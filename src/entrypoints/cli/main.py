@@ -24,6 +24,7 @@ from entrypoints.bootstrap.settings import Settings, SettingsError, load_setting
 from entrypoints.bootstrap.stores import resolved_stores
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.cli.identity import api_keys, users
+from entrypoints.cli.knowledge import ingest, jobs, reindex
 from entrypoints.http.app import create_app
 from entrypoints.worker.app import build_worker
 
@@ -152,3 +153,6 @@ def openapi() -> None:
 
 cli.add_command(users)
 cli.add_command(api_keys)
+cli.add_command(ingest)
+cli.add_command(jobs)
+cli.add_command(reindex)

@@ -7,6 +7,7 @@ import logging
 from dishka import AsyncContainer
 from saq import CronJob, Worker
 
+from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.runtime import job_queue
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.worker.tasks import Context, heartbeat, ingest_document, relay_outbox, send_email
@@ -23,7 +24,7 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
         await heartbeat(ctx)  # report at once rather than at the first cron tick
 
     async def shutdown(ctx: Context) -> None:
-        await ctx["worker"].queue.disconnect()
+        await close_quietly("worker queue", ctx["worker"].queue.disconnect)
 
     worker: Worker[Context] = Worker(
         job_queue(settings),

@@ -42,6 +42,11 @@ from domain.knowledge.models import (
 )
 
 
+def _user_or_none(user_id: UUID) -> UUID | None:
+    """The CLI operator (the nil UUID) is nobody's user: stored as NULL."""
+    return None if user_id.int == 0 else user_id
+
+
 def _collection(row: CollectionRow) -> Collection:
     return Collection(
         id=row.id,
@@ -70,7 +75,7 @@ class SqlCollectionRepository:
                         id=collection.id,
                         name=collection.name,
                         description=collection.description,
-                        created_by=collection.created_by,
+                        created_by=_user_or_none(collection.created_by),
                         created_at=collection.created_at,
                         updated_at=collection.updated_at,
                     )
@@ -85,6 +90,10 @@ class SqlCollectionRepository:
     async def get_by_name(self, name: str) -> Collection | None:
         row = await self._session.scalar(select(CollectionRow).where(CollectionRow.name == name))
         return None if row is None else _collection(row)
+
+    async def document_count(self, collection_id: UUID) -> int:
+        count = await self._session.scalar(select(func.count()).where(DocumentRow.collection_id == collection_id))
+        return int(count or 0)
 
     async def save(self, collection: Collection) -> None:
         await self._session.execute(
@@ -224,7 +233,7 @@ class SqlDocumentRepository:
                         doc_metadata=document.metadata,
                         chunk_count=document.chunk_count,
                         idempotency_key=document.idempotency_key,
-                        created_by=document.created_by,
+                        created_by=_user_or_none(document.created_by),
                         created_at=document.created_at,
                         updated_at=document.updated_at,
                     )

@@ -1,0 +1,136 @@
+"""`lore ingest`, `lore jobs`, `lore reindex`: bulk operations for operators."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections import Counter
+from pathlib import Path
+from uuid import UUID
+
+import click
+from dishka import AsyncContainer
+
+from application.knowledge.documents import AddDocument, NewDocument
+from application.knowledge.jobs import ListJobs, Reindex, RetryJob
+from application.knowledge.ports import CollectionRepository, JobStatus
+from domain.identity.principal import Principal
+from domain.knowledge.models import Collection, ContentType
+from domain.shared.errors import DomainError
+from entrypoints.cli.identity import run
+
+SUFFIXES = {
+    ".txt": ContentType.TEXT,
+    ".text": ContentType.TEXT,
+    ".md": ContentType.MARKDOWN,
+    ".markdown": ContentType.MARKDOWN,
+    ".html": ContentType.HTML,
+    ".htm": ContentType.HTML,
+    ".pdf": ContentType.PDF,
+}
+
+
+async def _collection_named(container: AsyncContainer, name: str) -> Collection:
+    async with container() as scope:
+        collections: CollectionRepository = await scope.get(CollectionRepository)
+        collection = await collections.get_by_name(" ".join(name.split()))
+    if collection is None:
+        raise click.ClickException(f"no collection named {name!r}")
+    return collection
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts))
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--collection", "collection_name", required=True, help="Name of the target collection.")
+def ingest(path: Path, collection_name: str) -> None:
+    """Add a file, or every supported file under a folder, to a collection."""
+    files = _files(path)
+    labels = {file: str(file.relative_to(path) if path.is_dir() else file.name) for file in files}
+
+    async def operation(container: AsyncContainer) -> Counter[str]:
+        collection = await _collection_named(container, collection_name)
+        outcome: Counter[str] = Counter()
+        with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
+            for file in files:
+                bar.update(1)
+                content_type = SUFFIXES.get(file.suffix.lower())
+                if content_type is None:
+                    outcome["skipped (unsupported type)"] += 1
+                    continue
+                document = NewDocument(
+                    title=file.stem.replace("_", " ").replace("-", " ") or file.name,
+                    content_type=content_type,
+                    source=await asyncio.to_thread(file.read_bytes),
+                    metadata={"path": labels[file]},
+                )
+                try:
+                    async with container() as scope:
+                        await (await scope.get(AddDocument)).execute(Principal.operator(), collection.id, document)
+                    outcome["queued"] += 1
+                except DomainError as exc:
+                    outcome[exc.code.lower().replace("_", " ")] += 1
+        return outcome
+
+    outcome = run(operation)
+    width = max((len(k) for k in outcome), default=6)
+    click.echo(f"{'result':<{width}}  files")
+    for result, count in sorted(outcome.items()):
+        click.echo(f"{result:<{width}}  {count:>5}")
+    click.echo(f"{'total':<{width}}  {len(files):>5}")
+
+
+@click.group()
+def jobs() -> None:
+    """Inspect and retry ingestion jobs."""
+
+
+@jobs.command(name="list")
+@click.option("--status", type=click.Choice([s.value for s in JobStatus]), default=None)
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+def list_jobs(status: str | None, limit: int) -> None:
+    """Most recent jobs first."""
+
+    async def operation(container: AsyncContainer) -> list[str]:
+        async with container() as scope:
+            found = await (await scope.get(ListJobs)).execute(
+                Principal.operator(), JobStatus(status) if status else None, limit
+            )
+        return [
+            f"{job.id}  {job.status.value:<8} attempts={job.attempts}  document={job.document_id}"
+            + (f"  error={job.last_error}" if job.last_error else "")
+            for job in found
+        ]
+
+    for line in run(operation):
+        click.echo(line)
+
+
+@jobs.command(name="retry")
+@click.argument("job_id", type=click.UUID)
+def retry_job(job_id: UUID) -> None:
+    """Ingest the job's document again."""
+
+    async def operation(container: AsyncContainer) -> UUID:
+        async with container() as scope:
+            return (await (await scope.get(RetryJob)).execute(Principal.operator(), job_id)).id
+
+    click.echo(f"queued as job {run(operation)}")
+
+
+@click.command()
+@click.option("--collection", "collection_name", required=True)
+def reindex(collection_name: str) -> None:
+    """Re-ingest every document of a collection (e.g. after configuring embeddings)."""
+
+    async def operation(container: AsyncContainer) -> int:
+        collection = await _collection_named(container, collection_name)
+        async with container() as scope:
+            return await (await scope.get(Reindex)).execute(Principal.operator(), collection.id)
+
+    click.echo(f"queued {run(operation)} documents")

@@ -1,0 +1,129 @@
+"""Fault tolerance of ingestion: Redis down at upload time, and a worker that dies holding a job."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import msgspec
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.embedded.redis import EmbeddedRedis
+from application.knowledge.ports import IngestionJobRepository, JobStatus
+from application.shared.ports import UnitOfWork
+from domain.identity.roles import Role
+from entrypoints.bootstrap.container import build_container
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.http.app import create_app
+from tests.e2e.knowledge_support import add_text, new_collection, search, wait_for_status
+from tests.support.api import signed_in
+from tests.support.openai_double import EmbeddingsDouble
+
+
+async def _jobs(engine: AsyncEngine) -> list[tuple[str, int]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT status, attempts FROM ingestion_jobs ORDER BY created_at"))
+        return [(row.status, row.attempts) for row in rows]
+
+
+async def _chunk_rows(engine: AsyncEngine, document_id: str) -> int:
+    async with engine.connect() as connection:
+        count = await connection.scalar(
+            text("SELECT count(*) FROM document_chunks WHERE document_id = :id"), {"id": UUID(document_id)}
+        )
+        return int(count or 0)
+
+
+async def test_upload_while_redis_is_down_is_ingested_once_it_is_back(
+    kb_settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    redis = EmbeddedRedis(tmp_path / "redis")
+    redis.start()
+    settings = msgspec.structs.replace(kb_settings, redis_url=redis.url)
+    try:
+        async with AsyncTestClient(app=create_app(settings)) as client:
+            editor = await signed_in(client, "ed@example.org", Role.EDITOR)
+            collection = await new_collection(client, editor)
+            redis.stop()
+
+            response = await add_text(client, editor, collection, "Outage", "Written while the queue was down.")
+            assert response.status_code == 202, response.text
+            document_id = response.json()["data"]["id"]
+            assert await _jobs(engine) == [("pending", 0)]  # committed in the outbox, nothing lost
+
+        redis.start()
+        async with AsyncTestClient(app=create_app(settings, run_worker=True)) as client:
+            ready = await wait_for_status(client, editor, document_id, timeout=30)
+            assert ready["chunk_count"] == 1
+            hits = (await search(client, editor, "queue was down", mode="keyword")).json()["data"]
+            assert [h["document_id"] for h in hits] == [document_id]
+        assert await _jobs(engine) == [("done", 1)]
+    finally:
+        redis.stop()
+
+
+async def test_a_job_held_by_a_dead_worker_is_retried_without_duplicate_chunks(
+    kb_settings: Settings, engine: AsyncEngine
+) -> None:
+    async with AsyncTestClient(app=create_app(kb_settings)) as client:
+        editor = await signed_in(client, "ed@example.org", Role.EDITOR)
+        collection = await new_collection(client, editor)
+        body = " ".join(f"Sentence number {i} talks about durable ingestion." for i in range(200))
+        document_id = (await add_text(client, editor, collection, "Long", body)).json()["data"]["id"]
+
+    # a worker claims the job and dies: its lease runs out with the job still "running"
+    container = build_container(kb_settings)
+    try:
+        async with container() as scope:
+            jobs: IngestionJobRepository = await scope.get(IngestionJobRepository)
+            (job,) = await jobs.list(None, 10)
+            now = datetime.now(UTC)
+            claimed = await jobs.claim(job.id, now - timedelta(minutes=10), now - timedelta(seconds=1))
+            assert claimed is not None
+            assert claimed.status is JobStatus.RUNNING
+            await (await scope.get(UnitOfWork)).commit()
+    finally:
+        await container.close()
+
+    async with AsyncTestClient(app=create_app(kb_settings, run_worker=True)) as client:
+        ready = await wait_for_status(client, editor, document_id, timeout=30)
+        chunks = ready["chunk_count"]
+        assert chunks > 1
+        assert await _chunk_rows(engine, document_id) == chunks
+        assert await _jobs(engine) == [("done", 2)]  # the dead attempt counts
+
+        # ingesting the same document again replaces its chunks rather than adding to them
+        changed = await client.patch(f"/api/v1/documents/{document_id}", json={"title": "Long"}, headers=editor.headers)
+        assert changed.status_code == 200
+        await client.patch(
+            f"/api/v1/documents/{document_id}", json={"content": body + " One more."}, headers=editor.headers
+        )
+        again = await wait_for_status(client, editor, document_id, timeout=30)
+        assert await _chunk_rows(engine, document_id) == again["chunk_count"]
+
+
+async def test_an_embeddings_outage_is_retried_with_backoff(
+    kb_settings: Settings, embeddings_double: tuple[EmbeddingsDouble, str], engine: AsyncEngine
+) -> None:
+    double, _ = embeddings_double
+    async with AsyncTestClient(app=create_app(kb_settings, run_worker=True)) as client:
+        editor = await signed_in(client, "ed@example.org", Role.EDITOR)
+        collection = await new_collection(client, editor)
+        double.failures.extend([500, 500, 500])  # the SDK's two retries are spent too
+        document_id = (await add_text(client, editor, collection, "Flaky", "Embeddings were down.")).json()["data"][
+            "id"
+        ]
+        waiting = await wait_for_status(client, editor, document_id, wanted="pending", timeout=10)
+        for _ in range(100):
+            waiting = (await client.get(f"/api/v1/documents/{document_id}", headers=editor.headers)).json()["data"]
+            if waiting["error"]:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting["error"]["stage"] == "embed"
+        ready = await wait_for_status(client, editor, document_id, timeout=30)  # after the 5 s backoff
+        assert ready["error"] is None
+    assert await _jobs(engine) == [("done", 2)]

@@ -1,0 +1,83 @@
+"""`lore ingest`, `lore jobs`, `lore reindex` against the test stores."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import asyncpg
+import pytest
+from click.testing import CliRunner
+
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.cli.main import cli
+from tests.support.pdf import make_pdf
+
+
+@pytest.fixture
+def lore(settings: Settings, tmp_path: Path) -> CliRunner:
+    return CliRunner(
+        env={
+            "LORE_ENV": "test",
+            "LORE_DATA_DIR": str(tmp_path / "data"),
+            "DATABASE_URL": settings.require_database_url,
+            "REDIS_URL": settings.require_redis_url,
+            "JWT_SECRET": settings.jwt_secret,
+        }
+    )
+
+
+async def _make_collection(database_url: str, name: str) -> None:
+    # a connection of its own: this sync test runs the CLI, which runs its own event loop
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "INSERT INTO collections (id, name, description, created_at, updated_at) "
+            "VALUES (gen_random_uuid(), $1, '', now(), now())",
+            name,
+        )
+    finally:
+        await connection.close()
+
+
+def test_ingest_a_folder_then_list_retry_and_reindex(lore: CliRunner, settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "a.txt").write_text("Plain text file.")
+    (folder / "b.md").write_text("# Markdown file")
+    (folder / "nested" / "c.html").write_text("<p>HTML file</p>")
+    (folder / "nested" / "d.pdf").write_bytes(make_pdf(["PDF file"]))
+    (folder / "e.exe").write_bytes(b"MZ")
+    (folder / "copy.txt").write_text("Plain text file.")
+    (folder / ".hidden.txt").write_text("ignored")
+    asyncio.run(_make_collection(settings.require_database_url, "Docs"))
+
+    result = lore.invoke(cli, ["ingest", str(folder), "--collection", "Docs"])
+    assert result.exit_code == 0, result.output
+    lines = {
+        line.rsplit(maxsplit=1)[0].strip(): int(line.rsplit(maxsplit=1)[1]) for line in result.stdout.splitlines()[1:]
+    }
+    assert lines == {"duplicate document": 1, "queued": 4, "skipped (unsupported type)": 1, "total": 6}
+
+    jobs = lore.invoke(cli, ["jobs", "list"])
+    assert jobs.exit_code == 0
+    job_lines = [line for line in jobs.stdout.splitlines() if line.strip()]
+    assert len(job_lines) == 4
+    job_id = job_lines[0].split()[0]
+    retried = lore.invoke(cli, ["jobs", "retry", job_id])
+    assert retried.exit_code == 0, retried.output
+    assert "queued as job" in retried.stdout
+    failed = lore.invoke(cli, ["jobs", "list", "--status", "failed"])
+    assert failed.exit_code == 0
+    assert failed.stdout.strip() == ""
+
+    reindexed = lore.invoke(cli, ["reindex", "--collection", "Docs"])
+    assert reindexed.exit_code == 0, reindexed.output
+    assert "queued 4 documents" in reindexed.stdout
+
+    missing = lore.invoke(cli, ["ingest", str(folder), "--collection", "Nope"])
+    assert missing.exit_code == 1
+    assert "no collection named 'Nope'" in missing.output
+    unknown_job = lore.invoke(cli, ["jobs", "retry", "00000000-0000-0000-0000-000000000001"])
+    assert unknown_job.exit_code == 1
+    assert "NOT_FOUND" in unknown_job.output

@@ -1,0 +1,70 @@
+"""The OpenAI-compatible embedder through the real `openai` SDK against the wire-protocol double."""
+
+from __future__ import annotations
+
+import math
+
+import openai
+import pytest
+
+from adapters.llm.embeddings import DisabledEmbedder, OpenAICompatibleEmbedder
+from domain.knowledge.errors import EmbeddingsDisabledError
+from tests.support.openai_double import EmbeddingsDouble
+
+
+def _embedder(url: str, retries: int = 2) -> OpenAICompatibleEmbedder:
+    return OpenAICompatibleEmbedder(base_url=url, model="double-embed", api_key="k", max_retries=retries)
+
+
+async def test_embeds_in_input_order(embeddings_double: tuple[EmbeddingsDouble, str]) -> None:
+    double, url = embeddings_double
+    double.failures.clear()
+    embedder = _embedder(url)
+    vectors = await embedder.embed(["vacation policy", "expense reports", "vacation days"])
+    await embedder.close()
+    assert len(vectors) == 3
+    assert all(len(v) == 384 for v in vectors)
+    assert math.isclose(sum(x * x for x in vectors[0]), 1.0, rel_tol=1e-6)
+    similarity = sum(a * b for a, b in zip(vectors[0], vectors[2], strict=True))
+    unrelated = sum(a * b for a, b in zip(vectors[0], vectors[1], strict=True))
+    assert similarity > unrelated
+    assert double.requests[-1]["model"] == "double-embed"
+    assert await embedder.embed([]) == []
+
+
+async def test_transient_errors_are_retried_by_the_sdk(embeddings_double: tuple[EmbeddingsDouble, str]) -> None:
+    double, url = embeddings_double
+    double.failures.extend([429, 500])
+    embedder = _embedder(url)
+    vectors = await embedder.embed(["hello"])
+    await embedder.close()
+    assert len(vectors) == 1
+    assert not double.failures
+
+
+async def test_persistent_errors_surface(embeddings_double: tuple[EmbeddingsDouble, str]) -> None:
+    double, url = embeddings_double
+    double.failures.extend([500, 500])
+    embedder = _embedder(url, retries=1)
+    with pytest.raises(openai.InternalServerError):
+        await embedder.embed(["hello"])
+    await embedder.close()
+    double.failures.clear()
+
+
+async def test_requested_dimensions_are_sent(embeddings_double: tuple[EmbeddingsDouble, str]) -> None:
+    double, url = embeddings_double
+    double.failures.clear()
+    embedder = OpenAICompatibleEmbedder(base_url=url, model="m", dimensions=768)
+    (vector,) = await embedder.embed(["x y z"])
+    await embedder.close()
+    assert len(vector) == 768
+    assert double.requests[-1]["dimensions"] == 768
+
+
+async def test_disabled_embedder() -> None:
+    disabled = DisabledEmbedder()
+    assert not disabled.enabled
+    assert disabled.model == ""
+    with pytest.raises(EmbeddingsDisabledError):
+        await disabled.embed(["x"])
