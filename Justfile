@@ -16,16 +16,21 @@ test *args: lint
 
 # static checks only
 lint:
-    ruff check src tests migrations
-    ruff format --check src tests migrations
+    ruff check src tests migrations benchmarks
+    ruff format --check src tests migrations benchmarks
     mypy
     lint-imports
 
 # apply ruff's fixes and formatting
 fmt:
-    ruff check --fix src tests migrations
-    ruff format src tests migrations
+    ruff check --fix src tests migrations benchmarks
+    ruff format src tests migrations benchmarks
 
 # apply database migrations
 migrate *args:
     lore migrate {{args}}
+
+# benchmarks (minutes, not part of the gate); results land in BENCHMARKS.md
+bench:
+    python -m benchmarks.knowledge --output benchmarks/results/knowledge.md
+    python -m benchmarks.report

@@ -66,7 +66,10 @@ class PostgresSearchIndex:
         params: dict[str, Any] = {"query": query, "limit": limit}
         sql = (
             _SELECT.format(score="ts_rank_cd(c.tsv, q.query)")
-            + ", websearch_to_tsquery('english', :query) AS q(query)"
+            # any of the words may match (ranked by how many and how close), as keyword engines do; quoted
+            # phrases and -exclusions from the web-search syntax keep their meaning
+            + ", CAST(replace(CAST(websearch_to_tsquery('english', :query) AS text), ' & ', ' | ') AS tsquery)"
+            + " AS q(query)"
             + " WHERE c.tsv @@ q.query"
             + _scope_sql(scope, filters, params)
             + " ORDER BY score DESC, c.id LIMIT :limit"
