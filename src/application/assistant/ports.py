@@ -1,0 +1,103 @@
+"""Ports the assistant needs: chat models, the answer cache, the quota ledger, corpus versions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from application.knowledge.ports import SearchScope
+from domain.assistant.models import ChatTurn, Usage
+from domain.shared.errors import DependencyUnavailableError
+
+
+class ProviderError(Exception):
+    """A chat provider failed. ``retryable`` failures may succeed if tried again (429, 5xx, timeouts)."""
+
+    def __init__(self, provider: str, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class AllProvidersFailedError(DependencyUnavailableError):
+    default_code = "LLM_UNAVAILABLE"
+    default_message = "No language model provider could answer right now. Try again shortly."
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    text: str
+    usage: Usage
+    provider: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamDone:
+    usage: Usage
+    provider: str
+    model: str
+
+
+StreamEvent = StreamDelta | StreamDone
+
+
+class ChatModel(Protocol):
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
+
+    async def complete(self, turns: Sequence[ChatTurn], max_tokens: int) -> Completion: ...
+
+    def stream(self, turns: Sequence[ChatTurn], max_tokens: int) -> AsyncIterator[StreamEvent]:
+        """Deltas, then exactly one StreamDone. Raises ProviderError on failure."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    text: str
+    usage: Usage
+    provider: str
+    model: str
+
+
+class AnswerCache(Protocol):
+    async def get(self, key: str) -> CachedAnswer | None: ...
+
+    async def put(self, key: str, answer: CachedAnswer, ttl_seconds: int) -> None: ...
+
+
+class QuotaLedger(Protocol):
+    async def used(self, user_id: UUID, period: str) -> int: ...
+
+    async def add(self, user_id: UUID, period: str, tokens: int, expires_at: datetime) -> int:
+        """Atomically add ``tokens`` to the user's count for ``period``; the new total."""
+        ...
+
+
+class CorpusVersions(Protocol):
+    async def fingerprint(self, scope: SearchScope) -> str:
+        """Changes whenever a document or membership in the caller's readable corpus changes."""
+        ...
+
+
+class Sleeper(Protocol):
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class Jitter(Protocol):
+    def __call__(self) -> float:
+        """A number in [0, 1)."""
+        ...

@@ -1,0 +1,154 @@
+"""One retry layer for chat providers: backoff with jitter (honouring Retry-After), a circuit breaker per
+provider, and failover to the next provider in priority order — for streams only before the first token."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from application.assistant.ports import (
+    AllProvidersFailedError,
+    ChatModel,
+    Completion,
+    Jitter,
+    ProviderError,
+    Sleeper,
+    StreamEvent,
+)
+from application.shared.ports import Clock
+from domain.assistant.models import ChatTurn
+
+logger = logging.getLogger(__name__)
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class CircuitBreaker:
+    """Opens after ``threshold`` consecutive failures; after ``cooldown`` one trial call is let through."""
+
+    def __init__(self, clock: Clock, *, threshold: int = 5, cooldown_seconds: float = 30.0) -> None:
+        self._clock = clock
+        self._threshold = threshold
+        self._cooldown = cooldown_seconds
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_in_flight = False
+
+    @property
+    def state(self) -> BreakerState:
+        if self._opened_at is None:
+            return BreakerState.CLOSED
+        if self._clock.now().timestamp() - self._opened_at >= self._cooldown:
+            return BreakerState.HALF_OPEN
+        return BreakerState.OPEN
+
+    def allow(self) -> bool:
+        state = self.state
+        if state is BreakerState.CLOSED:
+            return True
+        if state is BreakerState.HALF_OPEN and not self._trial_in_flight:
+            self._trial_in_flight = True
+            return True
+        return False
+
+    def succeeded(self) -> None:
+        self._failures = 0
+        self._opened_at = None
+        self._trial_in_flight = False
+
+    def failed(self) -> None:
+        self._trial_in_flight = False
+        self._failures += 1
+        if self._opened_at is not None or self._failures >= self._threshold:
+            self._opened_at = self._clock.now().timestamp()  # a failed trial re-opens for a full cooldown
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 3
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None, jitter: float) -> float:
+        """Full jitter on an exponential curve; a server's Retry-After wins when it is longer."""
+        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * jitter
+        return min(max(backoff, retry_after or 0.0), self.max_delay * 4)
+
+
+class ResilientChatModel:
+    """A ChatModel over several providers; callers see one model and only AllProvidersFailedError."""
+
+    def __init__(
+        self,
+        providers: Sequence[ChatModel],
+        breakers: Sequence[CircuitBreaker],
+        policy: RetryPolicy,
+        sleeper: Sleeper,
+        jitter: Jitter,
+    ) -> None:
+        if not providers or len(providers) != len(breakers):
+            raise ValueError("need at least one provider and one breaker per provider")
+        self._providers = list(zip(providers, breakers, strict=True))
+        self._policy = policy
+        self._sleeper = sleeper
+        self._jitter = jitter
+
+    @property
+    def provider(self) -> str:
+        return self._providers[0][0].provider
+
+    @property
+    def model(self) -> str:
+        return "|".join(f"{p.provider}:{p.model}" for p, _ in self._providers)
+
+    async def complete(self, turns: Sequence[ChatTurn], max_tokens: int) -> Completion:
+        errors: list[str] = []
+        for provider, breaker in self._providers:
+            for attempt in range(1, self._policy.attempts + 1):
+                if not breaker.allow():
+                    errors.append(f"{provider.provider}: circuit open")
+                    break
+                try:
+                    result = await provider.complete(turns, max_tokens)
+                except ProviderError as exc:
+                    breaker.failed()
+                    errors.append(str(exc))
+                    if not exc.retryable or attempt == self._policy.attempts:
+                        break
+                    await self._sleeper.sleep(self._policy.delay(attempt, exc.retry_after, self._jitter()))
+                    continue
+                breaker.succeeded()
+                return result
+            logger.warning("chat provider failed over", extra={"provider": provider.provider})
+        raise AllProvidersFailedError(details={"attempts": errors})
+
+    async def stream(self, turns: Sequence[ChatTurn], max_tokens: int) -> AsyncIterator[StreamEvent]:
+        errors: list[str] = []
+        for provider, breaker in self._providers:
+            for attempt in range(1, self._policy.attempts + 1):
+                if not breaker.allow():
+                    errors.append(f"{provider.provider}: circuit open")
+                    break
+                started = False
+                try:
+                    async for event in provider.stream(turns, max_tokens):
+                        started = True
+                        yield event
+                except ProviderError as exc:
+                    breaker.failed()
+                    if started:
+                        raise  # the client has tokens already: no silent switch to another answer
+                    errors.append(str(exc))
+                    if not exc.retryable or attempt == self._policy.attempts:
+                        break
+                    await self._sleeper.sleep(self._policy.delay(attempt, exc.retry_after, self._jitter()))
+                    continue
+                breaker.succeeded()
+                return
+        raise AllProvidersFailedError(details={"attempts": errors})

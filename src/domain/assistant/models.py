@@ -1,0 +1,46 @@
+"""What the assistant produces: answers with citations and the tokens they cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+
+class TurnRole(StrEnum):
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTurn:
+    role: TurnRole
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A passage the answer may rely on; ``start``/``end`` index the document's extracted text."""
+
+    number: int
+    document_id: UUID
+    chunk_id: UUID
+    title: str
+    snippet: str
+    start: int
+    end: int
+    score: float
