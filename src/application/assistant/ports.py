@@ -82,8 +82,16 @@ class AnswerCache(Protocol):
 class QuotaLedger(Protocol):
     async def used(self, user_id: UUID, period: str) -> int: ...
 
-    async def add(self, user_id: UUID, period: str, tokens: int, expires_at: datetime) -> int:
-        """Atomically add ``tokens`` to the user's count for ``period``; the new total."""
+    async def reserve(self, user_id: UUID, period: str, tokens: int, limit: int, expires_at: datetime) -> bool:
+        """Atomically add ``tokens`` unless that would pass ``limit`` (then add nothing and say False).
+
+        Reserving before the call is what keeps concurrent requests, in any number of API processes,
+        from overshooting the quota together.
+        """
+        ...
+
+    async def adjust(self, user_id: UUID, period: str, delta: int, expires_at: datetime) -> int:
+        """Correct a reservation by the difference to the real usage (negative to refund)."""
         ...
 
 

@@ -78,7 +78,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None, jitter: float) -> float:
         """Full jitter on an exponential curve; a server's Retry-After wins when it is longer."""
         backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * jitter
-        return min(max(backoff, retry_after or 0.0), self.max_delay * 4)
+        return float(min(max(backoff, retry_after or 0.0), self.max_delay * 4))
 
 
 class ResilientChatModel:

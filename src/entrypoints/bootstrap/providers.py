@@ -16,6 +16,7 @@ from adapters.redis.heartbeat import RedisHeartbeatStore
 from application.platform.health import CheckReadiness
 from application.platform.heartbeat import RecordHeartbeat
 from application.shared.ports import Clock, HeartbeatStore
+from entrypoints.bootstrap.assistant import AssistantProvider
 from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.identity import IdentityProvider
 from entrypoints.bootstrap.knowledge import KnowledgeProvider
@@ -78,4 +79,5 @@ def default_providers(settings: Settings) -> list[Provider]:
         PlatformProvider(),
         IdentityProvider(),
         KnowledgeProvider(),
+        AssistantProvider(),
     ]

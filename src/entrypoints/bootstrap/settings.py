@@ -29,7 +29,11 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("REFRESH_TOKEN_TTL_DAYS", 1, 90),
     ("MAX_UPLOAD_BYTES", 1024, None),
     ("CHUNK_MAX_TOKENS", 16, 8192),
+    ("LLM_MAX_ATTEMPTS", 1, 10),
+    ("LLM_MAX_OUTPUT_TOKENS", 16, 32_000),
+    ("TOKEN_QUOTA_PER_DAY", 1, None),
 )
+_KNOWN_PROVIDERS = ("openai", "anthropic")
 
 
 class Environment(StrEnum):
@@ -72,6 +76,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_upload_bytes: int = 20 * 1024 * 1024
     chunk_max_tokens: int = 256
     chunk_overlap_tokens: int = 32
+    llm_providers: str = ""  # priority order, e.g. "openai,anthropic"; empty = the offline extractive answerer
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None  # any OpenAI-compatible server (vLLM, Ollama, LM Studio, ...)
+    openai_model: str = "gpt-4o-mini"
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+    anthropic_model: str = "claude-sonnet-4-5"
+    llm_timeout_seconds: float = 30.0
+    llm_max_attempts: int = 3
+    llm_max_output_tokens: int = 800
+    answer_cache_ttl_seconds: int = 3600
+    token_quota_per_day: int = 200_000
+
+    @property
+    def provider_names(self) -> list[str]:
+        return [name.strip().lower() for name in self.llm_providers.split(",") if name.strip()]
+
     # SAQ waits this long for in-flight jobs at shutdown, then cancels them (they are retried)
     worker_shutdown_grace_seconds: int = 5
 
@@ -141,6 +162,7 @@ def _validated(settings: Settings) -> Settings:
             raise SettingsError(f"{variable}: must be {span}")
     if not 0 <= settings.chunk_overlap_tokens < settings.chunk_max_tokens:
         raise SettingsError("CHUNK_OVERLAP_TOKENS: must be at least 0 and below CHUNK_MAX_TOKENS")
+    _check_providers(settings)
     if settings.is_production:
         for variable, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url)):
             if not value:
@@ -155,6 +177,15 @@ def _validated(settings: Settings) -> Settings:
     if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
         return msgspec.structs.replace(settings, jwt_secret=_development_secret(settings.lore_data_dir))
     return settings
+
+
+def _check_providers(settings: Settings) -> None:
+    for name in settings.provider_names:
+        if name not in _KNOWN_PROVIDERS:
+            raise SettingsError(f"LLM_PROVIDERS: unknown provider {name!r} (use {', '.join(_KNOWN_PROVIDERS)})")
+        prefix = name.upper()
+        if not getattr(settings, f"{name}_api_key") and not getattr(settings, f"{name}_base_url"):
+            raise SettingsError(f"LLM_PROVIDERS lists {name} but neither {prefix}_API_KEY nor {prefix}_BASE_URL is set")
 
 
 def _development_secret(data_dir: Path) -> str:

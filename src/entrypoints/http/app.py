@@ -21,6 +21,7 @@ from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.http.auth import AuthProvider
 from entrypoints.http.controllers.api_keys import ApiKeysController
+from entrypoints.http.controllers.assistant import AssistantController
 from entrypoints.http.controllers.audit import AuditController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.collections import CollectionsController
@@ -68,6 +69,7 @@ def create_app(
             CollectionDocumentsController,
             DocumentsController,
             SearchController,
+            AssistantController,
         ],
     )
     otel = OpenTelemetryConfig(

@@ -1,0 +1,103 @@
+"""Chat over the OpenAI API or any OpenAI-compatible server (vLLM, Ollama, LM Studio, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, cast
+
+import openai
+from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletionMessageParam
+
+from adapters.llm.telemetry import llm_span
+from application.assistant.ports import Completion, ProviderError, StreamDelta, StreamDone, StreamEvent
+from domain.assistant.models import ChatTurn, Usage
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    value = exc.response.headers.get("retry-after") if exc.response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def provider_error(name: str, exc: Exception) -> ProviderError:
+    """Map SDK errors onto retryable (429, 408, 409, 5xx, timeouts, network) or not (other 4xx)."""
+    if isinstance(exc, openai.APIStatusError):
+        retryable = exc.status_code in (408, 409, 429) or exc.status_code >= 500
+        return ProviderError(name, f"HTTP {exc.status_code}", retryable=retryable, retry_after=_retry_after(exc))
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderError(name, "timed out", retryable=True)
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderError(name, "connection failed", retryable=True)
+    return ProviderError(name, f"unexpected response: {type(exc).__name__}", retryable=True)
+
+
+def _messages(turns: Sequence[ChatTurn]) -> list[ChatCompletionMessageParam]:
+    return cast(
+        "list[ChatCompletionMessageParam]", [{"role": turn.role.value, "content": turn.content} for turn in turns]
+    )
+
+
+class OpenAIChatModel:
+    def __init__(
+        self, *, model: str, api_key: str | None, base_url: str | None, timeout_seconds: float, name: str = "openai"
+    ) -> None:
+        # max_retries=0: the resilience layer is the only retry layer
+        self._client = AsyncOpenAI(
+            api_key=api_key or "not-needed", base_url=base_url, timeout=timeout_seconds, max_retries=0
+        )
+        self._model = model
+        self._name = name
+
+    @property
+    def provider(self) -> str:
+        return self._name
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    async def complete(self, turns: Sequence[ChatTurn], max_tokens: int) -> Completion:
+        with llm_span(self._name, self._model, max_tokens) as span:
+            try:
+                response = await self._client.chat.completions.create(
+                    model=self._model, messages=_messages(turns), max_tokens=max_tokens
+                )
+                text = response.choices[0].message.content or ""
+            except (openai.OpenAIError, IndexError, AttributeError, ValueError) as exc:
+                raise provider_error(self._name, exc) from exc
+            usage = Usage(
+                response.usage.prompt_tokens if response.usage else 0,
+                response.usage.completion_tokens if response.usage else 0,
+            )
+            span.record(usage, response.model)
+            return Completion(text, usage, self._name, response.model or self._model)
+
+    async def stream(self, turns: Sequence[ChatTurn], max_tokens: int) -> AsyncIterator[StreamEvent]:
+        with llm_span(self._name, self._model, max_tokens, streaming=True) as span:
+            usage = Usage()
+            model = self._model
+            try:
+                stream: Any = await self._client.chat.completions.create(
+                    model=self._model,
+                    messages=_messages(turns),
+                    max_tokens=max_tokens,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+                async for chunk in stream:
+                    model = chunk.model or model
+                    if chunk.usage is not None:
+                        usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    for choice in chunk.choices:
+                        if choice.delta and choice.delta.content:
+                            yield StreamDelta(choice.delta.content)
+            except (openai.OpenAIError, AttributeError, ValueError, KeyError) as exc:
+                raise provider_error(self._name, exc) from exc
+            span.record(usage, model)
+            yield StreamDone(usage, self._name, model)
+
+    async def close(self) -> None:
+        await self._client.close()

@@ -1,0 +1,83 @@
+"""The answer cache and the token-quota ledger in Redis, shared by every API process."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+from redis.asyncio import Redis
+
+from application.assistant.ports import CachedAnswer
+from domain.assistant.models import Usage
+
+_RESERVE = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local tokens = tonumber(ARGV[1])
+if used + tokens > tonumber(ARGV[2]) then return 0 end
+redis.call('INCRBY', KEYS[1], tokens)
+redis.call('EXPIREAT', KEYS[1], ARGV[3])
+return 1
+"""
+_ADJUST = """
+local total = redis.call('INCRBY', KEYS[1], ARGV[1])
+if total < 0 then redis.call('SET', KEYS[1], 0, 'KEEPTTL') total = 0 end
+redis.call('EXPIREAT', KEYS[1], ARGV[2])
+return total
+"""
+
+
+class _Stored(msgspec.Struct):
+    text: str
+    input_tokens: int
+    output_tokens: int
+    provider: str
+    model: str
+
+
+class RedisAnswerCache:
+    def __init__(self, redis: Redis, prefix: str = "lore:answers:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    async def get(self, key: str) -> CachedAnswer | None:
+        raw = await self._redis.get(self._prefix + key)
+        if raw is None:
+            return None
+        try:
+            stored = msgspec.json.decode(raw, type=_Stored)
+        except msgspec.DecodeError:
+            return None  # a corrupt entry is a miss, not an error
+        return CachedAnswer(
+            stored.text, Usage(stored.input_tokens, stored.output_tokens), stored.provider, stored.model
+        )
+
+    async def put(self, key: str, answer: CachedAnswer, ttl_seconds: int) -> None:
+        stored = _Stored(
+            answer.text, answer.usage.input_tokens, answer.usage.output_tokens, answer.provider, answer.model
+        )
+        await self._redis.set(self._prefix + key, msgspec.json.encode(stored), ex=ttl_seconds)
+
+
+class RedisQuotaLedger:
+    def __init__(self, redis: Redis, prefix: str = "lore:quota:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._reserve = redis.register_script(_RESERVE)
+        self._adjust = redis.register_script(_ADJUST)
+
+    def _key(self, user_id: UUID, period: str) -> str:
+        return f"{self._prefix}{period}:{user_id}"
+
+    async def used(self, user_id: UUID, period: str) -> int:
+        return int(await self._redis.get(self._key(user_id, period)) or 0)
+
+    async def reserve(self, user_id: UUID, period: str, tokens: int, limit: int, expires_at: datetime) -> bool:
+        result = await self._reserve(
+            keys=[self._key(user_id, period)], args=[tokens, limit, int(expires_at.timestamp()) + 3600]
+        )
+        return bool(int(result))
+
+    async def adjust(self, user_id: UUID, period: str, delta: int, expires_at: datetime) -> int:
+        result = await self._adjust(keys=[self._key(user_id, period)], args=[delta, int(expires_at.timestamp()) + 3600])
+        return int(result)

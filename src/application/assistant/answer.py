@@ -1,0 +1,219 @@
+"""RAG answers: retrieve what the caller may read, ask the model to cite it, cache and meter the result."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from application.assistant.policy import AssistantPolicy
+from application.assistant.ports import (
+    AnswerCache,
+    CachedAnswer,
+    ChatModel,
+    CorpusVersions,
+    QuotaLedger,
+    StreamDelta,
+)
+from application.knowledge.ports import SearchScope
+from application.knowledge.search import Search, SearchRequest
+from application.shared.ports import Clock
+from domain.assistant.models import ChatTurn, Citation, Usage
+from domain.assistant.prompt import build_prompt
+from domain.assistant.quota import QuotaExceededError, QuotaPeriod, daily_period
+from domain.identity.principal import Principal
+from domain.identity.roles import Permission
+from domain.knowledge.access import CollectionAccess
+from domain.knowledge.models import SearchMode
+from domain.knowledge.text import count_tokens
+from domain.shared.errors import ValidationError
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str
+    collection_ids: frozenset[UUID] | None = None
+    history: Sequence[ChatTurn] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    text: str
+    citations: list[Citation]
+    usage: Usage
+    provider: str
+    model: str
+    cached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerDelta:
+    text: str
+
+
+AnswerEvent = AnswerDelta | Answer
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    turns: list[ChatTurn]
+    citations: list[Citation]
+    cache_key: str
+    period: QuotaPeriod
+
+    @property
+    def reservation(self) -> int:
+        """Tokens held back before the call: the prompt plus the most the answer may take."""
+        return sum(count_tokens(turn.content) for turn in self.turns)
+
+
+class AskQuestion:
+    def __init__(
+        self,
+        search: Search,
+        chat: ChatModel,
+        cache: AnswerCache,
+        quota: QuotaLedger,
+        corpus: CorpusVersions,
+        clock: Clock,
+        policy: AssistantPolicy,
+    ) -> None:
+        self._search = search
+        self._chat = chat
+        self._cache = cache
+        self._quota = quota
+        self._corpus = corpus
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, principal: Principal, question: Question) -> Answer:
+        prepared = await self._prepare(principal, question)
+        cached = await self._cache.get(prepared.cache_key)
+        if cached is not None:
+            return self._from_cache(cached, prepared)
+        reserved = await self._reserve(principal, prepared)
+        try:
+            completion = await self._chat.complete(prepared.turns, self._policy.max_output_tokens)
+        except BaseException:
+            await self._settle(principal, prepared, reserved, Usage())
+            raise
+        await self._settle(principal, prepared, reserved, completion.usage)
+        await self._cache.put(
+            prepared.cache_key,
+            CachedAnswer(completion.text, completion.usage, completion.provider, completion.model),
+            self._policy.cache_ttl_seconds,
+        )
+        return Answer(
+            completion.text, prepared.citations, completion.usage, completion.provider, completion.model, cached=False
+        )
+
+    async def stream(self, principal: Principal, question: Question) -> AsyncIterator[AnswerEvent]:
+        """Deltas, then the full Answer. Preparation errors (quota, validation) raise before the first event."""
+        prepared = await self._prepare(principal, question)
+        return self._stream(principal, prepared)
+
+    async def _stream(self, principal: Principal, prepared: _Prepared) -> AsyncIterator[AnswerEvent]:
+        cached = await self._cache.get(prepared.cache_key)
+        if cached is not None:
+            yield AnswerDelta(cached.text)
+            yield self._from_cache(cached, prepared)
+            return
+        parts: list[str] = []
+        reserved = await self._reserve(principal, prepared)
+        settled = False
+        try:
+            async for event in self._chat.stream(prepared.turns, self._policy.max_output_tokens):
+                if isinstance(event, StreamDelta):
+                    parts.append(event.text)
+                    yield AnswerDelta(event.text)
+                    continue
+                text = "".join(parts)
+                await self._settle(principal, prepared, reserved, event.usage)
+                settled = True
+                await self._cache.put(
+                    prepared.cache_key,
+                    CachedAnswer(text, event.usage, event.provider, event.model),
+                    self._policy.cache_ttl_seconds,
+                )
+                yield Answer(text, prepared.citations, event.usage, event.provider, event.model, cached=False)
+        finally:
+            if not settled:  # failed or the client went away: charge what was generated, estimated
+                await self._settle(principal, prepared, reserved, Usage(0, count_tokens("".join(parts))))
+
+    async def _prepare(self, principal: Principal, question: Question) -> _Prepared:
+        principal.require(Permission.ASSISTANT_USE)
+        text = " ".join(question.text.split())
+        if not 1 <= len(text) <= self._policy.max_question_chars:
+            raise ValidationError(
+                f"The question must be 1 to {self._policy.max_question_chars} characters.",
+                details={"field": "question"},
+            )
+        period = daily_period(self._clock.now())
+        found = await self._search.execute(
+            principal,
+            SearchRequest(
+                query=text[:1000],
+                mode=SearchMode.HYBRID,
+                limit=self._policy.passages,
+                collection_ids=question.collection_ids,
+            ),
+        )
+        citations = [
+            Citation(n, h.document_id, h.chunk_id, h.title, h.text, h.start, h.end, h.score)
+            for n, h in enumerate(found.hits, start=1)
+        ]
+        turns = build_prompt(
+            text, citations, question.history, history_budget_tokens=self._policy.history_budget_tokens
+        )
+        scope = SearchScope(principal.user_id, CollectionAccess(principal, None).is_admin, question.collection_ids)
+        fingerprint = await self._corpus.fingerprint(scope)
+        key_material = json.dumps(
+            {
+                "model": self._chat.model,
+                "max_tokens": self._policy.max_output_tokens,
+                "turns": [[t.role.value, t.content] for t in turns],
+                "corpus": fingerprint,
+            },
+            sort_keys=True,
+        )
+        return _Prepared(turns, citations, hashlib.sha256(key_material.encode()).hexdigest(), period)
+
+    async def _reserve(self, principal: Principal, prepared: _Prepared) -> int:
+        amount = prepared.reservation + self._policy.max_output_tokens
+        period = prepared.period
+        limit = self._policy.daily_token_quota
+        if not await self._quota.reserve(principal.user_id, period.key, amount, limit, period.resets_at):
+            raise QuotaExceededError(period.resets_at, self._clock.now(), limit)
+        return amount
+
+    async def _settle(self, principal: Principal, prepared: _Prepared, reserved: int, usage: Usage) -> None:
+        period = prepared.period
+        await self._quota.adjust(principal.user_id, period.key, usage.total - reserved, period.resets_at)
+
+    @staticmethod
+    def _from_cache(cached: CachedAnswer, prepared: _Prepared) -> Answer:
+        # a cache hit costs no tokens: that is the point of the cache
+        return Answer(cached.text, prepared.citations, Usage(), cached.provider, cached.model, cached=True)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    period: str
+    used_tokens: int
+    quota_tokens: int
+    resets_at: str
+
+
+class GetUsage:
+    def __init__(self, quota: QuotaLedger, clock: Clock, policy: AssistantPolicy) -> None:
+        self._quota = quota
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, principal: Principal) -> UsageReport:
+        principal.require(Permission.ASSISTANT_USE)
+        period = daily_period(self._clock.now())
+        used = await self._quota.used(principal.user_id, period.key)
+        return UsageReport(period.key, used, self._policy.daily_token_quota, period.resets_at.isoformat())

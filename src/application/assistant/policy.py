@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantPolicy:
+    max_output_tokens: int = 800
+    passages: int = 6
+    cache_ttl_seconds: int = 3600
+    daily_token_quota: int = 200_000
+    history_budget_tokens: int = 2000
+    max_question_chars: int = 4000

@@ -1,0 +1,79 @@
+"""dishka wiring of the assistant: providers in priority order behind one resilient ChatModel."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+
+from dishka import Provider, Scope, provide, provide_all
+from redis.asyncio import Redis
+
+from adapters.clock import AsyncioSleeper
+from adapters.llm.anthropic_chat import AnthropicChatModel
+from adapters.llm.extractive import ExtractiveChatModel
+from adapters.llm.openai_chat import OpenAIChatModel
+from adapters.persistence.knowledge.corpus import PostgresCorpusVersions
+from adapters.redis.assistant_store import RedisAnswerCache, RedisQuotaLedger
+from application.assistant.answer import AskQuestion, GetUsage
+from application.assistant.policy import AssistantPolicy
+from application.assistant.ports import AnswerCache, ChatModel, CorpusVersions, QuotaLedger
+from application.assistant.resilience import CircuitBreaker, ResilientChatModel, RetryPolicy
+from application.shared.ports import Clock
+from entrypoints.bootstrap.closing import close_quietly
+from entrypoints.bootstrap.settings import Settings
+
+
+class AssistantProvider(Provider):
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> AssistantPolicy:
+        return AssistantPolicy(
+            max_output_tokens=settings.llm_max_output_tokens,
+            cache_ttl_seconds=settings.answer_cache_ttl_seconds,
+            daily_token_quota=settings.token_quota_per_day,
+        )
+
+    @provide(scope=Scope.APP)
+    async def chat_model(self, settings: Settings, clock: Clock) -> AsyncIterator[ChatModel]:
+        adapters: list[OpenAIChatModel | AnthropicChatModel] = []
+        for name in settings.provider_names:
+            if name == "openai":
+                adapters.append(
+                    OpenAIChatModel(
+                        model=settings.openai_model,
+                        api_key=settings.openai_api_key,
+                        base_url=settings.openai_base_url,
+                        timeout_seconds=settings.llm_timeout_seconds,
+                    )
+                )
+            else:
+                adapters.append(
+                    AnthropicChatModel(
+                        model=settings.anthropic_model,
+                        api_key=settings.anthropic_api_key,
+                        base_url=settings.anthropic_base_url,
+                        timeout_seconds=settings.llm_timeout_seconds,
+                    )
+                )
+        if not adapters:
+            yield ExtractiveChatModel()
+            return
+        yield ResilientChatModel(
+            adapters,
+            [CircuitBreaker(clock) for _ in adapters],  # APP scope: the breaker state lives as long as the process
+            RetryPolicy(attempts=settings.llm_max_attempts),
+            AsyncioSleeper(),
+            random.random,
+        )
+        for adapter in adapters:
+            await close_quietly(f"{adapter.provider} client", adapter.close)
+
+    @provide(scope=Scope.APP)
+    def answer_cache(self, redis: Redis) -> AnswerCache:
+        return RedisAnswerCache(redis)
+
+    @provide(scope=Scope.APP)
+    def quota_ledger(self, redis: Redis) -> QuotaLedger:
+        return RedisQuotaLedger(redis)
+
+    corpus = provide(PostgresCorpusVersions, provides=CorpusVersions, scope=Scope.REQUEST)
+    use_cases = provide_all(AskQuestion, GetUsage, scope=Scope.REQUEST)
