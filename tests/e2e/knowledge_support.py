@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
 from tests.support.api import Account, Client
+from tests.support.chat_doubles import AnthropicDouble, OpenAIChatDouble
 from tests.support.openai_double import EmbeddingsDouble
 from tests.support.servers import serve
 
@@ -68,3 +69,36 @@ async def wait_for_status(
 
 async def search(client: Client, account: Account, query: str, **body: Any) -> Any:
     return await client.post("/api/v1/search", json={"query": query, **body}, headers=account.headers)
+
+
+@pytest.fixture(scope="session")
+def chat_doubles() -> Iterator[tuple[OpenAIChatDouble, str, AnthropicDouble, str]]:
+    openai_double, anthropic_double = OpenAIChatDouble(), AnthropicDouble()
+    with serve(openai_double) as openai_url, serve(anthropic_double) as anthropic_url:
+        yield openai_double, f"{openai_url}/v1", anthropic_double, anthropic_url
+
+
+@pytest.fixture
+def llm_settings(kb_settings: Settings, chat_doubles: tuple[OpenAIChatDouble, str, AnthropicDouble, str]) -> Settings:
+    openai_double, openai_url, anthropic_double, anthropic_url = chat_doubles
+    for double in (openai_double, anthropic_double):
+        double.script.clear()
+        double.requests.clear()
+    return msgspec.structs.replace(
+        kb_settings,
+        llm_providers="openai,anthropic",
+        openai_base_url=openai_url,
+        openai_api_key="test",
+        openai_model="gpt-test",
+        anthropic_base_url=anthropic_url,
+        anthropic_api_key="test",
+        anthropic_model="claude-test",
+        llm_timeout_seconds=1.0,
+        llm_max_output_tokens=300,
+    )
+
+
+@pytest.fixture
+async def ask_client(llm_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=create_app(llm_settings, run_worker=True)) as client:
+        yield client

@@ -4,12 +4,9 @@ cache, quota, streaming, the offline answerer, and GenAI spans."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import msgspec
-import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -20,45 +17,11 @@ from entrypoints.http.app import create_app
 from tests.e2e.knowledge_support import add_text, new_collection, wait_for_status
 from tests.support.api import Account, Client, assert_error, bearer, signed_in
 from tests.support.chat_doubles import AnthropicDouble, OpenAIChatDouble
-from tests.support.servers import serve
 
 HANDBOOK = (
     "Vacation policy: every employee receives twenty-five vacation days each year.\n\n"
     "Expense reports are filed monthly through the finance portal."
 )
-
-
-@pytest.fixture(scope="module")
-def chat_doubles() -> Iterator[tuple[OpenAIChatDouble, str, AnthropicDouble, str]]:
-    openai_double, anthropic_double = OpenAIChatDouble(), AnthropicDouble()
-    with serve(openai_double) as openai_url, serve(anthropic_double) as anthropic_url:
-        yield openai_double, f"{openai_url}/v1", anthropic_double, anthropic_url
-
-
-@pytest.fixture
-def llm_settings(kb_settings: Settings, chat_doubles: tuple[OpenAIChatDouble, str, AnthropicDouble, str]) -> Settings:
-    openai_double, openai_url, anthropic_double, anthropic_url = chat_doubles
-    for double in (openai_double, anthropic_double):
-        double.script.clear()
-        double.requests.clear()
-    return msgspec.structs.replace(
-        kb_settings,
-        llm_providers="openai,anthropic",
-        openai_base_url=openai_url,
-        openai_api_key="test",
-        openai_model="gpt-test",
-        anthropic_base_url=anthropic_url,
-        anthropic_api_key="test",
-        anthropic_model="claude-test",
-        llm_timeout_seconds=1.0,
-        llm_max_output_tokens=300,
-    )
-
-
-@pytest.fixture
-async def ask_client(llm_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=create_app(llm_settings, run_worker=True)) as client:
-        yield client
 
 
 async def _handbook(client: Client) -> tuple[Account, str, str]:

@@ -1,8 +1,9 @@
 """Servers speaking the OpenAI chat-completions and Anthropic messages wire protocols, JSON and SSE.
 
 Each call takes the next scripted behaviour: "ok", an HTTP status (429 carries Retry-After: 0),
-"slow" (answers after the client's timeout), "malformed" (a broken SSE chunk) or "drop" (the
-stream ends after the first token). The answer cites passage [1] so citation tests can check it.
+"slow" (answers after the client's timeout), "trickle" (streams a token every 150 ms), "malformed"
+(a broken SSE chunk) or "drop" (the stream ends after the first token). The answer cites passage [1]
+so citation tests can check it.
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ async def _json(
     await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
 
 
-async def _sse(send: Send, chunks: list[bytes]) -> None:
+async def _sse(send: Send, chunks: list[bytes], delay: float = 0.0) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
     for chunk in chunks:
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await asyncio.sleep(0)
+        await asyncio.sleep(delay)
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -116,7 +117,7 @@ class OpenAIChatDouble(ChatDouble):
         encoded = [f"data: {c}\n\n".encode() for c in chunks]
         if step not in ("drop", "malformed"):
             encoded.append(b"data: [DONE]\n\n")
-        await _sse(send, encoded)
+        await _sse(send, encoded, delay=0.15 if step == "trickle" else 0.0)
 
 
 @dataclass

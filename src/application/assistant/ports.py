@@ -9,7 +9,8 @@ from typing import Protocol
 from uuid import UUID
 
 from application.knowledge.ports import SearchScope
-from domain.assistant.models import ChatTurn, Usage
+from application.shared.ports import Page, PageRequest
+from domain.assistant.models import ChatTurn, Conversation, StoredMessage, Usage
 from domain.shared.errors import DependencyUnavailableError
 
 
@@ -109,3 +110,19 @@ class Jitter(Protocol):
     def __call__(self) -> float:
         """A number in [0, 1)."""
         ...
+
+
+class ConversationRepository(Protocol):
+    async def add(self, conversation: Conversation) -> None: ...
+
+    async def get(self, conversation_id: UUID) -> Conversation | None: ...
+
+    async def touch(self, conversation_id: UUID, at: datetime) -> None: ...
+
+    async def delete(self, conversation_id: UUID) -> None: ...
+
+    async def add_message(self, message: StoredMessage) -> None: ...
+
+    async def messages(self, conversation_id: UUID) -> list[StoredMessage]: ...
+
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[Conversation]: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -44,3 +45,33 @@ class Citation:
     start: int
     end: int
     score: float
+
+
+class MessageStatus(StrEnum):
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"  # the stream broke off; what arrived is kept
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: UUID
+    user_id: UUID
+    title: str
+    collection_ids: frozenset[UUID] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: UUID
+    conversation_id: UUID
+    role: TurnRole
+    content: str
+    created_at: datetime
+    status: MessageStatus = MessageStatus.COMPLETE
+    citations: tuple[Citation, ...] = ()
+    usage: Usage = Usage()
+    provider: str | None = None
+    model: str | None = None

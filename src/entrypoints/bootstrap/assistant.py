@@ -12,11 +12,20 @@ from adapters.clock import AsyncioSleeper
 from adapters.llm.anthropic_chat import AnthropicChatModel
 from adapters.llm.extractive import ExtractiveChatModel
 from adapters.llm.openai_chat import OpenAIChatModel
+from adapters.persistence.assistant.repositories import SqlConversationRepository
 from adapters.persistence.knowledge.corpus import PostgresCorpusVersions
 from adapters.redis.assistant_store import RedisAnswerCache, RedisQuotaLedger
 from application.assistant.answer import AskQuestion, GetUsage
+from application.assistant.conversations import (
+    CreateConversation,
+    DeleteConversation,
+    GetConversation,
+    ListConversations,
+    SaveReply,
+    StartReply,
+)
 from application.assistant.policy import AssistantPolicy
-from application.assistant.ports import AnswerCache, ChatModel, CorpusVersions, QuotaLedger
+from application.assistant.ports import AnswerCache, ChatModel, ConversationRepository, CorpusVersions, QuotaLedger
 from application.assistant.resilience import CircuitBreaker, ResilientChatModel, RetryPolicy
 from application.shared.ports import Clock
 from entrypoints.bootstrap.closing import close_quietly
@@ -76,4 +85,15 @@ class AssistantProvider(Provider):
         return RedisQuotaLedger(redis)
 
     corpus = provide(PostgresCorpusVersions, provides=CorpusVersions, scope=Scope.REQUEST)
-    use_cases = provide_all(AskQuestion, GetUsage, scope=Scope.REQUEST)
+    conversations = provide(SqlConversationRepository, provides=ConversationRepository, scope=Scope.REQUEST)
+    use_cases = provide_all(
+        AskQuestion,
+        GetUsage,
+        CreateConversation,
+        ListConversations,
+        GetConversation,
+        DeleteConversation,
+        StartReply,
+        SaveReply,
+        scope=Scope.REQUEST,
+    )

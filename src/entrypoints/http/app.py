@@ -20,11 +20,13 @@ from entrypoints.bootstrap.logging import install_log_context
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.http.auth import AuthProvider
+from entrypoints.http.background import BackgroundTasks
 from entrypoints.http.controllers.api_keys import ApiKeysController
 from entrypoints.http.controllers.assistant import AssistantController
 from entrypoints.http.controllers.audit import AuditController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.collections import CollectionsController
+from entrypoints.http.controllers.conversations import ConversationsController
 from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
 from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.search import SearchController
@@ -70,6 +72,7 @@ def create_app(
             DocumentsController,
             SearchController,
             AssistantController,
+            ConversationsController,
         ],
     )
     otel = OpenTelemetryConfig(
@@ -85,7 +88,10 @@ def create_app(
         if worker is not None:
             worker_task.append(asyncio.create_task(worker.start()))
 
+    background = BackgroundTasks()
+
     async def stop_worker_then_container() -> None:
+        await background.drain(timeout_seconds=30)  # replies still streaming from a model get stored
         # the worker goes first: its jobs still need the container's pools
         if worker is not None:
             await worker.stop()
@@ -107,4 +113,5 @@ def create_app(
     setup_dishka(container, app)
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     app.state.settings = settings
+    app.state.background = background
     return app

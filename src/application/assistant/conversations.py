@@ -1,0 +1,148 @@
+"""Conversations: the caller's own threads of questions and cited answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.assistant.answer import Answer, Question
+from application.assistant.ports import ConversationRepository
+from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
+from domain.assistant.models import ChatTurn, Conversation, MessageStatus, StoredMessage, TurnRole, Usage
+from domain.identity.principal import Principal
+from domain.identity.roles import Permission
+from domain.shared.errors import NotFoundError, ValidationError
+
+MAX_MESSAGE_CHARS = 8000
+
+
+async def _owned(repository: ConversationRepository, principal: Principal, conversation_id: UUID) -> Conversation:
+    principal.require(Permission.ASSISTANT_USE)
+    conversation = await repository.get(conversation_id)
+    if conversation is None or conversation.user_id != principal.user_id:
+        raise NotFoundError("No such conversation.")
+    return conversation
+
+
+class CreateConversation:
+    def __init__(self, conversations: ConversationRepository, uow: UnitOfWork, ids: IdGenerator, clock: Clock) -> None:
+        self._conversations = conversations
+        self._uow = uow
+        self._ids = ids
+        self._clock = clock
+
+    async def execute(
+        self, principal: Principal, title: str | None, collection_ids: frozenset[UUID] | None
+    ) -> Conversation:
+        principal.require(Permission.ASSISTANT_USE)
+        now = self._clock.now()
+        conversation = Conversation(
+            id=self._ids.new_id(),
+            user_id=principal.user_id,
+            title=" ".join((title or "New conversation").split())[:200] or "New conversation",
+            collection_ids=collection_ids,
+            created_at=now,
+            updated_at=now,
+        )
+        await self._conversations.add(conversation)
+        await self._uow.commit()
+        return conversation
+
+
+class ListConversations:
+    def __init__(self, conversations: ConversationRepository) -> None:
+        self._conversations = conversations
+
+    async def execute(self, principal: Principal, page: PageRequest) -> Page[Conversation]:
+        principal.require(Permission.ASSISTANT_USE)
+        return await self._conversations.list_for_user(principal.user_id, page)
+
+
+class GetConversation:
+    def __init__(self, conversations: ConversationRepository) -> None:
+        self._conversations = conversations
+
+    async def execute(self, principal: Principal, conversation_id: UUID) -> tuple[Conversation, list[StoredMessage]]:
+        conversation = await _owned(self._conversations, principal, conversation_id)
+        return conversation, await self._conversations.messages(conversation_id)
+
+
+class DeleteConversation:
+    def __init__(self, conversations: ConversationRepository, uow: UnitOfWork) -> None:
+        self._conversations = conversations
+        self._uow = uow
+
+    async def execute(self, principal: Principal, conversation_id: UUID) -> None:
+        await _owned(self._conversations, principal, conversation_id)
+        await self._conversations.delete(conversation_id)
+        await self._uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReply:
+    conversation: Conversation
+    question: Question
+    reply_id: UUID
+
+
+class StartReply:
+    """Stores the user's message and builds the question with the conversation's history."""
+
+    def __init__(self, conversations: ConversationRepository, uow: UnitOfWork, ids: IdGenerator, clock: Clock) -> None:
+        self._conversations = conversations
+        self._uow = uow
+        self._ids = ids
+        self._clock = clock
+
+    async def execute(self, principal: Principal, conversation_id: UUID, content: str) -> PendingReply:
+        conversation = await _owned(self._conversations, principal, conversation_id)
+        text = content.strip()
+        if not 1 <= len(text) <= MAX_MESSAGE_CHARS:
+            raise ValidationError(f"A message is 1 to {MAX_MESSAGE_CHARS} characters.", details={"field": "content"})
+        history = [
+            ChatTurn(m.role, m.content)
+            for m in await self._conversations.messages(conversation_id)
+            if m.content and m.status is not MessageStatus.FAILED
+        ]
+        now = self._clock.now()
+        await self._conversations.add_message(
+            StoredMessage(self._ids.new_id(), conversation_id, TurnRole.USER, text, now)
+        )
+        await self._conversations.touch(conversation_id, now)
+        await self._uow.commit()
+        return PendingReply(
+            conversation, Question(text, conversation.collection_ids, tuple(history)), self._ids.new_id()
+        )
+
+
+class SaveReply:
+    def __init__(self, conversations: ConversationRepository, uow: UnitOfWork, clock: Clock) -> None:
+        self._conversations = conversations
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(
+        self,
+        pending: PendingReply,
+        *,
+        answer: Answer | None,
+        partial_text: str = "",
+        status: MessageStatus = MessageStatus.COMPLETE,
+    ) -> StoredMessage:
+        now = self._clock.now()
+        message = StoredMessage(
+            id=pending.reply_id,
+            conversation_id=pending.conversation.id,
+            role=TurnRole.ASSISTANT,
+            content=answer.text if answer else partial_text,
+            created_at=now,
+            status=status,
+            citations=tuple(answer.citations) if answer else (),
+            usage=answer.usage if answer else Usage(),
+            provider=answer.provider if answer else None,
+            model=answer.model if answer else None,
+        )
+        await self._conversations.add_message(message)
+        await self._conversations.touch(pending.conversation.id, now)
+        await self._uow.commit()
+        return message

@@ -1,0 +1,250 @@
+"""/api/v1/conversations: threads with history; replies stream over SSE and are stored even if the client leaves."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from dishka import AsyncContainer
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.response import ServerSentEvent
+
+from application.assistant.answer import Answer, AnswerDelta, AnswerEvent, AskQuestion
+from application.assistant.conversations import (
+    CreateConversation,
+    DeleteConversation,
+    GetConversation,
+    ListConversations,
+    PendingReply,
+    SaveReply,
+    StartReply,
+)
+from application.assistant.ports import ProviderError
+from application.shared.ports import PageRequest
+from domain.assistant.models import Conversation, MessageStatus, StoredMessage
+from domain.identity.principal import Principal
+from domain.shared.errors import DomainError
+from entrypoints.http.background import BackgroundTasks
+from entrypoints.http.controllers.assistant import CitationOut, UsageOut
+from entrypoints.http.errors import error_responses
+from entrypoints.http.identity_schemas import Body
+from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta
+from entrypoints.http.schemas import DataEnvelope, Schema
+
+logger = logging.getLogger("lore.assistant")
+
+
+class CreateConversationBody(Body):
+    title: Annotated[str, msgspec.Meta(max_length=400)] | None = None
+    collection_ids: list[UUID] | None = None
+
+
+class MessageBody(Body):
+    content: Annotated[str, msgspec.Meta(max_length=16000)]
+
+
+class ConversationOut(Schema):
+    id: UUID
+    title: str
+    collection_ids: list[UUID] | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> ConversationOut:
+        ids = sorted(conversation.collection_ids) if conversation.collection_ids is not None else None
+        return cls(
+            id=conversation.id,
+            title=conversation.title,
+            collection_ids=ids,
+            created_at=conversation.created_at,
+            updated_at=conversation.updated_at,
+        )
+
+
+class MessageOut(Schema):
+    id: UUID
+    role: str
+    content: str
+    status: str
+    citations: list[CitationOut]
+    usage: UsageOut
+    created_at: datetime
+    provider: str | None = None
+    model: str | None = None
+
+    @classmethod
+    def of(cls, message: StoredMessage) -> MessageOut:
+        return cls(
+            id=message.id,
+            role=message.role.value,
+            content=message.content,
+            status=message.status.value,
+            citations=[
+                CitationOut(
+                    number=c.number,
+                    document_id=c.document_id,
+                    chunk_id=c.chunk_id,
+                    title=c.title,
+                    snippet=c.snippet,
+                    start=c.start,
+                    end=c.end,
+                    score=round(c.score, 6),
+                )
+                for c in message.citations
+            ],
+            usage=UsageOut(input_tokens=message.usage.input_tokens, output_tokens=message.usage.output_tokens),
+            created_at=message.created_at,
+            provider=message.provider,
+            model=message.model,
+        )
+
+
+class ConversationDetailOut(ConversationOut):
+    messages: list[MessageOut] = msgspec.field(default_factory=list)
+
+
+def _event(payload: dict[str, Any]) -> str:
+    return msgspec.json.encode(payload).decode()
+
+
+async def _pump(
+    events: AsyncIterator[AnswerEvent],
+    queue: asyncio.Queue[str | None],
+    container: AsyncContainer,
+    pending: PendingReply,
+) -> None:
+    """Runs to the end whether or not anyone still listens, then stores the reply in a scope of its own."""
+    parts: list[str] = []
+    answer: Answer | None = None
+    error: dict[str, str] | None = None
+    try:
+        async for event in events:
+            if isinstance(event, AnswerDelta):
+                parts.append(event.text)
+                queue.put_nowait(_event({"content": event.text, "done": False}))
+            else:
+                answer = event
+    except DomainError as exc:
+        error = {"code": exc.code, "message": exc.message}
+    except ProviderError:
+        logger.warning("model stream broke off", exc_info=True)
+        error = {"code": "LLM_STREAM_FAILED", "message": "The model stopped mid-answer; the answer is incomplete."}
+    finally:
+        status = MessageStatus.COMPLETE if answer else (MessageStatus.INCOMPLETE if parts else MessageStatus.FAILED)
+        async with container() as scope:
+            saved = await (await scope.get(SaveReply)).execute(
+                pending, answer=answer, partial_text="".join(parts), status=status
+            )
+        if error is not None:
+            queue.put_nowait(_event({"error": error, "done": True, "message_id": str(saved.id)}))
+        else:
+            out = msgspec.to_builtins(MessageOut.of(saved))
+            queue.put_nowait(
+                _event(
+                    {"done": True, "citations": out["citations"], "usage": out["usage"], "message_id": str(saved.id)}
+                )
+            )
+        queue.put_nowait(None)
+
+
+async def _drain(queue: asyncio.Queue[str | None]) -> AsyncIterator[str]:
+    while (item := await queue.get()) is not None:
+        yield item
+
+
+class ConversationsController(Controller):
+    path = "/conversations"
+    tags = ["conversations"]  # noqa: RUF012 - litestar's declared type
+
+    @post("/", summary="Start a conversation", responses=error_responses(401, 403, 422))
+    @inject
+    async def create(
+        self,
+        data: JSONBody[CreateConversationBody],
+        principal: FromDishka[Principal],
+        create: FromDishka[CreateConversation],
+    ) -> Response[DataEnvelope[ConversationOut]]:
+        ids = frozenset(data.collection_ids) if data.collection_ids is not None else None
+        conversation = await create.execute(principal, data.title, ids)
+        return Response(
+            DataEnvelope(data=ConversationOut.of(conversation)),
+            status_code=201,
+            headers={"Location": f"/api/v1/conversations/{conversation.id}"},
+        )
+
+    @get("/", summary="The caller's conversations, latest first", responses=error_responses(401, 403, 422))
+    @inject
+    async def list_conversations(
+        self,
+        principal: FromDishka[Principal],
+        list_conversations: FromDishka[ListConversations],
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> ListEnvelope[ConversationOut]:
+        page = await list_conversations.execute(principal, PageRequest(limit=limit, offset=offset))
+        return ListEnvelope(data=[ConversationOut.of(c) for c in page.items], meta=meta(page))
+
+    @get("/{conversation_id:uuid}", summary="A conversation with its messages", responses=error_responses(401, 404))
+    @inject
+    async def get_conversation(
+        self,
+        conversation_id: FromPath[UUID],
+        principal: FromDishka[Principal],
+        get_one: FromDishka[GetConversation],
+    ) -> DataEnvelope[ConversationDetailOut]:
+        conversation, messages = await get_one.execute(principal, conversation_id)
+        base = ConversationOut.of(conversation)
+        detail = ConversationDetailOut(
+            id=base.id,
+            title=base.title,
+            collection_ids=base.collection_ids,
+            created_at=base.created_at,
+            updated_at=base.updated_at,
+            messages=[MessageOut.of(m) for m in messages],
+        )
+        return DataEnvelope(data=detail)
+
+    @delete("/{conversation_id:uuid}", summary="Delete a conversation", responses=error_responses(401, 404))
+    @inject
+    async def delete_conversation(
+        self,
+        conversation_id: FromPath[UUID],
+        principal: FromDishka[Principal],
+        remove: FromDishka[DeleteConversation],
+    ) -> None:
+        await remove.execute(principal, conversation_id)
+
+    @post(
+        "/{conversation_id:uuid}/messages",
+        status_code=200,
+        summary="Send a message; the reply streams (SSE) or, with Accept: application/json, returns whole",
+        responses=error_responses(400, 401, 403, 404, 422, 429, 503),
+    )
+    @inject
+    async def send(
+        self,
+        request: Request[Any, Any, Any],
+        conversation_id: FromPath[UUID],
+        data: JSONBody[MessageBody],
+        principal: FromDishka[Principal],
+        start: FromDishka[StartReply],
+        ask: FromDishka[AskQuestion],
+        save: FromDishka[SaveReply],
+    ) -> Response[Any]:
+        pending = await start.execute(principal, conversation_id, data.content)
+        if "application/json" in request.headers.get("accept", ""):
+            answer = await ask.execute(principal, pending.question)
+            return Response(DataEnvelope(data=MessageOut.of(await save.execute(pending, answer=answer))))
+        events = await ask.stream(principal, pending.question)  # quota and retrieval errors are still plain JSON
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        background: BackgroundTasks = request.app.state.background
+        background.spawn(_pump(events, queue, request.app.state.dishka_container, pending))
+        return ServerSentEvent(_drain(queue), headers={"Cache-Control": "no-store"})
