@@ -23,3 +23,14 @@ class SaqIngestionQueue:
             timeout=self._timeout,
             retries=1,  # retries are the outbox's job (backoff, attempt count, failure status)
         )
+
+
+SUMMARY_TASK = "summarize_document"
+
+
+class SaqTaskQueue:
+    def __init__(self, queue: Queue) -> None:
+        self._queue = queue
+
+    async def enqueue_summary(self, task_id: uuid.UUID) -> None:
+        await self._queue.enqueue(SUMMARY_TASK, key=f"summary:{task_id}", task_id=str(task_id), timeout=300)

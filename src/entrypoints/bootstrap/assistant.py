@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, provide, provide_all
 from redis.asyncio import Redis
+from saq.queue.base import Queue
 
 from adapters.clock import AsyncioSleeper
 from adapters.llm.anthropic_chat import AnthropicChatModel
 from adapters.llm.extractive import ExtractiveChatModel
 from adapters.llm.openai_chat import OpenAIChatModel
 from adapters.persistence.assistant.repositories import SqlConversationRepository
+from adapters.persistence.assistant.tasks import SqlTaskRepository
 from adapters.persistence.knowledge.corpus import PostgresCorpusVersions
+from adapters.queue.ingestion_queue import SaqTaskQueue
 from adapters.redis.assistant_store import RedisAnswerCache, RedisQuotaLedger
 from application.assistant.answer import AskQuestion, GetUsage
 from application.assistant.conversations import (
@@ -27,6 +30,7 @@ from application.assistant.conversations import (
 from application.assistant.policy import AssistantPolicy
 from application.assistant.ports import AnswerCache, ChatModel, ConversationRepository, CorpusVersions, QuotaLedger
 from application.assistant.resilience import CircuitBreaker, ResilientChatModel, RetryPolicy
+from application.assistant.summaries import GetTask, RequestSummary, RunSummary, TaskQueue, TaskRepository
 from application.shared.ports import Clock
 from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.settings import Settings
@@ -86,6 +90,12 @@ class AssistantProvider(Provider):
 
     corpus = provide(PostgresCorpusVersions, provides=CorpusVersions, scope=Scope.REQUEST)
     conversations = provide(SqlConversationRepository, provides=ConversationRepository, scope=Scope.REQUEST)
+    tasks = provide(SqlTaskRepository, provides=TaskRepository, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.APP)
+    def task_queue(self, queue: Queue) -> TaskQueue:
+        return SaqTaskQueue(queue)
+
     use_cases = provide_all(
         AskQuestion,
         GetUsage,
@@ -95,5 +105,8 @@ class AssistantProvider(Provider):
         DeleteConversation,
         StartReply,
         SaveReply,
+        RequestSummary,
+        GetTask,
+        RunSummary,
         scope=Scope.REQUEST,
     )

@@ -29,6 +29,7 @@ from entrypoints.http.controllers.collections import CollectionsController
 from entrypoints.http.controllers.conversations import ConversationsController
 from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
 from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.jobs import JobsController
 from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import exception_handlers
@@ -73,6 +74,7 @@ def create_app(
             SearchController,
             AssistantController,
             ConversationsController,
+            JobsController,
         ],
     )
     otel = OpenTelemetryConfig(

@@ -10,7 +10,14 @@ from saq import CronJob, Worker
 from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.runtime import job_queue
 from entrypoints.bootstrap.settings import Settings
-from entrypoints.worker.tasks import Context, heartbeat, ingest_document, relay_outbox, send_email
+from entrypoints.worker.tasks import (
+    Context,
+    heartbeat,
+    ingest_document,
+    relay_outbox,
+    send_email,
+    summarize_document,
+)
 
 logger = logging.getLogger("lore.worker")
 
@@ -28,7 +35,7 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
 
     worker: Worker[Context] = Worker(
         job_queue(settings),
-        functions=[heartbeat, send_email, ingest_document, relay_outbox],
+        functions=[heartbeat, send_email, ingest_document, relay_outbox, summarize_document],
         cron_jobs=[
             CronJob(heartbeat, cron=HEARTBEAT_CRON, timeout=10, retries=1),
             CronJob(relay_outbox, cron=RELAY_CRON, timeout=30, retries=1),

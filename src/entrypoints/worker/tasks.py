@@ -12,6 +12,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from saq.types import Context as SaqContext
 
+from application.assistant.summaries import RunSummary
 from application.identity.ports import EmailMessage, Mailer
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
@@ -85,3 +86,11 @@ async def relay_outbox(ctx: Context) -> int:
     """Move committed ingestion jobs to the queue (and recover ones a dead worker held)."""
     async with container_of(ctx)() as scope:
         return await (await scope.get(RelayOutbox)).execute()
+
+
+@traced
+async def summarize_document(ctx: Context, *, task_id: str) -> str:
+    """Summarise one document for the user who asked; the result is stored on the job."""
+    async with container_of(ctx)() as scope:
+        task = await (await scope.get(RunSummary)).execute(UUID(task_id))
+    return task.status.value if task else "missing"

@@ -1,0 +1,199 @@
+"""Document summaries as background jobs: request (202 + job id), run in the worker, poll the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+from uuid import UUID
+
+from application.assistant.policy import AssistantPolicy
+from application.assistant.ports import ChatModel, QuotaLedger
+from application.identity.ports import UserRepository
+from application.knowledge.documents import DocumentGate
+from application.knowledge.ports import ChunkRepository
+from application.shared.ports import Clock, IdGenerator, PageRequest, UnitOfWork
+from domain.assistant.models import ChatTurn, TurnRole
+from domain.assistant.quota import QuotaExceededError, daily_period
+from domain.identity.principal import Principal
+from domain.identity.roles import Permission
+from domain.knowledge.models import DocumentStatus
+from domain.knowledge.text import count_tokens
+from domain.shared.errors import ConflictError, DependencyUnavailableError, NotFoundError
+
+SUMMARY_PROMPT = (
+    "Summarise the document below for a colleague in at most eight bullet points. Keep names, numbers "
+    "and dates exact. Do not add anything that is not in the document."
+)
+MAX_SOURCE_TOKENS = 6000
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class BackgroundTask:
+    id: UUID
+    user_id: UUID
+    kind: str
+    subject_id: UUID
+    status: TaskStatus
+    created_at: datetime
+    updated_at: datetime
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class TaskRepository(Protocol):
+    async def add(self, task: BackgroundTask) -> None: ...
+
+    async def get(self, task_id: UUID) -> BackgroundTask | None: ...
+
+    async def update(self, task: BackgroundTask) -> None: ...
+
+
+class TaskQueue(Protocol):
+    async def enqueue_summary(self, task_id: UUID) -> None: ...
+
+
+class DocumentNotReadyError(ConflictError):
+    default_code = "DOCUMENT_NOT_READY"
+    default_message = "The document is not ingested yet; try again when its status is 'ready'."
+
+
+class RequestSummary:
+    def __init__(
+        self,
+        gate: DocumentGate,
+        tasks: TaskRepository,
+        queue: TaskQueue,
+        uow: UnitOfWork,
+        ids: IdGenerator,
+        clock: Clock,
+    ) -> None:
+        self._gate = gate
+        self._tasks = tasks
+        self._queue = queue
+        self._uow = uow
+        self._ids = ids
+        self._clock = clock
+
+    async def execute(self, principal: Principal, document_id: UUID) -> BackgroundTask:
+        principal.require(Permission.ASSISTANT_USE)
+        document, _ = await self._gate.open(principal, document_id)
+        if document.status is not DocumentStatus.READY:
+            raise DocumentNotReadyError()
+        now = self._clock.now()
+        task = BackgroundTask(
+            self._ids.new_id(), principal.user_id, "summarize", document.id, TaskStatus.QUEUED, now, now
+        )
+        await self._tasks.add(task)
+        await self._uow.commit()
+        try:
+            await self._queue.enqueue_summary(task.id)
+        except Exception as exc:
+            task = _changed(task, self._clock.now(), status=TaskStatus.FAILED, error="the job queue is unavailable")
+            await self._tasks.update(task)
+            await self._uow.commit()
+            raise DependencyUnavailableError("The job queue is unavailable; try again shortly.") from exc
+        return task
+
+
+class GetTask:
+    def __init__(self, tasks: TaskRepository) -> None:
+        self._tasks = tasks
+
+    async def execute(self, principal: Principal, task_id: UUID) -> BackgroundTask:
+        task = await self._tasks.get(task_id)
+        if task is None or task.user_id != principal.user_id:
+            raise NotFoundError("No such job.")
+        return task
+
+
+class RunSummary:
+    """Worker side. Access was checked when the job was requested; the document may have gone since."""
+
+    def __init__(
+        self,
+        tasks: TaskRepository,
+        users: UserRepository,
+        gate: DocumentGate,
+        chunks: ChunkRepository,
+        chat: ChatModel,
+        quota: QuotaLedger,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: AssistantPolicy,
+    ) -> None:
+        self._tasks = tasks
+        self._users = users
+        self._gate = gate
+        self._chunks = chunks
+        self._chat = chat
+        self._quota = quota
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, task_id: UUID) -> BackgroundTask | None:
+        task = await self._tasks.get(task_id)
+        if task is None or task.status in (TaskStatus.DONE, TaskStatus.FAILED):
+            return task
+        task = _changed(task, self._clock.now(), status=TaskStatus.RUNNING)
+        await self._tasks.update(task)
+        await self._uow.commit()
+        try:
+            user = await self._users.get(task.user_id)
+            if user is None or not user.is_active:
+                raise NotFoundError("The requester's account is no longer active.")
+            # the requester's live rights: the document must still be readable by them
+            document, _ = await self._gate.open(Principal(user.id, user.role), task.subject_id)
+            text = await self._source_text(document.id)
+            turns = [
+                ChatTurn(TurnRole.SYSTEM, SUMMARY_PROMPT),
+                ChatTurn(TurnRole.USER, f"Title: {document.title}\n\n{text}"),
+            ]
+            period = daily_period(self._clock.now())
+            reserved = count_tokens(turns[1].content) + self._policy.max_output_tokens
+            limit = self._policy.daily_token_quota
+            if not await self._quota.reserve(task.user_id, period.key, reserved, limit, period.resets_at):
+                raise QuotaExceededError(period.resets_at, self._clock.now(), limit)
+            completion = await self._chat.complete(turns, self._policy.max_output_tokens)
+            await self._quota.adjust(task.user_id, period.key, completion.usage.total - reserved, period.resets_at)
+        except Exception as exc:  # noqa: BLE001 - any failure is reported on the job, not lost in logs
+            message = getattr(exc, "message", None) or type(exc).__name__
+            task = _changed(task, self._clock.now(), status=TaskStatus.FAILED, error=str(message))
+        else:
+            result = {
+                "summary": completion.text,
+                "provider": completion.provider,
+                "model": completion.model,
+                "usage": {
+                    "input_tokens": completion.usage.input_tokens,
+                    "output_tokens": completion.usage.output_tokens,
+                },
+            }
+            task = _changed(task, self._clock.now(), status=TaskStatus.DONE, result=result)
+        await self._tasks.update(task)
+        await self._uow.commit()
+        return task
+
+    async def _source_text(self, document_id: UUID) -> str:
+        parts: list[str] = []
+        budget = MAX_SOURCE_TOKENS
+        page = await self._chunks.list(document_id, PageRequest(limit=100, offset=0, sort="ordinal"))
+        for chunk in page.items:
+            if chunk.token_count > budget:
+                break
+            parts.append(chunk.text)
+            budget -= chunk.token_count
+        return "\n\n".join(parts)
+
+
+def _changed(task: BackgroundTask, now: datetime, **changes: Any) -> BackgroundTask:
+    return replace(task, updated_at=now, **changes)
