@@ -33,4 +33,5 @@ migrate *args:
 # benchmarks (minutes, not part of the gate); results land in BENCHMARKS.md
 bench:
     python -m benchmarks.knowledge --output benchmarks/results/knowledge.md
+    python -m benchmarks.assistant --output benchmarks/results/assistant.md
     python -m benchmarks.report
