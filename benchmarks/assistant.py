@@ -49,9 +49,9 @@ class TimedDouble(OpenAIChatDouble):
         await asyncio.sleep(PROVIDER_DELAY)
 
         async def timed_send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body" and b"chat.completion.chunk" in message.get("body", b""):
-                if len(self.first_token_at) < len(self.spans) + 1:
-                    self.first_token_at.append(time.perf_counter())
+            is_token = message["type"] == "http.response.body" and b"chat.completion.chunk" in message.get("body", b"")
+            if is_token and len(self.first_token_at) < len(self.spans) + 1:
+                self.first_token_at.append(time.perf_counter())
             await send(message)
 
         await super().__call__(scope, receive, timed_send)
@@ -106,7 +106,8 @@ async def run(requests: int, output: Path) -> None:
         "",
         "| measure | P50 ms | P95 ms |",
         "| --- | ---: | ---: |",
-        f"| overhead over provider time (JSON) | {statistics.median(overhead):.1f} | {percentile(overhead, 0.95):.1f} |",
+        f"| overhead over provider time (JSON) | {statistics.median(overhead):.1f} |"
+        f" {percentile(overhead, 0.95):.1f} |",
         f"| SSE first byte after the provider's first token | {statistics.median(ttfb):.1f} |"
         f" {percentile(ttfb, 0.95):.1f} |",
         "",
