@@ -164,9 +164,13 @@ class AskQuestion:
             Citation(n, h.document_id, h.chunk_id, h.title, h.text, h.start, h.end, h.score)
             for n, h in enumerate(found.hits, start=1)
         ]
-        turns = build_prompt(
-            text, citations, question.history, history_budget_tokens=self._policy.history_budget_tokens
+        grounded = build_prompt(text, citations)
+        room = (
+            self._policy.context_tokens
+            - self._policy.max_output_tokens
+            - sum(count_tokens(t.content) for t in grounded)
         )
+        turns = build_prompt(text, citations, question.history, history_budget_tokens=max(room, 0))
         scope = SearchScope(principal.user_id, CollectionAccess(principal, None).is_admin, question.collection_ids)
         fingerprint = await self._corpus.fingerprint(scope)
         key_material = json.dumps(

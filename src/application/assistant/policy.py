@@ -9,5 +9,5 @@ class AssistantPolicy:
     passages: int = 6
     cache_ttl_seconds: int = 3600
     daily_token_quota: int = 200_000
-    history_budget_tokens: int = 2000
+    context_tokens: int = 16_000  # the model's context window; history gets what passages and answer leave
     max_question_chars: int = 4000

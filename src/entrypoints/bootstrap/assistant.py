@@ -41,6 +41,7 @@ class AssistantProvider(Provider):
     def policy(self, settings: Settings) -> AssistantPolicy:
         return AssistantPolicy(
             max_output_tokens=settings.llm_max_output_tokens,
+            context_tokens=settings.llm_context_tokens,
             cache_ttl_seconds=settings.answer_cache_ttl_seconds,
             daily_token_quota=settings.token_quota_per_day,
         )

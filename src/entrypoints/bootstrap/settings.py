@@ -31,6 +31,7 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("CHUNK_MAX_TOKENS", 16, 8192),
     ("LLM_MAX_ATTEMPTS", 1, 10),
     ("LLM_MAX_OUTPUT_TOKENS", 16, 32_000),
+    ("LLM_CONTEXT_TOKENS", 1024, 2_000_000),
     ("TOKEN_QUOTA_PER_DAY", 1, None),
 )
 _KNOWN_PROVIDERS = ("openai", "anthropic")
@@ -86,6 +87,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     llm_timeout_seconds: float = 30.0
     llm_max_attempts: int = 3
     llm_max_output_tokens: int = 800
+    llm_context_tokens: int = 16_000
     answer_cache_ttl_seconds: int = 3600
     token_quota_per_day: int = 200_000
 
