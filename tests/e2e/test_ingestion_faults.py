@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -22,6 +26,7 @@ from entrypoints.http.app import create_app
 from tests.e2e.knowledge_support import add_text, new_collection, search, wait_for_status
 from tests.support.api import signed_in
 from tests.support.openai_double import EmbeddingsDouble
+from tests.support.servers import serve
 
 
 async def _jobs(engine: AsyncEngine) -> list[tuple[str, int]]:
@@ -126,4 +131,51 @@ async def test_an_embeddings_outage_is_retried_with_backoff(
         assert waiting["error"]["stage"] == "embed"
         ready = await wait_for_status(client, editor, document_id, timeout=30)  # after the 5 s backoff
         assert ready["error"] is None
+    assert await _jobs(engine) == [("done", 2)]
+
+
+async def test_a_killed_worker_process_leaves_a_job_that_is_retried_once(
+    kb_settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """A real `lore worker` process is SIGKILLed while embedding; another worker finishes the job."""
+    slow = EmbeddingsDouble(delay_seconds=30.0)
+    settings = msgspec.structs.replace(kb_settings, ingest_lease_seconds=2)
+    with serve(slow) as slow_url:
+        async with AsyncTestClient(app=create_app(settings)) as client:
+            editor = await signed_in(client, "ed@example.org", Role.EDITOR)
+            collection = await new_collection(client, editor)
+            body = " ".join(f"Line {i} about resilient workers." for i in range(300))
+            document_id = (await add_text(client, editor, collection, "Killed", body)).json()["data"]["id"]
+
+        env = {k: v for k, v in os.environ.items() if k not in ("LORE_ENV",)}
+        env |= {
+            "LORE_ENV": "test",
+            "LORE_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": settings.require_database_url,
+            "REDIS_URL": settings.require_redis_url,
+            "JWT_SECRET": settings.jwt_secret,
+            "EMBEDDINGS_BASE_URL": f"{slow_url}/v1",
+            "EMBEDDINGS_MODEL": "double-embed",
+            "INGEST_LEASE_SECONDS": "2",
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints.cli", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(200):  # until the worker is inside the embedding call
+                if slow.requests and await _jobs(engine) == [("running", 1)]:
+                    break
+                await asyncio.sleep(0.1)
+            assert await _jobs(engine) == [("running", 1)]
+        finally:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=10)
+    assert await _chunk_rows(engine, document_id) == 0  # nothing half-written
+
+    async with AsyncTestClient(app=create_app(settings, run_worker=True)) as client:
+        ready = await wait_for_status(client, editor, document_id, timeout=30)
+        assert await _chunk_rows(engine, document_id) == ready["chunk_count"] > 1
     assert await _jobs(engine) == [("done", 2)]

@@ -6,6 +6,7 @@ enough to tell vector search works without any model weights. Failures can be qu
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
@@ -33,6 +34,7 @@ class EmbeddingsDouble:
 
     failures: deque[int] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    delay_seconds: float = 0.0  # how long each answer takes, to catch a worker mid-job
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -48,6 +50,8 @@ class EmbeddingsDouble:
             return
         payload = json.loads(body)
         self.requests.append(payload)
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         if self.failures:
             status = self.failures.popleft()
             headers = [(b"retry-after", b"0")] if status == 429 else []

@@ -65,6 +65,7 @@ class KnowledgeProvider(Provider):
             max_upload_bytes=settings.max_upload_bytes,
             chunk_max_tokens=settings.chunk_max_tokens,
             chunk_overlap_tokens=settings.chunk_overlap_tokens,
+            lease_seconds=settings.ingest_lease_seconds,
         )
 
     @provide(scope=Scope.APP)

@@ -29,6 +29,7 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("REFRESH_TOKEN_TTL_DAYS", 1, 90),
     ("MAX_UPLOAD_BYTES", 1024, None),
     ("CHUNK_MAX_TOKENS", 16, 8192),
+    ("INGEST_LEASE_SECONDS", 1, 86_400),
     ("LLM_MAX_ATTEMPTS", 1, 10),
     ("LLM_MAX_OUTPUT_TOKENS", 16, 32_000),
     ("LLM_CONTEXT_TOKENS", 1024, 2_000_000),
@@ -77,6 +78,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_upload_bytes: int = 20 * 1024 * 1024
     chunk_max_tokens: int = 256
     chunk_overlap_tokens: int = 32
+    ingest_lease_seconds: int = 300  # a job held longer than this by a silent worker is run again
     llm_providers: str = ""  # priority order, e.g. "openai,anthropic"; empty = the offline extractive answerer
     openai_api_key: str | None = None
     openai_base_url: str | None = None  # any OpenAI-compatible server (vLLM, Ollama, LM Studio, ...)
