@@ -9,6 +9,7 @@ import anthropic
 from anthropic import AsyncAnthropic
 from anthropic.types import MessageParam, TextBlock
 
+from adapters.llm.errors import retry_after_seconds
 from adapters.llm.telemetry import llm_span
 from application.assistant.ports import Completion, ProviderError, StreamDelta, StreamDone, StreamEvent
 from domain.assistant.models import ChatTurn, TurnRole, Usage
@@ -17,11 +18,7 @@ from domain.assistant.models import ChatTurn, TurnRole, Usage
 def provider_error(name: str, exc: Exception) -> ProviderError:
     if isinstance(exc, anthropic.APIStatusError):
         retryable = exc.status_code in (408, 409, 429, 529) or exc.status_code >= 500
-        header = exc.response.headers.get("retry-after") if exc.response is not None else None
-        try:
-            retry_after = float(header) if header is not None else None
-        except ValueError:
-            retry_after = None
+        retry_after = retry_after_seconds(exc.response.headers if exc.response is not None else None)
         return ProviderError(name, f"HTTP {exc.status_code}", retryable=retryable, retry_after=retry_after)
     if isinstance(exc, anthropic.APITimeoutError):
         return ProviderError(name, "timed out", retryable=True)

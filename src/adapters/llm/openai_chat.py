@@ -9,24 +9,22 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
+from adapters.llm.errors import retry_after_seconds
 from adapters.llm.telemetry import llm_span
 from application.assistant.ports import Completion, ProviderError, StreamDelta, StreamDone, StreamEvent
 from domain.assistant.models import ChatTurn, Usage
-
-
-def _retry_after(exc: openai.APIStatusError) -> float | None:
-    value = exc.response.headers.get("retry-after") if exc.response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def provider_error(name: str, exc: Exception) -> ProviderError:
     """Map SDK errors onto retryable (429, 408, 409, 5xx, timeouts, network) or not (other 4xx)."""
     if isinstance(exc, openai.APIStatusError):
         retryable = exc.status_code in (408, 409, 429) or exc.status_code >= 500
-        return ProviderError(name, f"HTTP {exc.status_code}", retryable=retryable, retry_after=_retry_after(exc))
+        return ProviderError(
+            name,
+            f"HTTP {exc.status_code}",
+            retryable=retryable,
+            retry_after=retry_after_seconds(exc.response.headers if exc.response is not None else None),
+        )
     if isinstance(exc, openai.APITimeoutError):
         return ProviderError(name, "timed out", retryable=True)
     if isinstance(exc, openai.APIConnectionError):

@@ -11,6 +11,14 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from application.shared.ports import PageRequest
 
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with its own % and _ taken literally (use LIKE_ESCAPE)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
 
 def order_by(
     sort: str, columns: Mapping[str, InstrumentedAttribute[Any]], tiebreak: InstrumentedAttribute[Any]

@@ -19,7 +19,7 @@ from adapters.persistence.identity.tables import (
     RefreshTokenRow,
     UserRow,
 )
-from adapters.persistence.paging import fetch_page, order_by
+from adapters.persistence.paging import LIKE_ESCAPE, contains_pattern, fetch_page, order_by
 from application.identity.ports import (
     AuditQuery,
     OneTimeToken,
@@ -113,9 +113,12 @@ class SqlUserRepository:
         if query.is_active is not None:
             statement = statement.where(UserRow.is_active == query.is_active)
         if query.q:
-            pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = contains_pattern(query.q)
             statement = statement.where(
-                or_(UserRow.email.ilike(pattern, escape="\\"), UserRow.display_name.ilike(pattern, escape="\\"))
+                or_(
+                    UserRow.email.ilike(pattern, escape=LIKE_ESCAPE),
+                    UserRow.display_name.ilike(pattern, escape=LIKE_ESCAPE),
+                )
             )
         rows, total = await fetch_page(
             self._session, statement, query.page, order_by(query.page.sort, self._SORTABLE, UserRow.id)

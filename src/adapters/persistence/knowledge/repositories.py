@@ -21,7 +21,7 @@ from adapters.persistence.knowledge.tables import (
     DocumentSourceRow,
     IngestionJobRow,
 )
-from adapters.persistence.paging import fetch_page, order_by
+from adapters.persistence.paging import LIKE_ESCAPE, contains_pattern, fetch_page, order_by
 from application.knowledge.ports import (
     CollectionView,
     DocumentQuery,
@@ -310,8 +310,7 @@ class SqlDocumentRepository:
         if query.status is not None:
             statement = statement.where(DocumentRow.status == query.status.value)
         if query.q:
-            pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            statement = statement.where(DocumentRow.title.ilike(pattern, escape="\\"))
+            statement = statement.where(DocumentRow.title.ilike(contains_pattern(query.q), escape=LIKE_ESCAPE))
         rows, total = await fetch_page(
             self._session, statement, query.page, order_by(query.page.sort, self._SORTABLE, DocumentRow.id)
         )

@@ -15,6 +15,7 @@ from litestar.response import ServerSentEvent
 
 from application.assistant.answer import Answer, AnswerDelta, AskQuestion, GetUsage, Question
 from application.assistant.ports import ProviderError
+from domain.assistant.models import Citation
 from domain.identity.principal import Principal
 from domain.shared.errors import DomainError
 from entrypoints.http.errors import error_responses
@@ -40,6 +41,19 @@ class CitationOut(Schema):
     end: int
     score: float
 
+    @classmethod
+    def of(cls, citation: Citation) -> CitationOut:
+        return cls(
+            number=citation.number,
+            document_id=citation.document_id,
+            chunk_id=citation.chunk_id,
+            title=citation.title,
+            snippet=citation.snippet,
+            start=citation.start,
+            end=citation.end,
+            score=round(citation.score, 6),
+        )
+
 
 class UsageOut(Schema):
     input_tokens: int
@@ -62,26 +76,10 @@ class UsageReportOut(Schema):
     resets_at: str
 
 
-def _citations(answer: Answer) -> list[CitationOut]:
-    return [
-        CitationOut(
-            number=c.number,
-            document_id=c.document_id,
-            chunk_id=c.chunk_id,
-            title=c.title,
-            snippet=c.snippet,
-            start=c.start,
-            end=c.end,
-            score=round(c.score, 6),
-        )
-        for c in answer.citations
-    ]
-
-
 def answer_out(answer: Answer) -> AnswerOut:
     return AnswerOut(
         answer=answer.text,
-        citations=_citations(answer),
+        citations=[CitationOut.of(c) for c in answer.citations],
         model=answer.model,
         provider=answer.provider,
         usage=UsageOut(input_tokens=answer.usage.input_tokens, output_tokens=answer.usage.output_tokens),
@@ -91,6 +89,18 @@ def answer_out(answer: Answer) -> AnswerOut:
 
 def _event(payload: dict[str, Any]) -> str:
     return msgspec.json.encode(payload).decode()
+
+
+def stream_error(exc: Exception) -> dict[str, str]:
+    """The ``error`` of the event that ends a stream which broke after it started."""
+    if isinstance(exc, DomainError):
+        return {"code": exc.code, "message": exc.message}
+    if isinstance(exc, ProviderError):
+        # tokens were already sent, so there is no failover: say the answer is incomplete
+        logger.warning("model stream broke off", exc_info=exc)
+        return {"code": "LLM_STREAM_FAILED", "message": "The model stopped mid-answer; the answer is incomplete."}
+    logger.error("stream failed", exc_info=exc)
+    return {"code": "STREAM_FAILED", "message": "The answer stream was interrupted."}
 
 
 async def sse_events(events: AsyncIterator[AnswerDelta | Answer], message_id: str | None = None) -> AsyncIterator[str]:
@@ -112,25 +122,8 @@ async def sse_events(events: AsyncIterator[AnswerDelta | Answer], message_id: st
                         "message_id": message_id,
                     }
                 )
-    except DomainError as exc:
-        yield _event({"error": {"code": exc.code, "message": exc.message}, "done": True})
-    except ProviderError:
-        # tokens were already sent, so there is no failover: say the answer is incomplete
-        logger.warning("model stream broke off", exc_info=True)
-        yield _event(
-            {
-                "error": {
-                    "code": "LLM_STREAM_FAILED",
-                    "message": "The model stopped mid-answer; the answer is incomplete.",
-                },
-                "done": True,
-            }
-        )
-    except Exception:
-        logger.exception("stream failed")
-        yield _event(
-            {"error": {"code": "STREAM_FAILED", "message": "The answer stream was interrupted."}, "done": True}
-        )
+    except Exception as exc:  # noqa: BLE001 - the stream has started: the error must travel as an event
+        yield _event({"error": stream_error(exc), "done": True})
 
 
 def wants_stream(request: Request[Any, Any, Any], flag: bool) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -26,19 +25,15 @@ from application.assistant.conversations import (
     SaveReply,
     StartReply,
 )
-from application.assistant.ports import ProviderError
 from application.shared.ports import PageRequest
 from domain.assistant.models import Conversation, MessageStatus, StoredMessage
 from domain.identity.principal import Principal
-from domain.shared.errors import DomainError
 from entrypoints.http.background import BackgroundTasks
-from entrypoints.http.controllers.assistant import CitationOut, UsageOut
+from entrypoints.http.controllers.assistant import CitationOut, UsageOut, stream_error
 from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import Body
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta
 from entrypoints.http.schemas import DataEnvelope, Schema
-
-logger = logging.getLogger("lore.assistant")
 
 
 class CreateConversationBody(Body):
@@ -87,19 +82,7 @@ class MessageOut(Schema):
             role=message.role.value,
             content=message.content,
             status=message.status.value,
-            citations=[
-                CitationOut(
-                    number=c.number,
-                    document_id=c.document_id,
-                    chunk_id=c.chunk_id,
-                    title=c.title,
-                    snippet=c.snippet,
-                    start=c.start,
-                    end=c.end,
-                    score=round(c.score, 6),
-                )
-                for c in message.citations
-            ],
+            citations=[CitationOut.of(c) for c in message.citations],
             usage=UsageOut(input_tokens=message.usage.input_tokens, output_tokens=message.usage.output_tokens),
             created_at=message.created_at,
             provider=message.provider,
@@ -132,11 +115,8 @@ async def _pump(
                 queue.put_nowait(_event({"content": event.text, "done": False}))
             else:
                 answer = event
-    except DomainError as exc:
-        error = {"code": exc.code, "message": exc.message}
-    except ProviderError:
-        logger.warning("model stream broke off", exc_info=True)
-        error = {"code": "LLM_STREAM_FAILED", "message": "The model stopped mid-answer; the answer is incomplete."}
+    except Exception as exc:  # noqa: BLE001 - reported to the client and stored with the partial reply
+        error = stream_error(exc)
     finally:
         status = MessageStatus.COMPLETE if answer else (MessageStatus.INCOMPLETE if parts else MessageStatus.FAILED)
         async with container() as scope:
