@@ -115,6 +115,16 @@ class InMemorySessions:
         self.rows[session_id] = replace(session, revoked_at=now, revoked_reason=reason)
         return True
 
+    async def purge(self, ended_before: datetime) -> int:
+        ended = [
+            s.id
+            for s in self.rows.values()
+            if s.expires_at < ended_before or (s.revoked_at is not None and s.revoked_at < ended_before)
+        ]
+        for session_id in ended:
+            del self.rows[session_id]
+        return len(ended)
+
     async def revoke_all(self, user_id: UUID, now: datetime, reason: str, *, keep: UUID | None = None) -> int:
         targets = [s.id for s in self.rows.values() if s.user_id == user_id and s.revoked_at is None and s.id != keep]
         for session_id in targets:
@@ -161,6 +171,16 @@ class InMemoryOneTimeTokens:
             return None
         self.rows[token_hash] = (token, now)
         return token.user_id
+
+    async def purge(self, expired_before: datetime) -> int:
+        old = [
+            key
+            for key, (token, used_at) in self.rows.items()
+            if token.expires_at < expired_before or (used_at is not None and used_at < expired_before)
+        ]
+        for key in old:
+            del self.rows[key]
+        return len(old)
 
     async def discard_all(self, user_id: UUID, purpose: TokenPurpose, now: datetime) -> None:
         for key, (token, used_at) in list(self.rows.items()):

@@ -8,7 +8,15 @@ from application.identity.accounts import AccountFactory, NewAccount, RegisterUs
 from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from application.identity.audit import Auditor, ListAuditEvents
 from application.identity.authenticate import Authenticate
-from application.identity.login import Credentials, Login, LoginThrottle, Logout, LogoutAll, RefreshTokens
+from application.identity.login import (
+    Credentials,
+    Login,
+    LoginThrottle,
+    Logout,
+    LogoutAll,
+    MailThrottle,
+    RefreshTokens,
+)
 from application.identity.passwords import ChangePassword, ForgotPassword, ResetPassword
 from application.identity.sessions import ListSessions, RevokeSession
 from application.identity.tokens import OneTimeTokens, SessionIssuer, TokenPair
@@ -81,14 +89,18 @@ class World:
         return LoginThrottle(self.limiter, POLICY)
 
     @property
+    def mail_throttle(self) -> MailThrottle:
+        return MailThrottle(self.limiter, POLICY)
+
+    @property
     def accounts(self) -> AccountFactory:
         return AccountFactory(self.users, self.hasher, PasswordPolicy(COMMON), self.ids, self.clock)
 
     def register(self) -> RegisterUser:
-        return RegisterUser(self.accounts, self.tokens, self.outbox, self.auditor, self.uow, POLICY)
+        return RegisterUser(self.accounts, self.mail_throttle, self.tokens, self.outbox, self.auditor, self.uow, POLICY)
 
     def resend(self) -> ResendVerification:
-        return ResendVerification(self.users, self.tokens, self.outbox, self.uow, POLICY)
+        return ResendVerification(self.users, self.mail_throttle, self.tokens, self.outbox, self.uow, POLICY)
 
     def verify(self) -> VerifyEmail:
         return VerifyEmail(self.users, self.tokens, self.auditor, self.uow, self.clock)
@@ -114,7 +126,7 @@ class World:
         return RevokeSession(self.sessions, self.auditor, self.uow, self.clock)
 
     def forgot(self) -> ForgotPassword:
-        return ForgotPassword(self.users, self.tokens, self.outbox, self.auditor, self.uow, POLICY)
+        return ForgotPassword(self.users, self.mail_throttle, self.tokens, self.outbox, self.auditor, self.uow, POLICY)
 
     def reset(self) -> ResetPassword:
         return ResetPassword(

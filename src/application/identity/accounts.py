@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from application.identity.audit import Auditor
 from application.identity.emails import verification_email
+from application.identity.login import MailThrottle
 from application.identity.policy import IdentityPolicy
 from application.identity.ports import EmailMessage, MailOutbox, PasswordHasher, UserRepository
 from application.identity.tokens import OneTimeTokens
@@ -78,6 +79,7 @@ class RegisterUser:
     def __init__(
         self,
         accounts: AccountFactory,
+        throttle: MailThrottle,
         tokens: OneTimeTokens,
         outbox: MailOutbox,
         auditor: Auditor,
@@ -85,6 +87,7 @@ class RegisterUser:
         policy: IdentityPolicy,
     ) -> None:
         self._accounts = accounts
+        self._throttle = throttle
         self._tokens = tokens
         self._outbox = outbox
         self._auditor = auditor
@@ -92,6 +95,7 @@ class RegisterUser:
         self._policy = policy
 
     async def execute(self, account: NewAccount, *, ip_address: str | None = None) -> User:
+        await self._throttle.admit("register", email=None, ip_address=ip_address)
         user = await self._accounts.create(NewAccount(account.email, account.password, account.display_name))
         token = await self._tokens.issue(user, TokenPurpose.VERIFY_EMAIL, self._policy.verification_ttl)
         await self._auditor.record(
@@ -110,18 +114,21 @@ class ResendVerification:
     def __init__(
         self,
         users: UserRepository,
+        throttle: MailThrottle,
         tokens: OneTimeTokens,
         outbox: MailOutbox,
         uow: UnitOfWork,
         policy: IdentityPolicy,
     ) -> None:
         self._users = users
+        self._throttle = throttle
         self._tokens = tokens
         self._outbox = outbox
         self._uow = uow
         self._policy = policy
 
-    async def execute(self, email: str) -> None:
+    async def execute(self, email: str, *, ip_address: str | None = None) -> None:
+        await self._throttle.admit("resend", email=email, ip_address=ip_address)
         try:
             user = await self._users.get_by_email(normalize_email(email))
         except ValidationError:

@@ -71,6 +71,31 @@ class LoginThrottle:
         await self._limiter.clear(f"login:account:{email}")
 
 
+class MailThrottle:
+    """Caps requests that send email, so the API cannot be used to flood an inbox.
+
+    Every attempt counts, whether or not the account exists, so a 429 reveals nothing about accounts.
+    """
+
+    def __init__(self, limiter: AttemptLimiter, policy: IdentityPolicy) -> None:
+        self._limiter = limiter
+        self._policy = policy
+
+    async def admit(self, action: str, *, email: str | None, ip_address: str | None) -> None:
+        keys = []
+        if ip_address:
+            keys.append((f"{action}:ip:{ip_address}", self._policy.mail_ip_limit))
+        if email:
+            keys.append((f"{action}:email:{email.strip().lower()[:254]}", self._policy.mail_email_limit))
+        window = self._policy.mail_window_seconds
+        for key, limit in keys:
+            wait = await self._limiter.retry_after(key, limit, window)
+            if wait is not None:
+                raise TooManyAttemptsError(wait, "Too many requests of this kind. Try again later.")
+        for key, _ in keys:
+            await self._limiter.record_failure(key, window)
+
+
 class Login:
     def __init__(
         self,

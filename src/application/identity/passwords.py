@@ -5,7 +5,7 @@ from __future__ import annotations
 from application.identity.accounts import InvalidOneTimeTokenError, send_after_commit
 from application.identity.audit import Auditor
 from application.identity.emails import password_reset_email
-from application.identity.login import LoginThrottle
+from application.identity.login import LoginThrottle, MailThrottle
 from application.identity.policy import IdentityPolicy
 from application.identity.ports import MailOutbox, PasswordHasher, SessionRepository, UserRepository
 from application.identity.tokens import OneTimeTokens
@@ -27,6 +27,7 @@ class ForgotPassword:
     def __init__(
         self,
         users: UserRepository,
+        throttle: MailThrottle,
         tokens: OneTimeTokens,
         outbox: MailOutbox,
         auditor: Auditor,
@@ -34,6 +35,7 @@ class ForgotPassword:
         policy: IdentityPolicy,
     ) -> None:
         self._users = users
+        self._throttle = throttle
         self._tokens = tokens
         self._outbox = outbox
         self._auditor = auditor
@@ -41,6 +43,7 @@ class ForgotPassword:
         self._policy = policy
 
     async def execute(self, email: str, *, ip_address: str | None = None) -> None:
+        await self._throttle.admit("forgot", email=email, ip_address=ip_address)
         try:
             user = await self._users.get_by_email(normalize_email(email))
         except ValidationError:

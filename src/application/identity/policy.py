@@ -14,5 +14,9 @@ class IdentityPolicy:
     login_account_limit: int = 5
     login_ip_limit: int = 20
     login_window_seconds: int = 15 * 60
+    # requests that send email (register, resend, forgot): per client address and per address mailed
+    mail_ip_limit: int = 20
+    mail_email_limit: int = 5
+    mail_window_seconds: int = 60 * 60
     api_key_touch_interval: timedelta = timedelta(minutes=1)
     public_url: str = "http://127.0.0.1:8000"

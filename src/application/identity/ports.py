@@ -54,6 +54,10 @@ class SessionRepository(Protocol):
 
     async def revoke_all(self, user_id: UUID, now: datetime, reason: str, *, keep: UUID | None = None) -> int: ...
 
+    async def purge(self, ended_before: datetime) -> int:
+        """Delete sessions (and their refresh tokens) that expired or were revoked before the cutoff."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class RefreshTokenRecord:
@@ -105,6 +109,8 @@ class OneTimeTokenRepository(Protocol):
         ...
 
     async def discard_all(self, user_id: UUID, purpose: TokenPurpose, now: datetime) -> None: ...
+
+    async def purge(self, expired_before: datetime) -> int: ...
 
 
 class ApiKeyRepository(Protocol):

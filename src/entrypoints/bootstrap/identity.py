@@ -33,7 +33,8 @@ from application.identity.accounts import AccountFactory, RegisterUser, ResendVe
 from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from application.identity.audit import Auditor, ListAuditEvents
 from application.identity.authenticate import Authenticate
-from application.identity.login import Login, LoginThrottle, Logout, LogoutAll, RefreshTokens
+from application.identity.cleanup import PurgeExpiredCredentials
+from application.identity.login import Login, LoginThrottle, Logout, LogoutAll, MailThrottle, RefreshTokens
 from application.identity.passwords import ChangePassword, ForgotPassword, ResetPassword
 from application.identity.policy import IdentityPolicy
 from application.identity.ports import (
@@ -139,6 +140,7 @@ class IdentityProvider(Provider):
         SessionIssuer,
         OneTimeTokens,
         LoginThrottle,
+        MailThrottle,
         AccountFactory,
         UserAccess,
         RegisterUser,
@@ -165,5 +167,6 @@ class IdentityProvider(Provider):
         RevokeApiKey,
         ListAuditEvents,
         Authenticate,
+        PurgeExpiredCredentials,
         scope=Scope.REQUEST,
     )

@@ -14,6 +14,7 @@ from entrypoints.worker.tasks import (
     Context,
     heartbeat,
     ingest_document,
+    purge_credentials,
     relay_outbox,
     send_email,
     summarize_document,
@@ -22,6 +23,7 @@ from entrypoints.worker.tasks import (
 logger = logging.getLogger("lore.worker")
 
 HEARTBEAT_CRON = "* * * * * */30"  # croniter's sixth field is seconds: every 30 s
+PURGE_CRON = "17 3 * * *"  # daily at 03:17 UTC, off the hour
 RELAY_CRON = "* * * * * */5"  # the outbox relay catches jobs the API could not enqueue at once
 
 
@@ -35,10 +37,11 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
 
     worker: Worker[Context] = Worker(
         job_queue(settings),
-        functions=[heartbeat, send_email, ingest_document, relay_outbox, summarize_document],
+        functions=[heartbeat, send_email, ingest_document, relay_outbox, summarize_document, purge_credentials],
         cron_jobs=[
             CronJob(heartbeat, cron=HEARTBEAT_CRON, timeout=10, retries=1),
             CronJob(relay_outbox, cron=RELAY_CRON, timeout=30, retries=1),
+            CronJob(purge_credentials, cron=PURGE_CRON, timeout=300, retries=1),
         ],
         concurrency=settings.worker_concurrency,
         startup=startup,

@@ -13,6 +13,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from saq.types import Context as SaqContext
 
 from application.assistant.summaries import RunSummary
+from application.identity.cleanup import PurgeExpiredCredentials
 from application.identity.ports import EmailMessage, Mailer
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
@@ -94,3 +95,11 @@ async def summarize_document(ctx: Context, *, task_id: str) -> str:
     async with container_of(ctx)() as scope:
         task = await (await scope.get(RunSummary)).execute(UUID(task_id))
     return task.status.value if task else "missing"
+
+
+@traced
+async def purge_credentials(ctx: Context) -> dict[str, int]:
+    """Daily: delete long-ended sessions and spent one-time tokens."""
+    async with container_of(ctx)() as scope:
+        purged = await (await scope.get(PurgeExpiredCredentials)).execute()
+    return {"sessions": purged.sessions, "one_time_tokens": purged.one_time_tokens}

@@ -4,10 +4,10 @@ from uuid import uuid4
 
 import pytest
 
-from application.identity.accounts import InvalidOneTimeTokenError
+from application.identity.accounts import InvalidOneTimeTokenError, NewAccount
 from application.identity.login import Credentials
 from application.identity.passwords import InvalidCurrentPasswordError
-from domain.identity.errors import InvalidCredentialsError, InvalidTokenError, WeakPasswordError
+from domain.identity.errors import InvalidCredentialsError, InvalidTokenError, TooManyAttemptsError, WeakPasswordError
 from domain.identity.principal import Principal
 from domain.shared.errors import NotFoundError
 from tests.unit.identity_world import GOOD_PASSWORD, World
@@ -121,3 +121,22 @@ async def test_change_password_needs_a_person_not_a_key() -> None:
     key_principal = Principal(user.id, user.role, api_key_id=uuid4(), scopes=frozenset())
     with pytest.raises(Exception, match="API keys cannot"):
         await world.change_password().execute(key_principal, GOOD_PASSWORD, NEW_PASSWORD)
+
+
+async def test_email_sending_requests_are_capped_per_address_and_client() -> None:
+    world = World()
+    await world.user()
+    for _ in range(5):
+        await world.forgot().execute("ann@example.org", ip_address="10.0.0.1")
+    with pytest.raises(TooManyAttemptsError):
+        await world.forgot().execute("ann@example.org", ip_address="10.0.0.2")
+    # an unknown address is capped the same way, so the 429 tells nothing about accounts
+    for _ in range(5):
+        await world.forgot().execute("ghost@example.org")
+    with pytest.raises(TooManyAttemptsError):
+        await world.forgot().execute("ghost@example.org")
+    for n in range(20):  # registrations from one client address
+        await world.register().execute(NewAccount(f"r{n}@example.org", GOOD_PASSWORD, "R"), ip_address="10.9.9.9")
+    with pytest.raises(TooManyAttemptsError):
+        await world.register().execute(NewAccount("r99@example.org", GOOD_PASSWORD, "R"), ip_address="10.9.9.9")
+    await world.register().execute(NewAccount("other@example.org", GOOD_PASSWORD, "O"), ip_address="10.1.1.1")

@@ -203,6 +203,18 @@ class SqlSessionRepository:
         )
         return len(result.all())
 
+    async def purge(self, ended_before: datetime) -> int:
+        return await _deleted(
+            self._session,
+            delete(AuthSessionRow)
+            .where(or_(AuthSessionRow.expires_at < ended_before, AuthSessionRow.revoked_at < ended_before))
+            .returning(AuthSessionRow.id),
+        )
+
+
+async def _deleted(session: AsyncSession, statement: Any) -> int:
+    return len((await session.execute(statement.execution_options(synchronize_session=False))).all())
+
 
 class SqlRefreshTokenRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -284,6 +296,14 @@ class SqlOneTimeTokenRepository:
             )
             .values(used_at=now)
             .execution_options(synchronize_session=False)
+        )
+
+    async def purge(self, expired_before: datetime) -> int:
+        return await _deleted(
+            self._session,
+            delete(OneTimeTokenRow)
+            .where(or_(OneTimeTokenRow.expires_at < expired_before, OneTimeTokenRow.used_at < expired_before))
+            .returning(OneTimeTokenRow.id),
         )
 
 

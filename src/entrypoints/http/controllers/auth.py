@@ -70,8 +70,10 @@ class AuthController(Controller):
         responses=error_responses(400, 422),
     )
     @inject
-    async def resend_verification(self, data: JSONBody[EmailBody], resend: FromDishka[ResendVerification]) -> None:
-        await resend.execute(data.email)
+    async def resend_verification(
+        self, request: AnyRequest, data: JSONBody[EmailBody], resend: FromDishka[ResendVerification]
+    ) -> None:
+        await resend.execute(data.email, ip_address=client_ip(request))
 
     @post("/login", status_code=HTTP_200_OK, summary="Sign in", responses=error_responses(400, 401, 403, 422, 429))
     @inject
