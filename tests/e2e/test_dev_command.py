@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from entrypoints.bootstrap.settings import Settings
 from tests.support.processes import processes_using
 
 STARTUP_LIMIT_SECONDS = 60
@@ -83,3 +84,30 @@ def test_dev_serves_on_embedded_stores_and_stops_cleanly(tmp_path: Path, stop_si
     finally:
         _stop(process, signal.SIGINT)
     assert processes_using(data_dir) == []
+
+
+@pytest.mark.slow
+def test_serve_runs_several_workers_on_configured_stores(settings: Settings, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "LORE_ENV"}
+    env |= {
+        "LORE_ENV": "test",
+        "LORE_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": settings.require_database_url,
+        "REDIS_URL": settings.require_redis_url,
+        "JWT_SECRET": settings.jwt_secret,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        response = _wait_ready(process, port)
+        assert response.json()["data"]["status"] == "ready"
+        assert httpx.get(f"http://127.0.0.1:{port}/schema/openapi.json", timeout=5).status_code == 200
+    finally:
+        code = _stop(process, signal.SIGTERM)
+    assert code in (0, 128 + signal.SIGTERM.value)
+    assert processes_using(tmp_path) == []
