@@ -129,13 +129,9 @@ class ResendVerification:
 
     async def execute(self, email: str, *, ip_address: str | None = None) -> None:
         await self._throttle.admit("resend", email=email, ip_address=ip_address)
-        try:
-            user = await self._users.get_by_email(normalize_email(email))
-        except ValidationError:
-            return
+        user = await find_by_address(self._users, email)
         if user is None or user.is_verified or not user.is_active:
             return
-        await self._tokens.discard_all(user.id, TokenPurpose.VERIFY_EMAIL)
         token = await self._tokens.issue(user, TokenPurpose.VERIFY_EMAIL, self._policy.verification_ttl)
         await self._uow.commit()
         await send_after_commit(
@@ -165,6 +161,14 @@ class VerifyEmail:
             await self._auditor.record(AuditAction.EMAIL_VERIFIED, actor_id=user.id, subject_id=user.id)
         await self._uow.commit()
         return user
+
+
+async def find_by_address(users: UserRepository, raw_email: str) -> User | None:
+    """The account for an address as typed; a malformed address simply has none."""
+    try:
+        return await users.get_by_email(normalize_email(raw_email))
+    except ValidationError:
+        return None
 
 
 async def send_after_commit(outbox: MailOutbox, message: EmailMessage) -> None:

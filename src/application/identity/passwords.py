@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.identity.accounts import InvalidOneTimeTokenError, send_after_commit
+from application.identity.accounts import InvalidOneTimeTokenError, find_by_address, send_after_commit
 from application.identity.audit import Auditor
 from application.identity.emails import password_reset_email
 from application.identity.login import LoginThrottle, MailThrottle
@@ -10,7 +10,7 @@ from application.identity.policy import IdentityPolicy
 from application.identity.ports import MailOutbox, PasswordHasher, SessionRepository, UserRepository
 from application.identity.tokens import OneTimeTokens
 from application.shared.ports import Clock, UnitOfWork
-from domain.identity.models import AuditAction, TokenPurpose, normalize_email
+from domain.identity.models import AuditAction, TokenPurpose
 from domain.identity.passwords import PasswordPolicy
 from domain.identity.principal import Principal
 from domain.shared.errors import NotFoundError, ValidationError
@@ -44,13 +44,9 @@ class ForgotPassword:
 
     async def execute(self, email: str, *, ip_address: str | None = None) -> None:
         await self._throttle.admit("forgot", email=email, ip_address=ip_address)
-        try:
-            user = await self._users.get_by_email(normalize_email(email))
-        except ValidationError:
-            return
+        user = await find_by_address(self._users, email)
         if user is None or not user.is_active:
             return
-        await self._tokens.discard_all(user.id, TokenPurpose.RESET_PASSWORD)
         token = await self._tokens.issue(user, TokenPurpose.RESET_PASSWORD, self._policy.password_reset_ttl)
         await self._auditor.record(AuditAction.PASSWORD_RESET_REQUESTED, subject_id=user.id, ip_address=ip_address)
         await self._uow.commit()

@@ -92,7 +92,9 @@ class OneTimeTokens:
         self._clock = clock
 
     async def issue(self, user: User, purpose: TokenPurpose, ttl: timedelta) -> str:
+        """A new token; it replaces any unused one of the same purpose, so only the latest link works."""
         now = self._clock.now()
+        await self._repository.discard_all(user.id, purpose, now)
         secret = self._secrets.generate()
         await self._repository.add(
             OneTimeToken(

@@ -196,15 +196,12 @@ class SqlSessionRepository:
         statement = update(AuthSessionRow).where(AuthSessionRow.user_id == user_id, AuthSessionRow.revoked_at.is_(None))
         if keep is not None:
             statement = statement.where(AuthSessionRow.id != keep)
-        result = await self._session.execute(
-            statement.values(revoked_at=now, revoked_reason=reason)
-            .returning(AuthSessionRow.id)
-            .execution_options(synchronize_session=False)
+        return await _affected_rows(
+            self._session, statement.values(revoked_at=now, revoked_reason=reason).returning(AuthSessionRow.id)
         )
-        return len(result.all())
 
     async def purge(self, ended_before: datetime) -> int:
-        return await _deleted(
+        return await _affected_rows(
             self._session,
             delete(AuthSessionRow)
             .where(or_(AuthSessionRow.expires_at < ended_before, AuthSessionRow.revoked_at < ended_before))
@@ -212,7 +209,8 @@ class SqlSessionRepository:
         )
 
 
-async def _deleted(session: AsyncSession, statement: Any) -> int:
+async def _affected_rows(session: AsyncSession, statement: Any) -> int:
+    """Rows an UPDATE/DELETE ... RETURNING touched."""
     return len((await session.execute(statement.execution_options(synchronize_session=False))).all())
 
 
@@ -299,7 +297,7 @@ class SqlOneTimeTokenRepository:
         )
 
     async def purge(self, expired_before: datetime) -> int:
-        return await _deleted(
+        return await _affected_rows(
             self._session,
             delete(OneTimeTokenRow)
             .where(or_(OneTimeTokenRow.expires_at < expired_before, OneTimeTokenRow.used_at < expired_before))
@@ -366,14 +364,13 @@ class SqlApiKeyRepository:
         return result.first() is not None
 
     async def revoke_all(self, user_id: UUID, now: datetime) -> int:
-        result = await self._session.execute(
+        return await _affected_rows(
+            self._session,
             update(ApiKeyRow)
             .where(ApiKeyRow.user_id == user_id, ApiKeyRow.revoked_at.is_(None))
             .values(revoked_at=now)
-            .returning(ApiKeyRow.id)
-            .execution_options(synchronize_session=False)
+            .returning(ApiKeyRow.id),
         )
-        return len(result.all())
 
     async def touch(self, key_id: UUID, now: datetime) -> None:
         await self._session.execute(
