@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 
-import openai
 import pytest
 
 from adapters.llm.embeddings import DisabledEmbedder, OpenAICompatibleEmbedder
-from domain.knowledge.errors import EmbeddingsDisabledError
+from domain.knowledge.errors import EmbeddingsDisabledError, EmbeddingsUnavailableError
+from tests.support.servers import free_port
 from tests.support.openai_double import EmbeddingsDouble
 
 
-def _embedder(url: str, retries: int = 2) -> OpenAICompatibleEmbedder:
-    return OpenAICompatibleEmbedder(base_url=url, model="double-embed", api_key="k", max_retries=retries)
+def _embedder(url: str, retries: int = 0, timeout: float = 10.0) -> OpenAICompatibleEmbedder:
+    return OpenAICompatibleEmbedder(
+        base_url=url, model="double-embed", api_key="k", max_retries=retries, timeout_seconds=timeout
+    )
 
 
 async def test_embeds_in_input_order(embeddings_double: tuple[EmbeddingsDouble, str]) -> None:
@@ -32,24 +34,48 @@ async def test_embeds_in_input_order(embeddings_double: tuple[EmbeddingsDouble, 
     assert await embedder.embed([]) == []
 
 
-async def test_transient_errors_are_retried_by_the_sdk(embeddings_double: tuple[EmbeddingsDouble, str]) -> None:
+async def test_transient_errors_are_retried_by_the_sdk_when_asked(
+    embeddings_double: tuple[EmbeddingsDouble, str],
+) -> None:
     double, url = embeddings_double
     double.failures.extend([429, 500])
-    embedder = _embedder(url)
+    embedder = _embedder(url, retries=2)
     vectors = await embedder.embed(["hello"])
     await embedder.close()
     assert len(vectors) == 1
     assert not double.failures
 
 
-async def test_persistent_errors_surface(embeddings_double: tuple[EmbeddingsDouble, str]) -> None:
+async def test_server_errors_surface_as_unavailable_without_retry_by_default(
+    embeddings_double: tuple[EmbeddingsDouble, str],
+) -> None:
     double, url = embeddings_double
     double.failures.extend([500, 500])
-    embedder = _embedder(url, retries=1)
-    with pytest.raises(openai.InternalServerError):
+    embedder = _embedder(url)
+    with pytest.raises(EmbeddingsUnavailableError, match=r"HTTP 500"):
         await embedder.embed(["hello"])
+    assert list(double.failures) == [500]  # one attempt: the SDK did not retry
     await embedder.close()
     double.failures.clear()
+
+
+async def test_a_refused_connection_and_a_hanging_server_are_unavailable(
+    embeddings_double: tuple[EmbeddingsDouble, str],
+) -> None:
+    refused = _embedder(f"http://127.0.0.1:{free_port()}/v1")
+    with pytest.raises(EmbeddingsUnavailableError, match="connection failed"):
+        await refused.embed(["hello"])
+    await refused.close()
+
+    double, url = embeddings_double
+    double.hang = True
+    slow = _embedder(url, timeout=0.2)
+    try:
+        with pytest.raises(EmbeddingsUnavailableError, match="timed out"):
+            await slow.embed(["hello"])
+    finally:
+        double.hang = False
+        await slow.close()
 
 
 async def test_requested_dimensions_are_sent(embeddings_double: tuple[EmbeddingsDouble, str]) -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from adapters.llm.anthropic_chat import AnthropicChatModel
 from adapters.llm.openai_chat import OpenAIChatModel
-from application.assistant.resilience import BreakerState, CircuitBreaker, ResilientChatModel, RetryPolicy
+from application.assistant.resilience import ResilientChatModel, RetryPolicy
+from application.shared.resilience import BreakerState, CircuitBreaker
 from domain.assistant.models import ChatTurn, TurnRole
 from tests.support.chat_doubles import AnthropicDouble, OpenAIChatDouble
 from tests.support.chat_fakes import RecordingSleeper

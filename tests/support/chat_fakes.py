@@ -26,6 +26,10 @@ class ScriptedChatModel:
         return self._provider
 
     @property
+    def metered(self) -> bool:
+        return True
+
+    @property
     def model(self) -> str:
         return f"{self._provider}-model"
 

@@ -35,6 +35,8 @@ class EmbeddingsDouble:
     failures: deque[int] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
     delay_seconds: float = 0.0  # how long each answer takes, to catch a worker mid-job
+    fail_with: int | None = None  # answer every request with this status (a server that is down)
+    hang: bool = False  # hold every request until this is cleared (a server that hangs)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -52,8 +54,10 @@ class EmbeddingsDouble:
         self.requests.append(payload)
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
-        if self.failures:
-            status = self.failures.popleft()
+        while self.hang:  # the client's timeout fires meanwhile; afterwards the request is answered normally
+            await asyncio.sleep(0.02)
+        if self.failures or self.fail_with is not None:
+            status = self.failures.popleft() if self.failures else (self.fail_with or 503)
             headers = [(b"retry-after", b"0")] if status == 429 else []
             await _respond(send, status, {"error": {"message": "injected failure", "type": "server_error"}}, headers)
             return

@@ -49,6 +49,10 @@ class AnthropicChatModel:
         return self._name
 
     @property
+    def metered(self) -> bool:
+        return True
+
+    @property
     def model(self) -> str:
         return self._model
 

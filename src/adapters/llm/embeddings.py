@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import openai
 from openai import AsyncOpenAI
 
-from domain.knowledge.errors import EmbeddingsDisabledError
+from domain.knowledge.errors import EmbeddingsDisabledError, EmbeddingsUnavailableError
 
 
 class OpenAICompatibleEmbedder:
@@ -17,10 +18,10 @@ class OpenAICompatibleEmbedder:
         model: str,
         api_key: str | None = None,
         dimensions: int | None = None,
-        timeout_seconds: float = 30.0,
-        max_retries: int = 2,
+        timeout_seconds: float = 10.0,
+        max_retries: int = 0,
     ) -> None:
-        # the SDK's own retry (429/5xx/connection errors, honouring Retry-After) is the only retry layer here
+        # no SDK retry by default: a search degrades to keyword at once and ingestion jobs retry on their schedule
         self._client = AsyncOpenAI(
             base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_seconds, max_retries=max_retries
         )
@@ -36,21 +37,41 @@ class OpenAICompatibleEmbedder:
         return self._model
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors in input order; any failure of the server (refused, timed out, 5xx, nonsense) is
+        EmbeddingsUnavailableError, with the cause chained for the logs."""
         if not texts:
             return []
-        if self._dimensions is not None:
-            response = await self._client.embeddings.create(
-                model=self._model, input=list(texts), dimensions=self._dimensions
-            )
-        else:
-            response = await self._client.embeddings.create(model=self._model, input=list(texts))
-        ordered = sorted(response.data, key=lambda item: item.index)
+        try:
+            if self._dimensions is not None:
+                response = await self._client.embeddings.create(
+                    model=self._model, input=list(texts), dimensions=self._dimensions
+                )
+            else:
+                response = await self._client.embeddings.create(model=self._model, input=list(texts))
+            ordered = sorted(response.data, key=lambda item: item.index)
+        except (openai.OpenAIError, AttributeError, TypeError, ValueError) as exc:
+            raise EmbeddingsUnavailableError(
+                f"The embeddings server is not answering ({_reason(exc)}); try again shortly or use keyword search."
+            ) from exc
         if len(ordered) != len(texts):
-            raise ValueError(f"the embeddings server returned {len(ordered)} vectors for {len(texts)} inputs")
+            raise EmbeddingsUnavailableError(
+                f"The embeddings server returned {len(ordered)} vectors for {len(texts)} inputs."
+            )
         return [list(item.embedding) for item in ordered]
 
     async def close(self) -> None:
         await self._client.close()
+
+
+def _reason(exc: Exception) -> str:
+    """A short cause for job errors and logs, without the server's response body."""
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, openai.APITimeoutError):
+        return "timed out"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection failed"
+    return f"unexpected response ({type(exc).__name__})"
 
 
 class DisabledEmbedder:

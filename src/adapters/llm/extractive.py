@@ -2,7 +2,8 @@
 
 It reads the numbered passages out of the grounded prompt (see domain.assistant.prompt), scores their
 sentences by overlap with the question and returns the best ones, each with its citation, labelled as
-an extractive answer so nobody mistakes it for generated text.
+an extractive answer so nobody mistakes it for generated text. Asked for a summary, it returns the
+document's most representative sentences (see extractive_summary). It spends no tokens: not metered.
 """
 
 from __future__ import annotations
@@ -10,57 +11,27 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 
+from adapters.llm.extractive_summary import content_words, summarize
 from application.assistant.ports import Completion, StreamDelta, StreamDone, StreamEvent
 from domain.assistant.models import ChatTurn, TurnRole, Usage
-from domain.assistant.prompt import CONTEXT_HEADER, NO_PASSAGES, QUESTION_HEADER
-from domain.knowledge.text import count_tokens
+from domain.assistant.prompt import CONTEXT_HEADER, NO_PASSAGES, QUESTION_HEADER, summary_source
 
 LABEL = "Extractive answer (no language model is configured), quoting your documents:"
 NOT_FOUND = "I could not find this in your documents."
+SUMMARY_LABEL = "Extractive summary (no language model is configured): the document's key sentences, in order:"
+EMPTY_DOCUMENT = "The document has no text to summarise."
 _PASSAGE = re.compile(r"^\[(\d+)\] .*?\n(.*?)(?=\n\n\[\d+\] |\Z)", re.S | re.M)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_WORD = re.compile(r"\w+")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "how",
-        "in",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "to",
-        "was",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "with",
-    ]
-)
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
+    return set(content_words(text))
 
 
 class ExtractiveChatModel:
-    def __init__(self, max_sentences: int = 3) -> None:
+    def __init__(self, max_sentences: int = 3, summary_sentences: int = 5) -> None:
         self._max_sentences = max_sentences
+        self._summary_sentences = summary_sentences
 
     @property
     def provider(self) -> str:
@@ -69,6 +40,19 @@ class ExtractiveChatModel:
     @property
     def model(self) -> str:
         return "extractive-v1"
+
+    @property
+    def metered(self) -> bool:
+        return False
+
+    def reply(self, turns: Sequence[ChatTurn], max_tokens: int) -> str:
+        source = summary_source(turns)
+        if source is None:
+            return self.answer(turns)
+        sentences = summarize(source, max_sentences=self._summary_sentences, max_tokens=max_tokens)
+        if not sentences:
+            return EMPTY_DOCUMENT
+        return SUMMARY_LABEL + "\n" + "\n".join(f"- {sentence}" for sentence in sentences)
 
     def answer(self, turns: Sequence[ChatTurn]) -> str:
         prompt = next((t.content for t in reversed(turns) if t.role is TurnRole.USER), "")
@@ -90,16 +74,12 @@ class ExtractiveChatModel:
         quotes = [f'"{sentence}" [{number}]' for _, number, sentence in best]
         return LABEL + "\n" + "\n".join(f"- {quote}" for quote in quotes)
 
+    # Usage() throughout: no model tokens are spent, so none are reported or charged
+
     async def complete(self, turns: Sequence[ChatTurn], max_tokens: int) -> Completion:
-        text = self.answer(turns)
-        return Completion(text, self._usage(turns, text), self.provider, self.model)
+        return Completion(self.reply(turns, max_tokens), Usage(), self.provider, self.model)
 
     async def stream(self, turns: Sequence[ChatTurn], max_tokens: int) -> AsyncIterator[StreamEvent]:
-        text = self.answer(turns)
-        for line in text.splitlines(keepends=True):
+        for line in self.reply(turns, max_tokens).splitlines(keepends=True):
             yield StreamDelta(line)
-        yield StreamDone(self._usage(turns, text), self.provider, self.model)
-
-    @staticmethod
-    def _usage(turns: Sequence[ChatTurn], text: str) -> Usage:
-        return Usage(sum(count_tokens(t.content) for t in turns), count_tokens(text))
+        yield StreamDone(Usage(), self.provider, self.model)

@@ -54,6 +54,10 @@ class OpenAIChatModel:
         return self._name
 
     @property
+    def metered(self) -> bool:
+        return True
+
+    @property
     def model(self) -> str:
         return self._model
 

@@ -18,7 +18,7 @@ from application.assistant.ports import (
     StreamDelta,
 )
 from application.knowledge.ports import SearchScope
-from application.knowledge.search import Search, SearchRequest
+from application.knowledge.search import Retrieval, Search, SearchRequest
 from application.shared.ports import Clock
 from domain.assistant.models import ChatTurn, Citation, Usage
 from domain.assistant.prompt import build_prompt
@@ -36,6 +36,7 @@ class Question:
     text: str
     collection_ids: frozenset[UUID] | None = None
     history: Sequence[ChatTurn] = field(default_factory=tuple)
+    check_collections: bool = True  # off for conversation replies (see SearchRequest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class Answer:
     provider: str
     model: str
     cached: bool
+    retrieval: Retrieval  # keyword when hybrid retrieval had to fall back
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,15 @@ class _Prepared:
     citations: list[Citation]
     cache_key: str
     period: QuotaPeriod
+    retrieval: Retrieval
 
     @property
     def reservation(self) -> int:
         """Tokens held back before the call: the prompt plus the most the answer may take."""
         return sum(count_tokens(turn.content) for turn in self.turns)
+
+    def answer(self, text: str, usage: Usage, provider: str, model: str, *, cached: bool) -> Answer:
+        return Answer(text, self.citations, usage, provider, model, cached, self.retrieval)
 
 
 class AskQuestion:
@@ -105,9 +111,7 @@ class AskQuestion:
             CachedAnswer(completion.text, completion.usage, completion.provider, completion.model),
             self._policy.cache_ttl_seconds,
         )
-        return Answer(
-            completion.text, prepared.citations, completion.usage, completion.provider, completion.model, cached=False
-        )
+        return prepared.answer(completion.text, completion.usage, completion.provider, completion.model, cached=False)
 
     async def stream(self, principal: Principal, question: Question) -> AsyncIterator[AnswerEvent]:
         """Deltas, then the full Answer. Preparation errors (quota, validation) raise before the first event."""
@@ -137,7 +141,7 @@ class AskQuestion:
                     CachedAnswer(text, event.usage, event.provider, event.model),
                     self._policy.cache_ttl_seconds,
                 )
-                yield Answer(text, prepared.citations, event.usage, event.provider, event.model, cached=False)
+                yield prepared.answer(text, event.usage, event.provider, event.model, cached=False)
         finally:
             if not settled:  # failed or the client went away: charge what was generated, estimated
                 await self._settle(principal, prepared, reserved, Usage(0, count_tokens("".join(parts))))
@@ -158,6 +162,7 @@ class AskQuestion:
                 mode=SearchMode.HYBRID,
                 limit=self._policy.passages,
                 collection_ids=question.collection_ids,
+                check_collections=question.check_collections,
             ),
         )
         citations = [
@@ -182,9 +187,12 @@ class AskQuestion:
             },
             sort_keys=True,
         )
-        return _Prepared(turns, citations, hashlib.sha256(key_material.encode()).hexdigest(), period)
+        cache_key = hashlib.sha256(key_material.encode()).hexdigest()
+        return _Prepared(turns, citations, cache_key, period, found.retrieval)
 
     async def _reserve(self, principal: Principal, prepared: _Prepared) -> int:
+        if not self._chat.metered:
+            return 0  # the offline model spends no tokens, so the quota neither limits nor counts it
         amount = prepared.reservation + self._policy.max_output_tokens
         period = prepared.period
         limit = self._policy.daily_token_quota
@@ -193,13 +201,15 @@ class AskQuestion:
         return amount
 
     async def _settle(self, principal: Principal, prepared: _Prepared, reserved: int, usage: Usage) -> None:
+        if not self._chat.metered:
+            return
         period = prepared.period
         await self._quota.adjust(principal.user_id, period.key, usage.total - reserved, period.resets_at)
 
     @staticmethod
     def _from_cache(cached: CachedAnswer, prepared: _Prepared) -> Answer:
         # a cache hit costs no tokens: that is the point of the cache
-        return Answer(cached.text, prepared.citations, Usage(), cached.provider, cached.model, cached=True)
+        return prepared.answer(cached.text, Usage(), cached.provider, cached.model, cached=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from application.assistant.answer import Answer, Question
 from application.assistant.ports import ConversationRepository
+from application.knowledge.scope import CollectionScope
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
 from domain.assistant.models import ChatTurn, Conversation, MessageStatus, StoredMessage, TurnRole, Usage
 from domain.identity.principal import Principal
@@ -25,8 +26,16 @@ async def _owned(repository: ConversationRepository, principal: Principal, conve
 
 
 class CreateConversation:
-    def __init__(self, conversations: ConversationRepository, uow: UnitOfWork, ids: IdGenerator, clock: Clock) -> None:
+    def __init__(
+        self,
+        conversations: ConversationRepository,
+        scope: CollectionScope,
+        uow: UnitOfWork,
+        ids: IdGenerator,
+        clock: Clock,
+    ) -> None:
         self._conversations = conversations
+        self._scope = scope
         self._uow = uow
         self._ids = ids
         self._clock = clock
@@ -35,6 +44,7 @@ class CreateConversation:
         self, principal: Principal, title: str | None, collection_ids: frozenset[UUID] | None
     ) -> Conversation:
         principal.require(Permission.ASSISTANT_USE)
+        await self._scope.require_readable(principal, collection_ids)
         now = self._clock.now()
         conversation = Conversation(
             id=self._ids.new_id(),
@@ -110,9 +120,9 @@ class StartReply:
         )
         await self._conversations.touch(conversation_id, now)
         await self._uow.commit()
-        return PendingReply(
-            conversation, Question(text, conversation.collection_ids, tuple(history)), self._ids.new_id()
-        )
+        # the ids were checked when the conversation was made; one the caller lost access to since matches nothing
+        question = Question(text, conversation.collection_ids, tuple(history), check_collections=False)
+        return PendingReply(conversation, question, self._ids.new_id())
 
 
 class SaveReply:

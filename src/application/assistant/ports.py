@@ -59,6 +59,11 @@ class ChatModel(Protocol):
     @property
     def model(self) -> str: ...
 
+    @property
+    def metered(self) -> bool:
+        """False for the offline extractive model: it spends no tokens, so nothing is reserved or charged."""
+        ...
+
     async def complete(self, turns: Sequence[ChatTurn], max_tokens: int) -> Completion: ...
 
     def stream(self, turns: Sequence[ChatTurn], max_tokens: int) -> AsyncIterator[StreamEvent]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from application.assistant.ports import (
     AllProvidersFailedError,
@@ -17,56 +16,10 @@ from application.assistant.ports import (
     Sleeper,
     StreamEvent,
 )
-from application.shared.ports import Clock
+from application.shared.resilience import CircuitBreaker
 from domain.assistant.models import ChatTurn
 
 logger = logging.getLogger(__name__)
-
-
-class BreakerState(StrEnum):
-    CLOSED = "closed"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
-
-
-class CircuitBreaker:
-    """Opens after ``threshold`` consecutive failures; after ``cooldown`` one trial call is let through."""
-
-    def __init__(self, clock: Clock, *, threshold: int = 5, cooldown_seconds: float = 30.0) -> None:
-        self._clock = clock
-        self._threshold = threshold
-        self._cooldown = cooldown_seconds
-        self._failures = 0
-        self._opened_at: float | None = None
-        self._trial_in_flight = False
-
-    @property
-    def state(self) -> BreakerState:
-        if self._opened_at is None:
-            return BreakerState.CLOSED
-        if self._clock.now().timestamp() - self._opened_at >= self._cooldown:
-            return BreakerState.HALF_OPEN
-        return BreakerState.OPEN
-
-    def allow(self) -> bool:
-        state = self.state
-        if state is BreakerState.CLOSED:
-            return True
-        if state is BreakerState.HALF_OPEN and not self._trial_in_flight:
-            self._trial_in_flight = True
-            return True
-        return False
-
-    def succeeded(self) -> None:
-        self._failures = 0
-        self._opened_at = None
-        self._trial_in_flight = False
-
-    def failed(self) -> None:
-        self._trial_in_flight = False
-        self._failures += 1
-        if self._opened_at is not None or self._failures >= self._threshold:
-            self._opened_at = self._clock.now().timestamp()  # a failed trial re-opens for a full cooldown
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +55,10 @@ class ResilientChatModel:
     @property
     def provider(self) -> str:
         return self._providers[0][0].provider
+
+    @property
+    def metered(self) -> bool:
+        return True
 
     @property
     def model(self) -> str:

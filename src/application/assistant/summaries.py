@@ -9,12 +9,13 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from application.assistant.policy import AssistantPolicy
-from application.assistant.ports import ChatModel, QuotaLedger
+from application.assistant.ports import ChatModel, Completion, QuotaLedger
 from application.identity.ports import UserRepository
 from application.knowledge.documents import DocumentGate
 from application.knowledge.ports import ChunkRepository
 from application.shared.ports import Clock, IdGenerator, PageRequest, UnitOfWork
-from domain.assistant.models import ChatTurn, TurnRole
+from domain.assistant.models import ChatTurn
+from domain.assistant.prompt import build_summary_prompt
 from domain.assistant.quota import QuotaExceededError, daily_period
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
@@ -22,10 +23,6 @@ from domain.knowledge.models import DocumentStatus
 from domain.knowledge.text import count_tokens
 from domain.shared.errors import ConflictError, DependencyUnavailableError, NotFoundError
 
-SUMMARY_PROMPT = (
-    "Summarise the document below for a colleague in at most eight bullet points. Keep names, numbers "
-    "and dates exact. Do not add anything that is not in the document."
-)
 MAX_SOURCE_TOKENS = 6000
 
 
@@ -154,17 +151,8 @@ class RunSummary:
             # the requester's live rights: the document must still be readable by them
             document, _ = await self._gate.open(Principal(user.id, user.role), task.subject_id)
             text = await self._source_text(document.id)
-            turns = [
-                ChatTurn(TurnRole.SYSTEM, SUMMARY_PROMPT),
-                ChatTurn(TurnRole.USER, f"Title: {document.title}\n\n{text}"),
-            ]
-            period = daily_period(self._clock.now())
-            reserved = count_tokens(turns[1].content) + self._policy.max_output_tokens
-            limit = self._policy.daily_token_quota
-            if not await self._quota.reserve(task.user_id, period.key, reserved, limit, period.resets_at):
-                raise QuotaExceededError(period.resets_at, self._clock.now(), limit)
-            completion = await self._chat.complete(turns, self._policy.max_output_tokens)
-            await self._quota.adjust(task.user_id, period.key, completion.usage.total - reserved, period.resets_at)
+            turns = build_summary_prompt(document.title, text)
+            completion = await self._complete(task.user_id, turns)
         except Exception as exc:  # noqa: BLE001 - any failure is reported on the job, not lost in logs
             message = getattr(exc, "message", None) or type(exc).__name__
             task = _changed(task, self._clock.now(), status=TaskStatus.FAILED, error=str(message))
@@ -183,16 +171,39 @@ class RunSummary:
         await self._uow.commit()
         return task
 
+    async def _complete(self, user_id: UUID, turns: list[ChatTurn]) -> Completion:
+        if not self._chat.metered:  # the offline model spends no tokens: nothing to reserve or charge
+            return await self._chat.complete(turns, self._policy.max_output_tokens)
+        period = daily_period(self._clock.now())
+        reserved = count_tokens(turns[-1].content) + self._policy.max_output_tokens
+        limit = self._policy.daily_token_quota
+        if not await self._quota.reserve(user_id, period.key, reserved, limit, period.resets_at):
+            raise QuotaExceededError(period.resets_at, self._clock.now(), limit)
+        try:
+            completion = await self._chat.complete(turns, self._policy.max_output_tokens)
+        except BaseException:
+            await self._quota.adjust(user_id, period.key, -reserved, period.resets_at)
+            raise
+        await self._quota.adjust(user_id, period.key, completion.usage.total - reserved, period.resets_at)
+        return completion
+
     async def _source_text(self, document_id: UUID) -> str:
+        """The document's text as its chunks hold it, without the overlap between neighbours."""
         parts: list[str] = []
         budget = MAX_SOURCE_TOKENS
+        covered = 0  # offset in the extracted text up to which parts already reach
         page = await self._chunks.list(document_id, PageRequest(limit=100, offset=0, sort="ordinal"))
         for chunk in page.items:
-            if chunk.token_count > budget:
+            fresh = chunk.text[max(0, covered - chunk.start) :]
+            if parts and chunk.start > covered:
+                fresh = " " + fresh  # the whitespace between two chunks belongs to neither
+            cost = count_tokens(fresh)
+            if cost > budget:
                 break
-            parts.append(chunk.text)
-            budget -= chunk.token_count
-        return "\n\n".join(parts)
+            parts.append(fresh)
+            budget -= cost
+            covered = max(covered, chunk.end)
+        return "".join(parts)
 
 
 def _changed(task: BackgroundTask, now: datetime, **changes: Any) -> BackgroundTask:

@@ -46,6 +46,15 @@ class CollectionRepository(Protocol):
         ...
 
 
+class ReadableCollections(Protocol):
+    async def readable(
+        self, user_id: UUID, collection_ids: frozenset[UUID], *, all_collections: bool
+    ) -> frozenset[UUID]:
+        """Those of ``collection_ids`` that exist and the user is a member of (every existing one when
+        ``all_collections``)."""
+        ...
+
+
 class MembershipRepository(Protocol):
     async def role_of(self, collection_id: UUID, user_id: UUID) -> CollectionRole | None: ...
 
@@ -166,7 +175,9 @@ class Embedder(Protocol):
     @property
     def model(self) -> str: ...
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order. Raises EmbeddingsUnavailableError when the server cannot answer."""
+        ...
 
 
 class TextExtractor(Protocol):

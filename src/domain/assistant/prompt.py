@@ -12,6 +12,11 @@ SYSTEM_PROMPT = (
     "below. Cite every claim with the passage number in square brackets, like [1] or [2][3]. If the passages "
     "do not contain the answer, say that you could not find it in the documents. Be concise."
 )
+SUMMARY_PROMPT = (
+    "Summarise the document below for a colleague in at most eight bullet points. Keep names, numbers "
+    "and dates exact. Do not add anything that is not in the document."
+)
+TITLE_PREFIX = "Title: "
 CONTEXT_HEADER = "Passages:"
 QUESTION_HEADER = "Question:"
 NO_PASSAGES = "(no passages matched)"
@@ -51,3 +56,15 @@ def trim_history(history: Sequence[ChatTurn], budget_tokens: int) -> list[ChatTu
     while kept and kept[0].role is TurnRole.ASSISTANT:
         kept.pop(0)
     return kept
+
+
+def build_summary_prompt(title: str, text: str) -> list[ChatTurn]:
+    return [ChatTurn(TurnRole.SYSTEM, SUMMARY_PROMPT), ChatTurn(TurnRole.USER, f"{TITLE_PREFIX}{title}\n\n{text}")]
+
+
+def summary_source(turns: Sequence[ChatTurn]) -> str | None:
+    """The document text of a prompt made by build_summary_prompt; None for any other prompt."""
+    if len(turns) != 2 or turns[0] != ChatTurn(TurnRole.SYSTEM, SUMMARY_PROMPT):
+        return None
+    _, _, text = turns[1].content.partition("\n\n")
+    return text

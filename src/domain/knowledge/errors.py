@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from domain.shared.errors import ConflictError, DomainError, ValidationError
+from domain.shared.errors import ConflictError, DependencyUnavailableError, DomainError, ValidationError
 
 
 class DuplicateDocumentError(ConflictError):
@@ -19,6 +19,13 @@ class EmbeddingsDisabledError(ConflictError):
         "Vector search needs an embeddings provider. Set EMBEDDINGS_BASE_URL (and EMBEDDINGS_MODEL, "
         "EMBEDDINGS_API_KEY) to an OpenAI-compatible server such as OpenAI, Ollama, vLLM or TEI, then reindex."
     )
+
+
+class EmbeddingsUnavailableError(DependencyUnavailableError):
+    """The configured embeddings server failed (down, timed out, 5xx) or its circuit breaker is open."""
+
+    default_code = "EMBEDDINGS_UNAVAILABLE"
+    default_message = "The embeddings server is not answering right now; try again shortly or use keyword search."
 
 
 class LastOwnerError(ConflictError):

@@ -74,5 +74,19 @@ class UnsupportedMediaTypeError(DomainError):
 
 
 class DependencyUnavailableError(DomainError):
+    """A service we depend on is down; ``retry_after_seconds`` tells the caller when to try again."""
+
     default_code = "SERVICE_UNAVAILABLE"
     default_message = "A required service is unavailable."
+    default_retry_after: ClassVar[int] = 5
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        retry_after_seconds: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after_seconds = retry_after_seconds if retry_after_seconds is not None else self.default_retry_after

@@ -29,9 +29,10 @@ from application.assistant.conversations import (
 )
 from application.assistant.policy import AssistantPolicy
 from application.assistant.ports import AnswerCache, ChatModel, ConversationRepository, CorpusVersions, QuotaLedger
-from application.assistant.resilience import CircuitBreaker, ResilientChatModel, RetryPolicy
+from application.assistant.resilience import ResilientChatModel, RetryPolicy
 from application.assistant.summaries import GetTask, RequestSummary, RunSummary, TaskQueue, TaskRepository
 from application.shared.ports import Clock
+from application.shared.resilience import CircuitBreaker
 from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.settings import Settings
 

@@ -9,6 +9,7 @@ from saq.queue.base import Queue
 
 from adapters.extraction.extractor import DocumentTextExtractor
 from adapters.llm.embeddings import DisabledEmbedder, OpenAICompatibleEmbedder
+from adapters.persistence.knowledge.readable import SqlReadableCollections
 from adapters.persistence.knowledge.repositories import (
     SqlChunkRepository,
     SqlCollectionRepository,
@@ -39,6 +40,7 @@ from application.knowledge.documents import (
     ListDocuments,
     UpdateDocument,
 )
+from application.knowledge.embedding import GuardedEmbedder
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.jobs import ListJobs, Reindex, RetryJob
 from application.knowledge.outbox import RelayOutbox
@@ -51,10 +53,14 @@ from application.knowledge.ports import (
     IngestionJobRepository,
     JobQueue,
     MembershipRepository,
+    ReadableCollections,
     SearchIndex,
     TextExtractor,
 )
+from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Search
+from application.shared.ports import Clock
+from application.shared.resilience import CircuitBreaker
 from entrypoints.bootstrap.settings import Settings
 
 
@@ -69,7 +75,7 @@ class KnowledgeProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
-    async def embedder(self, settings: Settings) -> AsyncIterator[Embedder]:
+    async def embedder(self, settings: Settings, clock: Clock) -> AsyncIterator[Embedder]:
         if not settings.embeddings_base_url:
             yield DisabledEmbedder()
             return
@@ -78,8 +84,10 @@ class KnowledgeProvider(Provider):
             model=settings.embeddings_model,
             api_key=settings.embeddings_api_key,
             dimensions=settings.embeddings_dimensions,
+            timeout_seconds=settings.embeddings_timeout_seconds,
         )
-        yield embedder
+        # APP scope: like the chat providers' breakers, its state lives as long as the process
+        yield GuardedEmbedder(embedder, CircuitBreaker(clock))
         await embedder.close()
 
     extractor = provide(DocumentTextExtractor, provides=TextExtractor, scope=Scope.APP)
@@ -94,6 +102,7 @@ class KnowledgeProvider(Provider):
     chunks = provide(SqlChunkRepository, provides=ChunkRepository, scope=Scope.REQUEST)
     jobs = provide(SqlIngestionJobRepository, provides=IngestionJobRepository, scope=Scope.REQUEST)
     index = provide(PostgresSearchIndex, provides=SearchIndex, scope=Scope.REQUEST)
+    readable = provide(SqlReadableCollections, provides=ReadableCollections, scope=Scope.REQUEST)
 
     use_cases = provide_all(
         CollectionGate,
@@ -115,6 +124,7 @@ class KnowledgeProvider(Provider):
         DeleteDocument,
         ListChunks,
         IngestDocument,
+        CollectionScope,
         Search,
         ListJobs,
         RetryJob,

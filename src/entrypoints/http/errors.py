@@ -87,7 +87,7 @@ def error_response(
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorEnvelope]:
     status = next((code for kind, code in _DOMAIN_STATUS if isinstance(exc, kind)), 400)
     headers = {}
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, RateLimitedError | DependencyUnavailableError):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     return error_response(request, status, exc.code, exc.message, details=exc.details, headers=headers)
 

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from application.knowledge.ports import ChunkHit, CollectionView
+from application.knowledge.search import Degradation, Retrieval
 from domain.knowledge.models import (
     Chunk,
     CollectionRole,
@@ -184,8 +185,19 @@ class SearchHitOut(Schema):
         )
 
 
-class SearchMeta(Schema):
+class RetrievalOut(Schema):
+    """How passages were found: ``mode`` ran; ``degraded`` says why it is weaker than ``requested_mode``."""
+
     mode: SearchMode
+    requested_mode: SearchMode
+    degraded: Degradation | None
+
+    @classmethod
+    def of(cls, retrieval: Retrieval) -> RetrievalOut:
+        return cls(mode=retrieval.mode, requested_mode=retrieval.requested_mode, degraded=retrieval.degraded)
+
+
+class SearchMeta(RetrievalOut):
     count: int
 
 

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from application.assistant.ports import AllProvidersFailedError, ProviderError, StreamDelta, StreamDone
-from application.assistant.resilience import BreakerState, CircuitBreaker, ResilientChatModel, RetryPolicy
+from application.assistant.resilience import ResilientChatModel, RetryPolicy
+from application.shared.resilience import BreakerState, CircuitBreaker
 from domain.assistant.models import ChatTurn, TurnRole
 from tests.support.chat_fakes import MID_STREAM_FAILURE, RecordingSleeper, ScriptedChatModel, fatal, transient
 from tests.support.identity_fakes import MovableClock

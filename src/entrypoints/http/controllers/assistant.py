@@ -20,6 +20,7 @@ from domain.identity.principal import Principal
 from domain.shared.errors import DomainError
 from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import Body
+from entrypoints.http.knowledge_schemas import RetrievalOut
 from entrypoints.http.schemas import DataEnvelope, Schema
 
 logger = logging.getLogger("lore.assistant")
@@ -67,6 +68,7 @@ class AnswerOut(Schema):
     provider: str
     usage: UsageOut
     cached: bool
+    retrieval: RetrievalOut
 
 
 class UsageReportOut(Schema):
@@ -84,6 +86,7 @@ def answer_out(answer: Answer) -> AnswerOut:
         provider=answer.provider,
         usage=UsageOut(input_tokens=answer.usage.input_tokens, output_tokens=answer.usage.output_tokens),
         cached=answer.cached,
+        retrieval=RetrievalOut.of(answer.retrieval),
     )
 
 
@@ -119,6 +122,7 @@ async def sse_events(events: AsyncIterator[AnswerDelta | Answer], message_id: st
                         "model": out["model"],
                         "provider": out["provider"],
                         "cached": out["cached"],
+                        "retrieval": out["retrieval"],
                         "message_id": message_id,
                     }
                 )
@@ -137,8 +141,11 @@ class AssistantController(Controller):
         "/ask",
         status_code=200,
         summary="Answer a question from the caller's documents, with citations",
-        description="JSON by default; Server-Sent Events with `stream: true` or `Accept: text/event-stream`.",
-        responses=error_responses(400, 401, 403, 422, 429, 503),
+        description=(
+            "JSON by default; Server-Sent Events with `stream: true` or `Accept: text/event-stream`. "
+            "`retrieval` says how passages were found (keyword when the embeddings server is down)."
+        ),
+        responses=error_responses(400, 401, 403, 404, 422, 429, 503),
     )
     @inject
     async def ask(

@@ -32,6 +32,7 @@ from entrypoints.http.background import BackgroundTasks
 from entrypoints.http.controllers.assistant import CitationOut, UsageOut, stream_error
 from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import Body
+from entrypoints.http.knowledge_schemas import RetrievalOut
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta
 from entrypoints.http.schemas import DataEnvelope, Schema
 
@@ -74,9 +75,11 @@ class MessageOut(Schema):
     created_at: datetime
     provider: str | None = None
     model: str | None = None
+    # only on the reply just generated: how its passages were found (not stored with the message)
+    retrieval: RetrievalOut | msgspec.UnsetType = msgspec.UNSET
 
     @classmethod
-    def of(cls, message: StoredMessage) -> MessageOut:
+    def of(cls, message: StoredMessage, answer: Answer | None = None) -> MessageOut:
         return cls(
             id=message.id,
             role=message.role.value,
@@ -87,6 +90,7 @@ class MessageOut(Schema):
             created_at=message.created_at,
             provider=message.provider,
             model=message.model,
+            retrieval=RetrievalOut.of(answer.retrieval) if answer else msgspec.UNSET,
         )
 
 
@@ -126,10 +130,16 @@ async def _pump(
         if error is not None:
             queue.put_nowait(_event({"error": error, "done": True, "message_id": str(saved.id)}))
         else:
-            out = msgspec.to_builtins(MessageOut.of(saved))
+            out = msgspec.to_builtins(MessageOut.of(saved, answer))
             queue.put_nowait(
                 _event(
-                    {"done": True, "citations": out["citations"], "usage": out["usage"], "message_id": str(saved.id)}
+                    {
+                        "done": True,
+                        "citations": out["citations"],
+                        "usage": out["usage"],
+                        "retrieval": out.get("retrieval"),
+                        "message_id": str(saved.id),
+                    }
                 )
             )
         queue.put_nowait(None)
@@ -144,7 +154,12 @@ class ConversationsController(Controller):
     path = "/conversations"
     tags = ["conversations"]  # noqa: RUF012 - litestar's declared type
 
-    @post("/", summary="Start a conversation", responses=error_responses(401, 403, 422))
+    @post(
+        "/",
+        summary="Start a conversation",
+        description="Every `collection_ids` entry must be a collection the caller can read (404 otherwise).",
+        responses=error_responses(401, 403, 404, 422),
+    )
     @inject
     async def create(
         self,
@@ -222,7 +237,8 @@ class ConversationsController(Controller):
         pending = await start.execute(principal, conversation_id, data.content)
         if "application/json" in request.headers.get("accept", ""):
             answer = await ask.execute(principal, pending.question)
-            return Response(DataEnvelope(data=MessageOut.of(await save.execute(pending, answer=answer))))
+            saved = await save.execute(pending, answer=answer)
+            return Response(DataEnvelope(data=MessageOut.of(saved, answer)))
         events = await ask.stream(principal, pending.question)  # quota and retrieval errors are still plain JSON
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         background: BackgroundTasks = request.app.state.background

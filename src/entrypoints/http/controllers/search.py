@@ -17,7 +17,17 @@ class SearchController(Controller):
     path = "/search"
     tags = ["search"]  # noqa: RUF012 - litestar's declared type
 
-    @post("/", status_code=200, summary="Ranked chunks", responses=error_responses(400, 401, 403, 409, 422))
+    @post(
+        "/",
+        status_code=200,
+        summary="Ranked chunks",
+        description=(
+            "`meta.mode` is the mode that ran. Hybrid falls back to keyword when embeddings are not configured "
+            "or the embeddings server fails (`meta.degraded`); vector search answers 503 `EMBEDDINGS_UNAVAILABLE` "
+            "with `Retry-After` then. An unreadable `collection_ids` entry is 404."
+        ),
+        responses=error_responses(400, 401, 403, 404, 409, 422, 503),
+    )
     @inject
     async def search(
         self, data: JSONBody[SearchBody], principal: FromDishka[Principal], search: FromDishka[Search]
@@ -37,5 +47,10 @@ class SearchController(Controller):
         result = await search.execute(principal, request)
         return SearchOut(
             data=[SearchHitOut.of(hit) for hit in result.hits],
-            meta=SearchMeta(mode=result.mode, count=len(result.hits)),
+            meta=SearchMeta(
+                mode=result.retrieval.mode,
+                requested_mode=result.retrieval.requested_mode,
+                degraded=result.retrieval.degraded,
+                count=len(result.hits),
+            ),
         )
