@@ -8,8 +8,8 @@ import pytest
 
 from adapters.llm.embeddings import DisabledEmbedder, OpenAICompatibleEmbedder
 from domain.knowledge.errors import EmbeddingsDisabledError, EmbeddingsUnavailableError
-from tests.support.servers import free_port
 from tests.support.openai_double import EmbeddingsDouble
+from tests.support.servers import free_port
 
 
 def _embedder(url: str, retries: int = 0, timeout: float = 10.0) -> OpenAICompatibleEmbedder:

@@ -66,3 +66,11 @@ def test_blank_values_count_as_unset(tmp_path: Path) -> None:
         _ = settings.require_database_url
     with pytest.raises(SettingsError, match="REDIS_URL"):
         _ = settings.require_redis_url
+
+
+@pytest.mark.parametrize("variable", ["EMBEDDINGS_TIMEOUT_SECONDS", "LLM_TIMEOUT_SECONDS"])
+def test_timeouts_must_be_positive_and_bounded(variable: str) -> None:
+    assert getattr(load_settings(PROD | {variable: "2.5"}), variable.lower()) == 2.5
+    for value in ("0", "-1", "601", "soon"):
+        with pytest.raises(SettingsError, match=variable):
+            load_settings(PROD | {variable: value})
