@@ -59,3 +59,5 @@ async def test_a_provider_outage_fails_the_job_visibly(
     failed = await _wait(ask_client, editor, job["job_id"])
     assert failed["status"] == "failed"
     assert "language model" in failed["error"]
+    usage = (await ask_client.get("/api/v1/usage", headers=editor.headers)).json()["data"]
+    assert usage["used_tokens"] == 0  # the reservation is refunded when no model answered

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
 from adapters.llm.embeddings import DisabledEmbedder, OpenAICompatibleEmbedder
 from domain.knowledge.errors import EmbeddingsDisabledError, EmbeddingsUnavailableError
 from tests.support.openai_double import EmbeddingsDouble
-from tests.support.servers import free_port
+from tests.support.servers import free_port, serve
 
 
 def _embedder(url: str, retries: int = 0, timeout: float = 10.0) -> OpenAICompatibleEmbedder:
@@ -76,6 +77,28 @@ async def test_a_refused_connection_and_a_hanging_server_are_unavailable(
     finally:
         double.hang = False
         await slow.close()
+
+
+async def _nonsense(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """200 answers no embeddings client can use: too few vectors, or not JSON at all."""
+    if scope["type"] != "http":
+        return
+    await receive()
+    one = b'{"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [1.0]}], "model": "m"}'
+    body = one if scope["path"].startswith("/few") else b"<html>"
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def test_answers_that_make_no_sense_are_unavailable_too() -> None:
+    with serve(_nonsense) as url:
+        few, garbled = _embedder(f"{url}/few/v1"), _embedder(f"{url}/garbled/v1")
+        with pytest.raises(EmbeddingsUnavailableError, match="1 vectors for 2 inputs"):
+            await few.embed(["hello", "world"])
+        with pytest.raises(EmbeddingsUnavailableError, match="unexpected response"):
+            await garbled.embed(["hello"])
+        await few.close()
+        await garbled.close()
 
 
 async def test_requested_dimensions_are_sent(embeddings_double: tuple[EmbeddingsDouble, str]) -> None:
