@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -19,7 +20,7 @@ from domain.assistant.prompt import build_summary_prompt
 from domain.assistant.quota import QuotaExceededError, daily_period
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
-from domain.knowledge.models import DocumentStatus
+from domain.knowledge.models import Chunk, DocumentStatus
 from domain.knowledge.text import count_tokens
 from domain.shared.errors import ConflictError, DependencyUnavailableError, NotFoundError
 
@@ -188,22 +189,26 @@ class RunSummary:
         return completion
 
     async def _source_text(self, document_id: UUID) -> str:
-        """The document's text as its chunks hold it, without the overlap between neighbours."""
-        parts: list[str] = []
-        budget = MAX_SOURCE_TOKENS
-        covered = 0  # offset in the extracted text up to which parts already reach
         page = await self._chunks.list(document_id, PageRequest(limit=100, offset=0, sort="ordinal"))
-        for chunk in page.items:
-            fresh = chunk.text[max(0, covered - chunk.start) :]
-            if parts and chunk.start > covered:
-                fresh = " " + fresh  # the whitespace between two chunks belongs to neither
-            cost = count_tokens(fresh)
-            if cost > budget:
-                break
-            parts.append(fresh)
-            budget -= cost
-            covered = max(covered, chunk.end)
-        return "".join(parts)
+        return stitch_chunks(page.items, MAX_SOURCE_TOKENS)
+
+
+def stitch_chunks(chunks: Sequence[Chunk], budget_tokens: int) -> str:
+    """The document's text as its chunks (in order) hold it, without the overlap between neighbours,
+    cut at the last chunk that fits the budget."""
+    parts: list[str] = []
+    covered = 0  # offset in the extracted text up to which parts already reach
+    for chunk in chunks:
+        fresh = chunk.text[max(0, covered - chunk.start) :]
+        if parts and chunk.start > covered:
+            fresh = " " + fresh  # the whitespace between two chunks belongs to neither
+        cost = count_tokens(fresh)
+        if cost > budget_tokens:
+            break
+        parts.append(fresh)
+        budget_tokens -= cost
+        covered = max(covered, chunk.end)
+    return "".join(parts)
 
 
 def _changed(task: BackgroundTask, now: datetime, **changes: Any) -> BackgroundTask:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from adapters.llm.extractive import EMPTY_DOCUMENT, SUMMARY_LABEL, ExtractiveChatModel
 from adapters.llm.extractive_summary import split_sentences, summarize
 from application.assistant.ports import StreamDelta, StreamDone
+from application.assistant.summaries import stitch_chunks
 from domain.assistant.models import Usage
 from domain.assistant.prompt import build_prompt, build_summary_prompt, summary_source
+from domain.knowledge.models import Chunk
+from domain.knowledge.text import chunk_text
 
 KEY = [
     "Employees may work remotely up to three days each week.",
@@ -54,3 +59,19 @@ async def test_the_offline_model_summarises_a_summary_prompt_for_free() -> None:
     empty = await model.complete(build_summary_prompt("Blank", ""), 800)
     assert empty.text == EMPTY_DOCUMENT
     assert summary_source(build_prompt("Why?", [])) is None  # a question is answered, not summarised
+
+
+def _chunks(text: str, max_tokens: int, overlap: int) -> list[Chunk]:
+    ids = uuid4()
+    return [
+        Chunk(uuid4(), ids, ids, n, s.text, s.start, s.end, s.token_count)
+        for n, s in enumerate(chunk_text(text, max_tokens=max_tokens, overlap=overlap))
+    ]
+
+
+def test_chunks_are_stitched_back_without_their_overlap_within_a_budget() -> None:
+    text = " ".join(KEY * 3)
+    assert stitch_chunks(_chunks(text, 12, 4), 10_000) == text
+    assert stitch_chunks(_chunks(text, 12, 0), 10_000) == text  # neighbours that do not overlap are spaced
+    first = _chunks(text, 12, 4)[0]
+    assert stitch_chunks(_chunks(text, 12, 4), first.token_count) == first.text

@@ -17,8 +17,6 @@ class SqlReadableCollections:
     async def readable(
         self, user_id: UUID, collection_ids: frozenset[UUID], *, all_collections: bool
     ) -> frozenset[UUID]:
-        if not collection_ids:
-            return frozenset()
         if all_collections:
             statement = select(CollectionRow.id).where(CollectionRow.id.in_(collection_ids))
         else:
