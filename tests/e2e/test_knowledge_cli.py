@@ -77,7 +77,7 @@ def test_ingest_a_folder_then_list_retry_and_reindex(lore: CliRunner, settings: 
 
     missing = lore.invoke(cli, ["ingest", str(folder), "--collection", "Nope"])
     assert missing.exit_code == 1
-    assert "no collection named 'Nope'" in missing.output
+    assert "No collection named 'Nope'" in missing.output
     unknown_job = lore.invoke(cli, ["jobs", "retry", "00000000-0000-0000-0000-000000000001"])
     assert unknown_job.exit_code == 1
     assert "NOT_FOUND" in unknown_job.output

@@ -35,6 +35,7 @@ class CreateConversation:
         self, principal: Principal, title: str | None, collection_ids: frozenset[UUID] | None
     ) -> Conversation:
         principal.require(Permission.ASSISTANT_USE)
+        principal.require(Permission.DOCUMENTS_READ)  # a conversation asks about collections
         now = self._clock.now()
         conversation = Conversation(
             id=self._ids.new_id(),
