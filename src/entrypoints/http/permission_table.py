@@ -82,24 +82,24 @@ OPERATIONS: dict[Operation, Rule] = {
     ("DELETE", "/api/v1/users/{user_id}"): needs(Permission.USERS_WRITE),
     ("POST", "/api/v1/api-keys"): Rule(interactive=True, note="scopes within the caller's role"),
     ("GET", "/api/v1/api-keys"): SESSION,
-    ("DELETE", "/api/v1/api-keys/{key_id}"): SESSION,
+    ("DELETE", "/api/v1/api-keys/{key_id}"): Rule(interactive=True, note="own keys; `users:write`: anyone's"),
     ("GET", "/api/v1/audit-events"): needs(Permission.AUDIT_READ),
     # knowledge
     ("POST", "/api/v1/collections"): needs(Permission.COLLECTIONS_CREATE, note="the caller becomes its owner"),
     ("GET", "/api/v1/collections"): needs(_READ, note="admins see every collection"),
     ("GET", "/api/v1/collections/{collection_id}"): needs(_READ, role=_VIEWER),
-    ("PATCH", "/api/v1/collections/{collection_id}"): needs(_MANAGE, role=_OWNER),
-    ("DELETE", "/api/v1/collections/{collection_id}"): needs(_MANAGE, role=_OWNER),
+    ("PATCH", "/api/v1/collections/{collection_id}"): needs(_READ, _MANAGE, role=_OWNER),
+    ("DELETE", "/api/v1/collections/{collection_id}"): needs(_READ, _MANAGE, role=_OWNER),
     ("GET", "/api/v1/collections/{collection_id}/members"): needs(_READ, role=_VIEWER),
-    ("PUT", "/api/v1/collections/{collection_id}/members/{user_id}"): needs(_MANAGE, role=_OWNER),
+    ("PUT", "/api/v1/collections/{collection_id}/members/{user_id}"): needs(_READ, _MANAGE, role=_OWNER),
     ("DELETE", "/api/v1/collections/{collection_id}/members/{user_id}"): needs(
-        _MANAGE, role=_OWNER, note="any member may remove themself"
+        _READ, _MANAGE, role=_OWNER, note="any member may remove themself"
     ),
-    ("POST", "/api/v1/collections/{collection_id}/documents"): needs(_WRITE, role=_EDITOR),
+    ("POST", "/api/v1/collections/{collection_id}/documents"): needs(_READ, _WRITE, role=_EDITOR),
     ("GET", "/api/v1/collections/{collection_id}/documents"): needs(_READ, role=_VIEWER),
     ("GET", "/api/v1/documents/{document_id}"): needs(_READ, role=_VIEWER),
-    ("PATCH", "/api/v1/documents/{document_id}"): needs(_WRITE, role=_EDITOR),
-    ("DELETE", "/api/v1/documents/{document_id}"): needs(_WRITE, role=_EDITOR),
+    ("PATCH", "/api/v1/documents/{document_id}"): needs(_READ, _WRITE, role=_EDITOR),
+    ("DELETE", "/api/v1/documents/{document_id}"): needs(_READ, _WRITE, role=_EDITOR),
     ("GET", "/api/v1/documents/{document_id}/chunks"): needs(_READ, role=_VIEWER),
     ("POST", "/api/v1/search"): needs(_READ, note="only collections the caller can read"),
     # assistant
