@@ -74,6 +74,12 @@ def test_every_documented_operation_has_exactly_one_rule(app: Litestar) -> None:
         "no route": set(OPERATIONS) - documented,
     }
     assert set(REQUESTS) == set(OPERATIONS), "every operation needs a request in tests/support/permission_world.py"
+    for (method, path), rule in OPERATIONS.items():
+        operation = document["paths"][path][method.lower()]
+        if not rule.public:
+            denials = {"401", "403"} if rule.permissions or rule.interactive else {"401"}
+            assert denials <= set(operation["responses"]), (method, path)
+            assert f"**Access:** {rule.access}" in operation["description"], (method, path)
 
 
 def test_an_api_route_without_a_rule_stops_the_app() -> None:

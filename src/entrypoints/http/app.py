@@ -33,7 +33,7 @@ from entrypoints.http.controllers.jobs import JobsController
 from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import exception_handlers
-from entrypoints.http.guards import authorize, require_rules
+from entrypoints.http.guards import authorize, document_rules, require_rules
 from entrypoints.http.request_id import RequestIdMiddleware, request_id_from_scope
 from entrypoints.worker.app import build_worker
 
@@ -115,6 +115,7 @@ def create_app(
         debug=False,
     )
     require_rules(app, API_PREFIX)
+    document_rules(app, API_PREFIX)
     setup_dishka(container, app)
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     app.state.settings = settings

@@ -12,7 +12,10 @@ from litestar.types import HTTPScope
 
 from domain.identity.principal import Principal
 from domain.shared.errors import PermissionDeniedError
+from entrypoints.http.errors import error_responses
 from entrypoints.http.permission_table import OPERATIONS, Operation, Rule, rule_for
+
+ACCESS_LABEL = "**Access:**"
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -51,3 +54,19 @@ def require_rules(app: Litestar, prefix: str, table: dict[Operation, Rule] = OPE
         raise RuntimeError(
             f"entrypoints/http/permission_table.py is out of date: no rule for {missing}; no route for {stale}"
         )
+
+
+def document_rules(app: Litestar, prefix: str) -> None:
+    """Each operation's OpenAPI entry states its rule and lists the 401 and 403 the guard can answer."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path_format.startswith(prefix):
+            continue
+        for handler in route.route_handlers:
+            rules = [rule_for(method, route.path_format) for method in handler.http_methods]
+            rule = next((r for r in rules if r is not None), None)
+            if rule is None or rule.public:
+                continue
+            statuses = (401, 403) if rule.permissions or rule.interactive else (401,)
+            handler.responses = {**error_responses(*statuses), **(handler.responses or {})}
+            if ACCESS_LABEL not in (handler.description or ""):  # handlers may be shared by several apps
+                handler.description = "\n\n".join(filter(None, [handler.description, f"{ACCESS_LABEL} {rule.access}"]))

@@ -33,6 +33,16 @@ class Rule:
                 principal.require(permission)
 
     @property
+    def access(self) -> str:
+        """One sentence for the OpenAPI description."""
+        parts = [self.needs]
+        if self.collection_role is not None:
+            parts.append(f"collection role `{self.collection_role.value}` or higher")
+        if self.note:
+            parts.append(self.note)
+        return "; ".join(parts) + "."
+
+    @property
     def needs(self) -> str:
         if self.public:
             return "public"
