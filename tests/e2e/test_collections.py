@@ -37,6 +37,18 @@ async def test_names_are_unique_per_creator_only(client: Client) -> None:
     assert same.status_code == 200, same.text  # its own name is no clash
 
 
+async def test_collections_of_deleted_creators_keep_their_names(client: Client) -> None:
+    admin = await signed_in(client, "root@example.org", Role.ADMIN)
+    names = []
+    for email in ("gone@example.org", "left@example.org"):
+        creator = await signed_in(client, email, Role.EDITOR)
+        names.append(await new_collection(client, creator, "Archive"))
+        assert (await client.delete(f"/api/v1/users/{creator.id}", headers=admin.headers)).status_code == 204
+    # nobody owns the two "Archive"s now; an admin can still rename either to the other's name
+    renamed = await client.patch(f"{COLLECTIONS}/{names[0]}", json={"name": "Archive"}, headers=admin.headers)
+    assert renamed.status_code == 200, renamed.text
+
+
 async def test_a_member_is_told_which_roles_may_create_collections(client: Client) -> None:
     member = await signed_in(client, "member@example.org")
     error = assert_error(
