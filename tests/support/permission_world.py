@@ -100,10 +100,10 @@ class World:
         assert response.status_code == 201, response.text
         return str(response.json()["data"]["secret"])
 
-    async def _ok(self, response: Response, status: int = 201) -> dict[str, Any]:
+    @staticmethod
+    def _ok(response: Response, status: int = 201) -> Any:
         assert response.status_code == status, response.text
-        data: dict[str, Any] = response.json()["data"]
-        return data
+        return response.json()["data"]
 
     async def _shared_or_new(self, kind: str, actor: Actor, fresh: bool, make: Callable[[], Awaitable[str]]) -> str:
         if fresh:
@@ -118,9 +118,8 @@ class World:
         async def make() -> str:
             admin = await self.headers(self.admin)
             body = {"name": self.unique("Collection")}
-            collection_id = str(
-                (await self._ok(await self.client.post("/api/v1/collections", json=body, headers=admin)))["id"]
-            )
+            response = await self.client.post("/api/v1/collections", json=body, headers=admin)
+            collection_id = str(self._ok(response)["id"])
             if actor.membership is not None and actor.id != self.admin.id:
                 await self.add_member(collection_id, actor.id, actor.membership)
             return collection_id
@@ -130,7 +129,7 @@ class World:
     async def add_member(self, collection_id: str, user_id: str, role: CollectionRole) -> None:
         url = f"/api/v1/collections/{collection_id}/members/{user_id}"
         response = await self.client.put(url, json={"role": role.value}, headers=await self.headers(self.admin))
-        await self._ok(response, 200)
+        self._ok(response, 200)
 
     async def member_to_remove(self, actor: Actor) -> tuple[str, str]:
         collection_id = await self.collection(actor)
@@ -143,14 +142,14 @@ class World:
             url = f"/api/v1/collections/{collection_id}/documents"
             body = {"title": "Doc", "content": f"Text number {self.unique('doc')}."}
             response = await self.client.post(url, json=body, headers=await self.headers(self.admin))
-            return str((await self._ok(response, 202))["id"])
+            return str(self._ok(response, 202)["id"])
 
         return await self._shared_or_new("document", actor, fresh, make)
 
     async def conversation(self, actor: Actor, *, fresh: bool = False) -> str:
         async def make() -> str:
             response = await self.client.post("/api/v1/conversations", json={}, headers=await self.headers(actor))
-            return str((await self._ok(response))["id"])
+            return str(self._ok(response)["id"])
 
         return await self._shared_or_new("conversation", actor, fresh, make)
 
@@ -168,17 +167,12 @@ class World:
     async def own_key_id(self, actor: Actor) -> str:
         body = {"name": self.unique("spare"), "scopes": ["documents:read"]}
         response = await self.client.post("/api/v1/api-keys", json=body, headers=await self.headers(actor))
-        return str((await self._ok(response))["id"])
+        return str(self._ok(response)["id"])
 
     async def other_session_id(self, actor: Actor) -> str:
         other = await self.fresh_session(actor)
-        sessions = await self._ok_list(await self.client.get("/api/v1/auth/sessions", headers=other))
+        sessions = self._ok(await self.client.get("/api/v1/auth/sessions", headers=other), 200)
         return str(next(s["id"] for s in sessions if s["current"]))
-
-    async def _ok_list(self, response: Response) -> list[dict[str, Any]]:
-        assert response.status_code == 200, response.text
-        data: list[dict[str, Any]] = response.json()["data"]
-        return data
 
 
 Builder = Callable[[World, Actor], Awaitable[Call]]
