@@ -14,6 +14,75 @@ from tests.support.api import Client, assert_error, signed_in
 COLLECTIONS = "/api/v1/collections"
 
 
+async def test_names_are_unique_per_creator_only(client: Client) -> None:
+    alice = await signed_in(client, "alice@example.org", Role.EDITOR)
+    bob = await signed_in(client, "bob@example.org", Role.EDITOR)
+    alices = await new_collection(client, alice, "Handbook")
+    # Alice's private collection neither blocks Bob's name nor tells him it exists
+    bobs = await new_collection(client, bob, "Handbook")
+    assert bobs != alices
+    error = assert_error(
+        await client.post(COLLECTIONS, json={"name": " Handbook "}, headers=alice.headers), 409, "COLLECTION_NAME_TAKEN"
+    )
+    assert error["message"] == "You already have a collection with this name."
+    other = await new_collection(client, bob, "Notes")
+    assert_error(
+        await client.patch(f"{COLLECTIONS}/{other}", json={"name": "Handbook"}, headers=bob.headers),
+        409,
+        "COLLECTION_NAME_TAKEN",
+    )
+    renamed = await client.patch(f"{COLLECTIONS}/{alices}", json={"name": "Notes"}, headers=alice.headers)
+    assert renamed.status_code == 200, renamed.text
+    same = await client.patch(f"{COLLECTIONS}/{alices}", json={"name": "Notes"}, headers=alice.headers)
+    assert same.status_code == 200, same.text  # its own name is no clash
+
+
+async def test_collections_of_deleted_creators_keep_their_names(client: Client) -> None:
+    admin = await signed_in(client, "root@example.org", Role.ADMIN)
+    names = []
+    for email in ("gone@example.org", "left@example.org"):
+        creator = await signed_in(client, email, Role.EDITOR)
+        names.append(await new_collection(client, creator, "Archive"))
+        assert (await client.delete(f"/api/v1/users/{creator.id}", headers=admin.headers)).status_code == 204
+    # nobody owns the two "Archive"s now; an admin can still rename either to the other's name
+    renamed = await client.patch(f"{COLLECTIONS}/{names[0]}", json={"name": "Archive"}, headers=admin.headers)
+    assert renamed.status_code == 200, renamed.text
+
+
+async def test_a_member_is_told_which_roles_may_create_collections(client: Client) -> None:
+    member = await signed_in(client, "member@example.org")
+    error = assert_error(
+        await client.post(COLLECTIONS, json={"name": "Mine"}, headers=member.headers), 403, "FORBIDDEN"
+    )
+    assert error["message"] == "You need the 'collections:create' permission (roles: admin, editor)."
+    assert error["details"] == {"permission": "collections:create", "required_roles": ["admin", "editor"]}
+
+
+async def test_a_read_only_key_of_an_owner_changes_nothing(client: Client) -> None:
+    owner = await signed_in(client, "owner@example.org", Role.EDITOR)
+    member = await signed_in(client, "member@example.org")
+    collection = await new_collection(client, owner)
+    created = await client.post(
+        "/api/v1/api-keys", json={"name": "reader", "scopes": ["documents:read"]}, headers=owner.headers
+    )
+    key = {"Authorization": f"Bearer {created.json()['data']['secret']}"}
+    url = f"{COLLECTIONS}/{collection}"
+    attempts = [
+        await client.patch(url, json={"name": "Taken over"}, headers=key),
+        await client.put(f"{url}/members/{member.id}", json={"role": "owner"}, headers=key),
+        await client.delete(f"{url}/members/{owner.id}", headers=key),
+        await client.delete(url, headers=key),
+    ]
+    for response in attempts:
+        error = assert_error(response, 403, "FORBIDDEN")
+        assert error["message"] == "This API key lacks the 'collections:manage' scope."
+        assert error["details"] == {"permission": "collections:manage", "missing_scope": "collections:manage"}
+    body = (await client.get(url, headers=key)).json()["data"]
+    assert body["name"] == "Handbook"
+    members = (await client.get(f"{url}/members", headers=key)).json()["data"]
+    assert [m["user_id"] for m in members] == [owner.id]
+
+
 async def test_collection_lifecycle_and_members(client: Client) -> None:
     owner = await signed_in(client, "owner@example.org", Role.EDITOR)
     member = await signed_in(client, "member@example.org")

@@ -45,3 +45,33 @@ def test_upgrade_downgrade_upgrade(stores: Stores) -> None:
 
     migrations.upgrade(url)
     assert asyncio.run(_version(url)) == migrations.head_revision()
+
+
+async def _execute(url: str, *statements: str) -> list[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+        return [row["name"] for row in await conn.fetch("SELECT name FROM collections ORDER BY created_at")]
+    finally:
+        await conn.close()
+
+
+def test_names_shared_by_creators_survive_a_downgrade(stores: Stores) -> None:
+    asyncio.run(stores.postgres.ensure_database("lore_migrations_names"))
+    url = stores.postgres.url("lore_migrations_names")
+    migrations.upgrade(url)
+    # two creators' "Handbook" (NULL creators, as after their accounts were deleted, may share a name)
+    insert = (
+        "INSERT INTO collections (id, name, description, created_at, updated_at) "
+        "VALUES (gen_random_uuid(), 'Handbook', '', now() + interval '{} second', now())"
+    )
+    assert asyncio.run(_execute(url, insert.format(0), insert.format(1))) == ["Handbook", "Handbook"]
+
+    migrations.downgrade(url, "0005_background_tasks")
+    oldest, renamed = asyncio.run(_execute(url))
+    assert oldest == "Handbook"
+    assert renamed.startswith("Handbook (")
+    assert renamed.endswith(")")
+    migrations.upgrade(url)
+    assert asyncio.run(_version(url)) == migrations.head_revision()

@@ -44,6 +44,7 @@ class CreateConversation:
         self, principal: Principal, title: str | None, collection_ids: frozenset[UUID] | None
     ) -> Conversation:
         principal.require(Permission.ASSISTANT_USE)
+        principal.require(Permission.DOCUMENTS_READ)  # a conversation asks about collections
         await self._scope.require_readable(principal, collection_ids)
         now = self._clock.now()
         conversation = Conversation(

@@ -107,6 +107,9 @@ class GetTask:
         self._tasks = tasks
 
     async def execute(self, principal: Principal, task_id: UUID) -> BackgroundTask:
+        # a job's result is assistant output about documents, as it was requested
+        principal.require(Permission.ASSISTANT_USE)
+        principal.require(Permission.DOCUMENTS_READ)
         task = await self._tasks.get(task_id)
         if task is None or task.user_id != principal.user_id:
             raise NotFoundError("No such job.")

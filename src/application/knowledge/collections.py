@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from application.identity.accounts import find_by_address
 from application.identity.ports import UserRepository
 from application.knowledge.ports import CollectionRepository, CollectionView, MembershipRepository
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
 from domain.knowledge.access import CollectionAccess
-from domain.knowledge.errors import CollectionNameTakenError, LastOwnerError
+from domain.knowledge.errors import AmbiguousCollectionNameError, CollectionNameTakenError, LastOwnerError
 from domain.knowledge.models import Collection, CollectionRole, Membership, clean_name
-from domain.shared.errors import NotFoundError
+from domain.shared.errors import NotFoundError, PermissionDeniedError
 
 
 class CollectionGate:
@@ -50,7 +51,7 @@ class CreateCollection:
     async def execute(self, principal: Principal, name: str, description: str = "") -> CollectionView:
         principal.require(Permission.COLLECTIONS_CREATE)
         clean = clean_name(name)
-        if await self._collections.get_by_name(clean) is not None:
+        if await self._collections.get_owned_by_name(principal.user_id, clean) is not None:
             raise CollectionNameTakenError()
         now = self._clock.now()
         collection = Collection(
@@ -102,7 +103,7 @@ class UpdateCollection:
         changes: dict[str, object] = {}
         if name is not None:
             clean = clean_name(name)
-            existing = await self._collections.get_by_name(clean)
+            existing = await self._collections.get_owned_by_name(collection.created_by, clean)
             if existing is not None and existing.id != collection.id:
                 raise CollectionNameTakenError()
             changes["name"] = clean
@@ -178,6 +179,7 @@ class RemoveMember:
 
     async def execute(self, principal: Principal, collection_id: UUID, user_id: UUID) -> None:
         _, access = await self._gate.open(principal, collection_id)
+        principal.require(Permission.COLLECTIONS_MANAGE)  # leaving changes the collection too
         if not principal.is_self(user_id):  # anyone may leave; removing others is for owners
             access.require_manage()
         current = await self._members.role_of(collection_id, user_id)
@@ -192,3 +194,49 @@ class RemoveMember:
 async def _keep_an_owner(members: MembershipRepository, collection_id: UUID) -> None:
     if await members.count_owners(collection_id) <= 1:
         raise LastOwnerError()
+
+
+class FindCollection:
+    """An operator's reference to a collection: its id, ``OWNER-EMAIL/NAME``, or a name only one creator uses."""
+
+    def __init__(self, collections: CollectionRepository, users: UserRepository) -> None:
+        self._collections = collections
+        self._users = users
+
+    async def execute(self, principal: Principal, reference: str) -> Collection:
+        if not CollectionAccess(principal, None).is_admin:  # names of every user's collections are for operators
+            raise PermissionDeniedError("Only admins can look collections up across owners.")
+        text = " ".join(reference.split())
+        found = await self._by_id(text) or await self._by_owner_and_name(text)
+        if found is not None:
+            return found
+        named = await self._collections.list_named(text)
+        if len(named) == 1:
+            return named[0]
+        if not named:
+            raise NotFoundError(f"No collection named {text!r}.")
+        candidates = [{"id": str(c.id), "owner": await self._creator_email(c)} for c in named]
+        raise AmbiguousCollectionNameError(
+            f"{len(named)} collections are named {text!r}: "
+            + ", ".join(f"{c['id']} (by {c['owner'] or 'nobody'})" for c in candidates)
+            + "; give the id or OWNER-EMAIL/NAME.",
+            details={"candidates": candidates},
+        )
+
+    async def _by_id(self, text: str) -> Collection | None:
+        try:
+            collection_id = UUID(text)
+        except ValueError:
+            return None
+        return await self._collections.get(collection_id)
+
+    async def _by_owner_and_name(self, text: str) -> Collection | None:
+        email, slash, name = text.partition("/")
+        if not slash or "@" not in email:
+            return None
+        owner = await find_by_address(self._users, email)
+        return None if owner is None else await self._collections.get_owned_by_name(owner.id, name.strip())
+
+    async def _creator_email(self, collection: Collection) -> str | None:
+        creator = await self._users.get(collection.created_by)
+        return None if creator is None else creator.email

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from domain.identity.errors import InteractiveSessionRequiredError
-from domain.identity.roles import Permission, Role, permissions_of
+from domain.identity.roles import Permission, Role, permissions_of, roles_granting
 from domain.shared.errors import PermissionDeniedError
 
 OPERATOR_ID = UUID(int=0)
@@ -31,10 +31,19 @@ class Principal:
         return permission in self.permissions
 
     def require(self, permission: Permission) -> None:
-        if not self.can(permission):
+        """403 that says what is missing: the role's permission, or else the API key's scope."""
+        if self.can(permission):
+            return
+        if permission in permissions_of(self.role):  # the role has it, so only the key's scopes lack it
             raise PermissionDeniedError(
-                f"You need the '{permission.value}' permission.", details={"permission": permission.value}
+                f"This API key lacks the '{permission.value}' scope.",
+                details={"permission": permission.value, "missing_scope": permission.value},
             )
+        roles = [role.value for role in roles_granting(permission)]
+        raise PermissionDeniedError(
+            f"You need the '{permission.value}' permission (roles: {', '.join(roles)}).",
+            details={"permission": permission.value, "required_roles": roles},
+        )
 
     def require_interactive(self) -> None:
         """Account management (passwords, sessions, keys) is for a person, never for an API key."""

@@ -12,9 +12,12 @@ class Role(StrEnum):
 
 
 class Permission(StrEnum):
+    """What a role grants and what an API key's scopes may hold."""
+
     DOCUMENTS_READ = "documents:read"
     DOCUMENTS_WRITE = "documents:write"
     COLLECTIONS_CREATE = "collections:create"
+    COLLECTIONS_MANAGE = "collections:manage"
     ASSISTANT_USE = "assistant:use"
     USERS_READ = "users:read"
     USERS_WRITE = "users:write"
@@ -22,11 +25,24 @@ class Permission(StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    # documents:write lets a member add documents where a collection makes them editor; creating
-    # collections is what sets editors apart
-    Role.MEMBER: frozenset({Permission.DOCUMENTS_READ, Permission.DOCUMENTS_WRITE, Permission.ASSISTANT_USE}),
+    # documents:write and collections:manage let a member act where a collection makes them editor or
+    # owner; creating collections is what sets editors apart
+    Role.MEMBER: frozenset(
+        {
+            Permission.DOCUMENTS_READ,
+            Permission.DOCUMENTS_WRITE,
+            Permission.COLLECTIONS_MANAGE,
+            Permission.ASSISTANT_USE,
+        }
+    ),
     Role.EDITOR: frozenset(
-        {Permission.DOCUMENTS_READ, Permission.DOCUMENTS_WRITE, Permission.COLLECTIONS_CREATE, Permission.ASSISTANT_USE}
+        {
+            Permission.DOCUMENTS_READ,
+            Permission.DOCUMENTS_WRITE,
+            Permission.COLLECTIONS_CREATE,
+            Permission.COLLECTIONS_MANAGE,
+            Permission.ASSISTANT_USE,
+        }
     ),
     Role.ADMIN: frozenset(Permission),
 }
@@ -34,3 +50,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 def permissions_of(role: Role) -> frozenset[Permission]:
     return ROLE_PERMISSIONS[role]
+
+
+def roles_granting(permission: Permission) -> list[Role]:
+    """The roles that hold ``permission``, in the order of ``Role``."""
+    return [role for role in Role if permission in ROLE_PERMISSIONS[role]]

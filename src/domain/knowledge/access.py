@@ -30,9 +30,20 @@ class CollectionAccess:
         self.require_read()
         self._principal.require(Permission.DOCUMENTS_WRITE)
         if not (self.is_admin or self.role in _WRITERS):
-            raise PermissionDeniedError("You need the editor or owner role in this collection.")
+            raise PermissionDeniedError(
+                "You need the editor or owner role in this collection.",
+                details={"collection_role": self._role_name, "required_collection_roles": ["editor", "owner"]},
+            )
 
     def require_manage(self) -> None:
         self.require_read()
+        self._principal.require(Permission.COLLECTIONS_MANAGE)
         if not (self.is_admin or self.role is CollectionRole.OWNER):
-            raise PermissionDeniedError("Only the collection's owners can do this.")
+            raise PermissionDeniedError(
+                "Only the collection's owners can do this.",
+                details={"collection_role": self._role_name, "required_collection_roles": ["owner"]},
+            )
+
+    @property
+    def _role_name(self) -> str | None:
+        return None if self.role is None else self.role.value

@@ -35,7 +35,12 @@ class LastOwnerError(ConflictError):
 
 class CollectionNameTakenError(ConflictError):
     default_code = "COLLECTION_NAME_TAKEN"
-    default_message = "A collection with this name already exists."
+    default_message = "You already have a collection with this name."
+
+
+class AmbiguousCollectionNameError(ConflictError):
+    default_code = "AMBIGUOUS_COLLECTION_NAME"
+    default_message = "Several collections have this name; refer to it by id or OWNER-EMAIL/NAME."
 
 
 class ExtractionError(DomainError):

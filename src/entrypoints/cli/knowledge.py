@@ -11,9 +11,10 @@ from uuid import UUID
 import click
 from dishka import AsyncContainer
 
+from application.knowledge.collections import FindCollection
 from application.knowledge.documents import AddDocument, NewDocument
 from application.knowledge.jobs import ListJobs, Reindex, RetryJob
-from application.knowledge.ports import CollectionRepository, JobStatus
+from application.knowledge.ports import JobStatus
 from domain.identity.principal import Principal
 from domain.knowledge.models import Collection, ContentType
 from domain.shared.errors import DomainError
@@ -29,14 +30,12 @@ SUFFIXES = {
     ".pdf": ContentType.PDF,
 }
 
+COLLECTION_HELP = "The collection: its id, its name, or OWNER-EMAIL/NAME when several owners use the name."
 
-async def _collection_named(container: AsyncContainer, name: str) -> Collection:
+
+async def _collection_named(container: AsyncContainer, reference: str) -> Collection:
     async with container() as scope:
-        collections: CollectionRepository = await scope.get(CollectionRepository)
-        collection = await collections.get_by_name(" ".join(name.split()))
-    if collection is None:
-        raise click.ClickException(f"no collection named {name!r}")
-    return collection
+        return await (await scope.get(FindCollection)).execute(Principal.operator(), reference)
 
 
 def _files(path: Path) -> list[Path]:
@@ -47,7 +46,7 @@ def _files(path: Path) -> list[Path]:
 
 @click.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--collection", "collection_name", required=True, help="Name of the target collection.")
+@click.option("--collection", "collection_name", required=True, help=COLLECTION_HELP)
 def ingest(path: Path, collection_name: str) -> None:
     """Add a file, or every supported file under a folder, to a collection."""
     files = _files(path)
@@ -124,7 +123,7 @@ def retry_job(job_id: UUID) -> None:
 
 
 @click.command()
-@click.option("--collection", "collection_name", required=True)
+@click.option("--collection", "collection_name", required=True, help=COLLECTION_HELP)
 def reindex(collection_name: str) -> None:
     """Re-ingest every document of a collection (e.g. after configuring embeddings)."""
 

@@ -33,6 +33,7 @@ from entrypoints.http.controllers.jobs import JobsController
 from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import exception_handlers
+from entrypoints.http.guards import authorize, document_rules, require_rules
 from entrypoints.http.request_id import RequestIdMiddleware, request_id_from_scope
 from entrypoints.worker.app import build_worker
 
@@ -63,6 +64,7 @@ def create_app(
     container = build_container(settings, LitestarProvider(), AuthProvider(), *overrides)
     api = Router(
         path=API_PREFIX,
+        guards=[authorize],
         route_handlers=[
             AuthController,
             UsersController,
@@ -112,6 +114,8 @@ def create_app(
         request_max_body_size=settings.max_upload_bytes + 64 * 1024,
         debug=False,
     )
+    require_rules(app, API_PREFIX)
+    document_rules(app, API_PREFIX)
     setup_dishka(container, app)
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     app.state.settings = settings

@@ -8,7 +8,7 @@ from domain.identity.errors import InteractiveSessionRequiredError, WeakPassword
 from domain.identity.models import normalize_display_name, normalize_email
 from domain.identity.passwords import PasswordPolicy
 from domain.identity.principal import Principal
-from domain.identity.roles import Permission, Role, permissions_of
+from domain.identity.roles import Permission, Role, permissions_of, roles_granting
 from domain.shared.errors import PermissionDeniedError, ValidationError
 
 POLICY = PasswordPolicy(frozenset({"password123", "qwertyuiop"}))
@@ -52,9 +52,31 @@ def test_permission_table() -> None:
     assert permissions_of(Role.MEMBER) == {
         Permission.DOCUMENTS_READ,
         Permission.DOCUMENTS_WRITE,
+        Permission.COLLECTIONS_MANAGE,
         Permission.ASSISTANT_USE,
     }
     assert Permission.COLLECTIONS_CREATE not in permissions_of(Role.MEMBER)
+    assert roles_granting(Permission.COLLECTIONS_CREATE) == [Role.ADMIN, Role.EDITOR]
+    assert roles_granting(Permission.AUDIT_READ) == [Role.ADMIN]
+
+
+def test_a_denial_names_the_roles_that_grant_the_permission() -> None:
+    member = Principal(uuid4(), Role.MEMBER, session_id=uuid4())
+    with pytest.raises(PermissionDeniedError) as denied:
+        member.require(Permission.COLLECTIONS_CREATE)
+    assert denied.value.message == "You need the 'collections:create' permission (roles: admin, editor)."
+    assert denied.value.details == {"permission": "collections:create", "required_roles": ["admin", "editor"]}
+
+
+def test_a_key_denial_names_the_missing_scope_unless_the_role_lacks_it_too() -> None:
+    key = Principal(uuid4(), Role.EDITOR, api_key_id=uuid4(), scopes=frozenset({Permission.DOCUMENTS_READ}))
+    with pytest.raises(PermissionDeniedError) as denied:
+        key.require(Permission.COLLECTIONS_MANAGE)
+    assert denied.value.message == "This API key lacks the 'collections:manage' scope."
+    assert denied.value.details == {"permission": "collections:manage", "missing_scope": "collections:manage"}
+    with pytest.raises(PermissionDeniedError) as beyond_role:
+        key.require(Permission.USERS_READ)
+    assert beyond_role.value.details == {"permission": "users:read", "required_roles": ["admin"]}
 
 
 def test_api_key_principal_never_exceeds_its_owner() -> None:

@@ -87,21 +87,36 @@ class SqlCollectionRepository:
         row = await self._session.get(CollectionRow, collection_id, populate_existing=True)
         return None if row is None else _collection(row)
 
-    async def get_by_name(self, name: str) -> Collection | None:
-        row = await self._session.scalar(select(CollectionRow).where(CollectionRow.name == name))
+    async def get_owned_by_name(self, owner_id: UUID, name: str) -> Collection | None:
+        owner = _user_or_none(owner_id)
+        if owner is None:  # no creator (the operator, or a deleted account): no name is reserved
+            return None
+        row = await self._session.scalar(
+            select(CollectionRow).where(CollectionRow.created_by == owner, CollectionRow.name == name)
+        )
         return None if row is None else _collection(row)
+
+    async def list_named(self, name: str) -> list[Collection]:
+        rows = await self._session.scalars(
+            select(CollectionRow).where(CollectionRow.name == name).order_by(CollectionRow.created_at)
+        )
+        return [_collection(row) for row in rows]
 
     async def document_count(self, collection_id: UUID) -> int:
         count = await self._session.scalar(select(func.count()).where(DocumentRow.collection_id == collection_id))
         return int(count or 0)
 
     async def save(self, collection: Collection) -> None:
-        await self._session.execute(
-            update(CollectionRow)
-            .where(CollectionRow.id == collection.id)
-            .values(name=collection.name, description=collection.description, updated_at=collection.updated_at)
-            .execution_options(synchronize_session=False)
-        )
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(
+                    update(CollectionRow)
+                    .where(CollectionRow.id == collection.id)
+                    .values(name=collection.name, description=collection.description, updated_at=collection.updated_at)
+                    .execution_options(synchronize_session=False)
+                )
+        except IntegrityError as exc:  # a concurrent rename by the same creator won the race
+            raise CollectionNameTakenError() from exc
 
     async def delete(self, collection_id: UUID) -> None:
         await self._session.execute(

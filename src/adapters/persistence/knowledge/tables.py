@@ -21,8 +21,10 @@ INDEXED_DIMENSIONS = (384, 768, 1024, 1536)
 
 class CollectionRow(UUIDv7Base):
     __tablename__ = "collections"
+    # unique per creator, so one user's names say nothing about another's; NULL creators never clash
+    __table_args__ = (Index("ux_collections_created_by_name", "created_by", "name", unique=True),)
 
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
