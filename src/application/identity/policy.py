@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from domain.identity.roles import Role
+
 
 @dataclass(frozen=True, slots=True)
 class IdentityPolicy:
@@ -20,3 +22,4 @@ class IdentityPolicy:
     mail_window_seconds: int = 60 * 60
     api_key_touch_interval: timedelta = timedelta(minutes=1)
     public_url: str = "http://127.0.0.1:8000"
+    registration_role: Role = Role.MEMBER  # what a self-registered account gets (never admin)

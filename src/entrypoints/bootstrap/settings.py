@@ -36,6 +36,8 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("TOKEN_QUOTA_PER_DAY", 1, None),
 )
 _KNOWN_PROVIDERS = ("openai", "anthropic")
+# roles a self-registered account may get; admins are made by an operator (`lore users create --admin`)
+_REGISTRATION_ROLES = ("member", "editor")
 
 
 class Environment(StrEnum):
@@ -61,6 +63,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_concurrency: int = 10
     worker_queue: str = "lore"
     public_url: str = "http://127.0.0.1:8000"
+    default_role: str = "member"  # the role of self-registered accounts
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
     jwt_issuer: str = "lore"
@@ -158,7 +161,7 @@ def _validated(settings: Settings) -> Settings:
     level = settings.log_level.upper()
     if level not in _LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {settings.log_level!r}")
-    settings = msgspec.structs.replace(settings, log_level=level)
+    settings = msgspec.structs.replace(settings, log_level=level, default_role=_registration_role(settings))
     for variable, low, high in _BOUNDS:
         value = getattr(settings, variable.lower())
         if value < low or (high is not None and value > high):
@@ -181,6 +184,20 @@ def _validated(settings: Settings) -> Settings:
     if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
         return msgspec.structs.replace(settings, jwt_secret=_development_secret(settings.lore_data_dir))
     return settings
+
+
+def _registration_role(settings: Settings) -> str:
+    role = settings.default_role.lower()
+    if role == "admin":
+        raise SettingsError(
+            "DEFAULT_ROLE: admin is refused for self-registration; use member or editor "
+            "(create admins with `lore users create --admin`)"
+        )
+    if role not in _REGISTRATION_ROLES:
+        raise SettingsError(
+            f"DEFAULT_ROLE: expected one of {', '.join(_REGISTRATION_ROLES)}, got {settings.default_role!r}"
+        )
+    return role
 
 
 def _check_providers(settings: Settings) -> None:

@@ -66,3 +66,19 @@ def test_blank_values_count_as_unset(tmp_path: Path) -> None:
         _ = settings.require_database_url
     with pytest.raises(SettingsError, match="REDIS_URL"):
         _ = settings.require_redis_url
+
+
+def test_default_role_is_member_and_editor_can_be_chosen() -> None:
+    assert load_settings(PROD).default_role == "member"
+    assert load_settings(PROD | {"DEFAULT_ROLE": "Editor"}).default_role == "editor"
+
+
+def test_default_role_admin_is_refused_in_one_line() -> None:
+    with pytest.raises(SettingsError, match=r"^DEFAULT_ROLE: admin is refused") as caught:
+        load_settings(PROD | {"DEFAULT_ROLE": "admin"})
+    assert "\n" not in str(caught.value)
+
+
+def test_default_role_must_be_a_known_role() -> None:
+    with pytest.raises(SettingsError, match=r"DEFAULT_ROLE: expected one of member, editor, got 'owner'"):
+        load_settings(PROD | {"DEFAULT_ROLE": "owner"})
