@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Litestar, post
+from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -44,7 +45,7 @@ BREAKAGES: dict[str, dict[str, object]] = {
 
 @post("/test/leaky/{breakage:str}")
 @inject
-async def leaky(breakage: str, users: FromDishka[UserRepository], ids: FromDishka[IdGenerator]) -> None:
+async def leaky(breakage: FromPath[str], users: FromDishka[UserRepository], ids: FromDishka[IdGenerator]) -> None:
     now = datetime.now(UTC)
     user = User(
         id=ids.new_id(),

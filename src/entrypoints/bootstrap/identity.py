@@ -75,7 +75,7 @@ class IdentityProvider(Provider):
     def policy(self, settings: Settings) -> IdentityPolicy:
         return IdentityPolicy(
             refresh_token_ttl=timedelta(days=settings.refresh_token_ttl_days),
-            public_url=settings.public_url,
+            public_url=settings.email_link_base,
             registration_role=Role(settings.default_role),
         )
 

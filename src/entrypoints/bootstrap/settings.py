@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -62,7 +63,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     otel_service_name: str = "lore"
     worker_concurrency: int = 10
     worker_queue: str = "lore"
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = "http://127.0.0.1:8000"  # where Lore is reached; `lore dev` derives it from --host/--port
+    frontend_url: str | None = None  # a frontend serving /verify-email and /reset-password; links in emails go there
     default_role: str = "member"  # the role of self-registered accounts
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
@@ -102,6 +104,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     # SAQ waits this long for in-flight jobs at shutdown, then cancels them (they are retried)
     worker_shutdown_grace_seconds: int = 5
+
+    @property
+    def email_link_base(self) -> str:
+        """Links in emails open the frontend when there is one, otherwise Lore's own pages."""
+        return (self.frontend_url or self.public_url).rstrip("/")
 
     @property
     def is_production(self) -> bool:
@@ -170,6 +177,8 @@ def _validated(settings: Settings) -> Settings:
     if not 0 <= settings.chunk_overlap_tokens < settings.chunk_max_tokens:
         raise SettingsError("CHUNK_OVERLAP_TOKENS: must be at least 0 and below CHUNK_MAX_TOKENS")
     _check_providers(settings)
+    for variable in ("PUBLIC_URL", "FRONTEND_URL"):
+        _check_base_url(variable, getattr(settings, variable.lower()))
     if settings.is_production:
         for variable, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url)):
             if not value:
@@ -198,6 +207,25 @@ def _registration_role(settings: Settings) -> str:
             f"DEFAULT_ROLE: expected one of {', '.join(_REGISTRATION_ROLES)}, got {settings.default_role!r}"
         )
     return role
+
+
+def _check_base_url(variable: str, value: str | None) -> None:
+    if value is None:
+        return
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise SettingsError(f"{variable}: expected an http(s) base URL such as https://lore.example.org, got {value!r}")
+
+
+def serving_at(settings: Settings, host: str, port: int, environ: Mapping[str, str] | None = None) -> Settings:
+    """Unless PUBLIC_URL is set, a development server's links point at the address it listens on."""
+    env = os.environ if environ is None else environ
+    if env.get("PUBLIC_URL", "").strip():
+        return settings
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - comparing, not binding: every interface includes loopback
+        host = "127.0.0.1"
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return msgspec.structs.replace(settings, public_url=f"http://{authority}")
 
 
 def _check_providers(settings: Settings) -> None:
