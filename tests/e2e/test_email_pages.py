@@ -11,6 +11,7 @@ import pytest
 from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
@@ -59,10 +60,13 @@ def _hidden_token(html: str) -> str:
     return match.group(1)
 
 
-async def test_the_verification_link_verifies_in_a_browser(mail_client: Client, settings: Settings) -> None:
+async def test_the_verification_link_verifies_in_a_browser(
+    mail_client: Client, settings: Settings, spans: InMemorySpanExporter
+) -> None:
     await _register(mail_client)
     message = await wait_for_mail(settings.mailbox_dir, EMAIL, "Verify your email")
     link = _link(message, "/verify-email")
+    token = link.rpartition("token=")[2]
     assert link.startswith(f"{settings.public_url}/verify-email?token=")
     assert (await login(mail_client, EMAIL)).status_code == 403  # not verified yet
 
@@ -70,6 +74,11 @@ async def test_the_verification_link_verifies_in_a_browser(mail_client: Client, 
     assert (await login(mail_client, EMAIL)).status_code == 200
     # the link is single-use
     _assert_page(await mail_client.get(_local(link)), 400, "This link cannot be used")
+    # the token in the URL does not reach the traces
+    pages = [s for s in spans.get_finished_spans() if "/verify-email" in str((s.attributes or {}).get("http.target"))]
+    assert pages
+    for span in spans.get_finished_spans():
+        assert token not in " ".join(str(value) for value in (span.attributes or {}).values())
 
 
 @pytest.mark.parametrize("query", ["", "?token=", f"?token={'x' * 600}", "?token=not-a-real-token", f"?token={SCRIPT}"])

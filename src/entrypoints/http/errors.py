@@ -84,12 +84,8 @@ def error_response(
     return Response(body, status_code=status_code, headers=all_headers, media_type=MediaType.JSON)
 
 
-def domain_status(exc: DomainError) -> int:
-    return next((code for kind, code in _DOMAIN_STATUS if isinstance(exc, kind)), 400)
-
-
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorEnvelope]:
-    status = domain_status(exc)
+    status = next((code for kind, code in _DOMAIN_STATUS if isinstance(exc, kind)), 400)
     headers = {}
     if isinstance(exc, RateLimitedError):
         headers["Retry-After"] = str(exc.retry_after_seconds)

@@ -120,10 +120,20 @@ def test_filter_scrubs_extra_fields_by_shape_and_by_name() -> None:
 
 
 def test_filter_scrubs_a_record_made_without_the_factory() -> None:
-    record = logging.LogRecord("t", logging.INFO, __file__, 1, "key %s", (API_KEY,), None, sinfo=f"stack {JWT}")
+    exc = _raised(f"with {HASH}")
+    record = logging.LogRecord(
+        "t", logging.INFO, __file__, 1, "key %s", (API_KEY,), (type(exc), exc, exc.__traceback__), sinfo=f"at {JWT}"
+    )
     RedactingFilter().filter(record)
     assert OPAQUE not in record.getMessage()
-    assert record.stack_info == "stack [REDACTED:jwt]"
+    assert record.stack_info == "at [REDACTED:jwt]"
+    assert HASH not in json.loads(JsonFormatter().format(record))["exception"]
+
+
+def test_json_formatter_formats_an_exception_it_was_not_handed_as_text() -> None:
+    exc = _raised("plain failure")
+    record = logging.LogRecord("t", logging.ERROR, __file__, 1, "m", (), (type(exc), exc, exc.__traceback__))
+    assert "RuntimeError: plain failure" in json.loads(JsonFormatter().format(record))["exception"]
 
 
 def test_a_broken_format_string_does_not_hide_the_values_it_was_given() -> None:

@@ -16,9 +16,8 @@ from litestar.types import ExceptionHandlersMap
 
 from application.identity.accounts import InvalidOneTimeTokenError, VerifyEmail
 from application.identity.passwords import ResetPassword
-from domain.shared.errors import DomainError, ValidationError
+from domain.shared.errors import ValidationError
 from entrypoints.http.auth import client_ip
-from entrypoints.http.errors import domain_status
 from entrypoints.http.html_pages import page, reset_form
 
 AnyRequest = Request[Any, Any, Any]
@@ -35,16 +34,15 @@ def _token(value: object) -> str:
     return value
 
 
-def _error_page(_: AnyRequest, exc: Exception) -> Response[str]:
-    if isinstance(exc, InvalidOneTimeTokenError):
-        return page(400, "This link cannot be used", f"{exc.message} Ask for a new one.")
-    assert isinstance(exc, DomainError)
-    return page(domain_status(exc), "Something went wrong", exc.message)
+def _invalid_link_page(_: AnyRequest, exc: Exception) -> Response[str]:
+    assert isinstance(exc, InvalidOneTimeTokenError)
+    return page(400, "This link cannot be used", f"{exc.message} Ask for a new one.")
 
 
 class PagesController(Controller):
     include_in_schema = False
-    exception_handlers: ExceptionHandlersMap = {DomainError: _error_page}  # noqa: RUF012 - litestar's declared type
+    # other errors keep the API's JSON envelope; the use cases here raise nothing else a client can cause
+    exception_handlers: ExceptionHandlersMap = {InvalidOneTimeTokenError: _invalid_link_page}  # noqa: RUF012
 
     @get("/verify-email")
     @inject
