@@ -40,6 +40,8 @@ API_KEY = "lore_ab12cd34ef56_" + OPAQUE
             "x\n[SQL: INSERT INTO users VALUES ($1)]\n[parameters: [REDACTED]]\n(Background)",
         ),
         ("[generated in 0.0001s] ('ann', 3)", "'ann'", "[generated in 0.0001s] [REDACTED]"),
+        ("[cached since 2.5s ago] ('ann', 3)", "'ann'", "[cached since 2.5s ago] [REDACTED]"),
+        ("PASSWORD: hunter2", "hunter2", "PASSWORD: [REDACTED]"),
         (
             "DETAIL:  Key (email)=(ann@example.org) already exists.",
             "ann@",
