@@ -145,9 +145,15 @@ async def test_bad_reset_requests_are_400_pages(client: Client, query: str, form
     _assert_page(response, 400, "This link cannot be used")
 
 
-async def test_a_reset_without_a_password_shows_the_form_again(client: Client) -> None:
-    response = await client.post("/reset-password", data={"token": "some-token"})
-    _assert_page(response, 422, "Enter a new password.")
+@pytest.mark.parametrize(
+    ("password", "message"), [(None, "Enter a new password."), ("", "Enter a new password."), ("p" * 1025, "too long")]
+)
+async def test_a_reset_without_a_usable_password_shows_the_form_again(
+    client: Client, password: str | None, message: str
+) -> None:
+    form = {"token": "some-token"} | ({} if password is None else {"password": password})
+    response = await client.post("/reset-password", data=form)
+    _assert_page(response, 422, message)
     assert _hidden_token(response.text) == "some-token"
 
 

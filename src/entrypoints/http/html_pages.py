@@ -48,7 +48,7 @@ def reset_form(action: str, token: str, *, status_code: int = 200, error: str | 
         f'{problem}<form method="post" action="{escape(action)}">'
         f'<input type="hidden" name="token" value="{escape(token)}">'
         '<label for="password">New password</label>'
-        '<input id="password" name="password" type="password" autocomplete="new-password" required minlength="1">'
+        '<input id="password" name="password" type="password" autocomplete="new-password" required>'
         '<label for="confirm">Repeat the new password</label>'
         '<input id="confirm" name="confirm" type="password" autocomplete="new-password" required>'
         '<button type="submit">Set the new password</button></form>'

@@ -61,8 +61,10 @@ class PagesController(Controller):
         form = await request.form()
         token = _token(form.get("token"))
         password, confirm = form.get("password"), form.get("confirm")
-        if not isinstance(password, str) or not 1 <= len(password) <= _MAX_PASSWORD_LENGTH:
+        if not isinstance(password, str) or not password:
             return reset_form(RESET_PATH, token, status_code=422, error="Enter a new password.")
+        if len(password) > _MAX_PASSWORD_LENGTH:
+            return reset_form(RESET_PATH, token, status_code=422, error="The password is too long.")
         if confirm is not None and confirm != password:
             return reset_form(RESET_PATH, token, status_code=422, error="The two passwords differ.")
         try:
