@@ -38,6 +38,7 @@ async def run_migrations_online() -> None:
         config.get_section(config.config_ini_section, {}),
         prefix="sqlalchemy.",
         poolclass=NullPool,
+        hide_parameters=True,
     )
     async with engine.connect() as connection:
         await connection.run_sync(_run)

@@ -25,6 +25,8 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         max_overflow=pool_size,
         pool_pre_ping=True,
         echo=echo,
+        # bound values (password hashes, emails, token digests) never appear in errors or echoed SQL
+        hide_parameters=True,
     )
 
 

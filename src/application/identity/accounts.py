@@ -96,7 +96,10 @@ class RegisterUser:
 
     async def execute(self, account: NewAccount, *, ip_address: str | None = None) -> User:
         await self._throttle.admit("register", email=None, ip_address=ip_address)
-        user = await self._accounts.create(NewAccount(account.email, account.password, account.display_name))
+        # the caller never chooses the role of a self-registration; the operator's policy does
+        user = await self._accounts.create(
+            NewAccount(account.email, account.password, account.display_name, role=self._policy.registration_role)
+        )
         token = await self._tokens.issue(user, TokenPurpose.VERIFY_EMAIL, self._policy.verification_ttl)
         await self._auditor.record(
             AuditAction.USER_REGISTERED, actor_id=user.id, subject_id=user.id, ip_address=ip_address

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from domain.identity.roles import Role
+
 
 @dataclass(frozen=True, slots=True)
 class IdentityPolicy:
@@ -19,4 +21,5 @@ class IdentityPolicy:
     mail_email_limit: int = 5
     mail_window_seconds: int = 60 * 60
     api_key_touch_interval: timedelta = timedelta(minutes=1)
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = "http://127.0.0.1:8000"  # base of the links in emails (FRONTEND_URL or PUBLIC_URL)
+    registration_role: Role = Role.MEMBER  # what a self-registered account gets (never admin)

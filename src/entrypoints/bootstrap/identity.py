@@ -65,6 +65,7 @@ from application.identity.users import (
 )
 from application.shared.ports import IdGenerator, UnitOfWork
 from domain.identity.passwords import PasswordPolicy
+from domain.identity.roles import Role
 from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.settings import Settings
 
@@ -74,7 +75,8 @@ class IdentityProvider(Provider):
     def policy(self, settings: Settings) -> IdentityPolicy:
         return IdentityPolicy(
             refresh_token_ttl=timedelta(days=settings.refresh_token_ttl_days),
-            public_url=settings.public_url,
+            public_url=settings.email_link_base,
+            registration_role=Role(settings.default_role),
         )
 
     @provide(scope=Scope.APP)

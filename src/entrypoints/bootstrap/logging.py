@@ -1,4 +1,4 @@
-"""Structured JSON logs that carry the request id and the trace id."""
+"""Structured JSON logs that carry the request id and the trace id, with secrets scrubbed out."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 from opentelemetry import trace
+
+from entrypoints.bootstrap.redaction import REDACTED, is_sensitive_name, redact
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -24,14 +26,61 @@ _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
 _base_factory = logging.getLogRecordFactory()
 
 
+_CONTEXT_FIELDS = frozenset({"request_id", "trace_id", "span_id"})
+_exception_formatter = logging.Formatter()
+
+
 def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
-    """Stamp every record, whatever handler sees it, with the request id and trace/span ids."""
+    """Stamp every record, whatever handler sees it, with the request id and trace/span ids.
+
+    Message and traceback are scrubbed here too, so no handler (pytest's caplog included) ever
+    sees them raw; ``extra`` fields are set after the factory runs, so RedactingFilter does those.
+    """
     record = _base_factory(*args, **kwargs)
+    _scrub_text_fields(record)
     record.request_id = request_id_var.get()
     context = trace.get_current_span().get_span_context()
     record.trace_id = format(context.trace_id, "032x") if context.is_valid else None
     record.span_id = format(context.span_id, "016x") if context.is_valid else None
     return record
+
+
+def _scrub_text_fields(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a bad format string must not hide the values it was given
+        message = f"{record.msg} {record.args!r}"
+    clean = redact(message)
+    if clean != message:
+        record.msg, record.args = clean, ()
+    if record.exc_info and not record.exc_text:
+        # formatters print the cached exc_text instead of formatting exc_info again
+        record.exc_text = _exception_formatter.formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+def _scrub_value(name: str, value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if is_sensitive_name(name):
+        return REDACTED
+    text = value if isinstance(value, str) else str(value)
+    clean = redact(text)
+    return value if clean == text else clean
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs secrets, hashes, tokens and emails from a record's message, traceback and extra fields."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        _scrub_text_fields(record)
+        for name, value in list(record.__dict__.items()):
+            if name not in _RESERVED and name not in _CONTEXT_FIELDS and not name.startswith("_"):
+                record.__dict__[name] = _scrub_value(name, value)
+        return True
 
 
 def install_log_context() -> None:
@@ -49,14 +98,17 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 payload[key] = value
-        if record.exc_info:
-            payload["exception"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            payload["exception"] = record.exc_text
         return msgspec.json.encode(payload, enc_hook=str).decode()
 
 
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter())
     install_log_context()
     root = logging.getLogger()
     root.handlers[:] = [handler]

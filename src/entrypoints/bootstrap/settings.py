@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -36,6 +37,8 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("TOKEN_QUOTA_PER_DAY", 1, None),
 )
 _KNOWN_PROVIDERS = ("openai", "anthropic")
+# roles a self-registered account may get; admins are made by an operator (`lore users create --admin`)
+_REGISTRATION_ROLES = ("member", "editor")
 
 
 class Environment(StrEnum):
@@ -60,7 +63,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     otel_service_name: str = "lore"
     worker_concurrency: int = 10
     worker_queue: str = "lore"
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = "http://127.0.0.1:8000"  # where Lore is reached; `lore dev` derives it from --host/--port
+    frontend_url: str | None = None  # a frontend serving /verify-email and /reset-password; links in emails go there
+    default_role: str = "member"  # the role of self-registered accounts
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
     jwt_issuer: str = "lore"
@@ -100,6 +105,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     # SAQ waits this long for in-flight jobs at shutdown, then cancels them (they are retried)
     worker_shutdown_grace_seconds: int = 5
+
+    @property
+    def email_link_base(self) -> str:
+        """Links in emails open the frontend when there is one, otherwise Lore's own pages."""
+        return (self.frontend_url or self.public_url).rstrip("/")
 
     @property
     def is_production(self) -> bool:
@@ -159,7 +169,7 @@ def _validated(settings: Settings) -> Settings:
     level = settings.log_level.upper()
     if level not in _LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {settings.log_level!r}")
-    settings = msgspec.structs.replace(settings, log_level=level)
+    settings = msgspec.structs.replace(settings, log_level=level, default_role=_registration_role(settings))
     for variable, low, high in _BOUNDS:
         value = getattr(settings, variable.lower())
         if value < low or (high is not None and value > high):
@@ -171,20 +181,59 @@ def _validated(settings: Settings) -> Settings:
     for variable in ("LLM_TIMEOUT_SECONDS", "EMBEDDINGS_TIMEOUT_SECONDS"):
         if not 0 < getattr(settings, variable.lower()) <= 600:
             raise SettingsError(f"{variable}: must be above 0 and at most 600 seconds")
+    for variable in ("PUBLIC_URL", "FRONTEND_URL"):
+        _check_base_url(variable, getattr(settings, variable.lower()))
     if settings.is_production:
-        for variable, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url)):
-            if not value:
-                raise SettingsError(f"{variable} is required in production")
-        if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
-            raise SettingsError(
-                f"JWT_SECRET is required in production and must be at least {_MIN_SECRET_LENGTH} characters"
-            )
-        if not settings.smtp_host:
-            raise SettingsError("SMTP_HOST is required in production (verification and password-reset emails)")
+        _check_production(settings)
         return settings
     if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
         return msgspec.structs.replace(settings, jwt_secret=_development_secret(settings.lore_data_dir))
     return settings
+
+
+def _check_production(settings: Settings) -> None:
+    for variable, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url)):
+        if not value:
+            raise SettingsError(f"{variable} is required in production")
+    if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"JWT_SECRET is required in production and must be at least {_MIN_SECRET_LENGTH} characters"
+        )
+    if not settings.smtp_host:
+        raise SettingsError("SMTP_HOST is required in production (verification and password-reset emails)")
+
+
+def _registration_role(settings: Settings) -> str:
+    role = settings.default_role.lower()
+    if role == "admin":
+        raise SettingsError(
+            "DEFAULT_ROLE: admin is refused for self-registration; use member or editor "
+            "(create admins with `lore users create --admin`)"
+        )
+    if role not in _REGISTRATION_ROLES:
+        raise SettingsError(
+            f"DEFAULT_ROLE: expected one of {', '.join(_REGISTRATION_ROLES)}, got {settings.default_role!r}"
+        )
+    return role
+
+
+def _check_base_url(variable: str, value: str | None) -> None:
+    if value is None:
+        return
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise SettingsError(f"{variable}: expected an http(s) base URL such as https://lore.example.org, got {value!r}")
+
+
+def serving_at(settings: Settings, host: str, port: int, environ: Mapping[str, str] | None = None) -> Settings:
+    """Unless PUBLIC_URL is set, a development server's links point at the address it listens on."""
+    env = os.environ if environ is None else environ
+    if env.get("PUBLIC_URL", "").strip():
+        return settings
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - comparing, not binding: every interface includes loopback
+        host = "127.0.0.1"
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return msgspec.structs.replace(settings, public_url=f"http://{authority}")
 
 
 def _check_providers(settings: Settings) -> None:

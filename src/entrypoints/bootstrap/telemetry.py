@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Status
+from opentelemetry.util.types import AttributeValue
 
+from entrypoints.bootstrap.redaction import REDACTED, is_sensitive_name, redact
 from entrypoints.bootstrap.settings import Settings
 
 _provider: TracerProvider | None = None
@@ -30,9 +36,9 @@ def setup_tracing(settings: Settings, *extra_processors: SpanProcessor) -> Trace
         )
 
         endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+        provider.add_span_processor(RedactingSpanProcessor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint))))
     for processor in extra_processors:
-        provider.add_span_processor(processor)
+        provider.add_span_processor(RedactingSpanProcessor(processor))
     trace.set_tracer_provider(provider)
     # Both patch constructors globally, so engines and clients made later are traced
     RedisInstrumentor().instrument(tracer_provider=provider)
@@ -40,3 +46,58 @@ def setup_tracing(settings: Settings, *extra_processors: SpanProcessor) -> Trace
     SQLAlchemyInstrumentor().instrument(tracer_provider=provider, enable_commenter=False, skip_dep_check=True)
     _provider = provider
     return provider
+
+
+class RedactingSpanProcessor(SpanProcessor):
+    """Hands the wrapped processor a copy of each ended span with secrets scrubbed out.
+
+    Error statuses and exception events carry database error text (values echoed by Postgres) and
+    URLs carry one-time tokens (``/verify-email?token=...``); none of that may reach a trace backend.
+    """
+
+    def __init__(self, inner: SpanProcessor) -> None:
+        self._inner = inner
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        self._inner.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self._inner.on_end(redacted_span(span))
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+
+def redacted_span(span: ReadableSpan) -> ReadableSpan:
+    status = span.status
+    if status.description:
+        status = Status(status.status_code, redact(status.description))
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=_redacted_attributes(span.attributes),
+        events=[Event(event.name, _redacted_attributes(event.attributes), event.timestamp) for event in span.events],
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def _redacted_attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[str, AttributeValue]:
+    return {name: _redacted_attribute(name, value) for name, value in (attributes or {}).items()}
+
+
+def _redacted_attribute(name: str, value: AttributeValue) -> AttributeValue:
+    if isinstance(value, str):
+        return REDACTED if is_sensitive_name(name) else redact(value)
+    if isinstance(value, Sequence) and not isinstance(value, bytes):
+        return tuple(redact(item) if isinstance(item, str) else item for item in value)
+    return value

@@ -20,7 +20,7 @@ from litestar.serialization import encode_json
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.runtime import downgrade, migrate
-from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
+from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings, serving_at
 from entrypoints.bootstrap.stores import resolved_stores
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.cli.identity import api_keys, users
@@ -74,7 +74,7 @@ def cli() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
 def dev(host: str, port: int) -> None:
     """Run API and worker together, on embedded stores unless DATABASE_URL / REDIS_URL are set."""
-    base = _settings()
+    base = serving_at(_settings(), host, port)  # links in emails follow --host/--port unless PUBLIC_URL is set
     with _graceful_sigterm(), resolved_stores(base) as settings:
         migrate(settings)
         click.echo(f"Lore is up on http://{host}:{port}  (docs: /schema, data: {settings.lore_data_dir})", err=True)

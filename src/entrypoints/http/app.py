@@ -30,6 +30,7 @@ from entrypoints.http.controllers.conversations import ConversationsController
 from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
 from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.jobs import JobsController
+from entrypoints.http.controllers.pages import PagesController
 from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import exception_handlers
@@ -103,7 +104,7 @@ def create_app(
         await container.close()
 
     app = Litestar(
-        route_handlers=[HealthController, api, *extra_route_handlers],
+        route_handlers=[HealthController, PagesController, api, *extra_route_handlers],
         exception_handlers=exception_handlers(),
         plugins=[OpenTelemetryPlugin(otel)],
         openapi_config=OpenAPIConfig(title="Lore API", version=_app_version(), path="/schema"),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.bootstrap.settings import Environment, SettingsError, load_settings
+from entrypoints.bootstrap.settings import Environment, SettingsError, load_settings, serving_at
 
 PROD = {
     "LORE_ENV": "production",
@@ -74,3 +74,56 @@ def test_timeouts_must_be_positive_and_bounded(variable: str) -> None:
     for value in ("0", "-1", "601", "soon"):
         with pytest.raises(SettingsError, match=variable):
             load_settings(PROD | {variable: value})
+
+
+def test_default_role_is_member_and_editor_can_be_chosen() -> None:
+    assert load_settings(PROD).default_role == "member"
+    assert load_settings(PROD | {"DEFAULT_ROLE": "Editor"}).default_role == "editor"
+
+
+def test_default_role_admin_is_refused_in_one_line() -> None:
+    with pytest.raises(SettingsError, match=r"^DEFAULT_ROLE: admin is refused") as caught:
+        load_settings(PROD | {"DEFAULT_ROLE": "admin"})
+    assert "\n" not in str(caught.value)
+
+
+def test_default_role_must_be_a_known_role() -> None:
+    with pytest.raises(SettingsError, match=r"DEFAULT_ROLE: expected one of member, editor, got 'owner'"):
+        load_settings(PROD | {"DEFAULT_ROLE": "owner"})
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("127.0.0.1", 8123, "http://127.0.0.1:8123"),
+        ("0.0.0.0", 9000, "http://127.0.0.1:9000"),
+        ("localhost", 8001, "http://localhost:8001"),
+        ("::1", 8002, "http://[::1]:8002"),
+    ],
+)
+def test_lore_dev_links_follow_the_listening_address(host: str, port: int, expected: str, tmp_path: Path) -> None:
+    env = {"LORE_DATA_DIR": str(tmp_path)}
+    settings = serving_at(load_settings(env), host, port, env)
+    assert settings.public_url == expected
+    assert settings.email_link_base == expected
+
+
+def test_an_explicit_public_url_wins_over_the_listening_address(tmp_path: Path) -> None:
+    env = {"LORE_DATA_DIR": str(tmp_path), "PUBLIC_URL": "https://lore.example.org/"}
+    settings = serving_at(load_settings(env), "127.0.0.1", 8123, env)
+    assert settings.public_url == "https://lore.example.org/"
+    assert settings.email_link_base == "https://lore.example.org"
+
+
+def test_frontend_url_takes_the_links_in_emails(tmp_path: Path) -> None:
+    env = {"LORE_DATA_DIR": str(tmp_path), "FRONTEND_URL": "https://app.example.org/"}
+    settings = serving_at(load_settings(env), "127.0.0.1", 8123, env)
+    assert settings.public_url == "http://127.0.0.1:8123"
+    assert settings.email_link_base == "https://app.example.org"
+
+
+@pytest.mark.parametrize("variable", ["PUBLIC_URL", "FRONTEND_URL"])
+@pytest.mark.parametrize("value", ["app.example.org", "ftp://app.example.org", "https://x.org/?a=1", "https://"])
+def test_link_bases_must_be_http_urls(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=rf"^{variable}: expected an http\(s\) base URL"):
+        load_settings(PROD | {variable: value})

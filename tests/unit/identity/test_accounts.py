@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from application.identity.accounts import InvalidOneTimeTokenError, NewAccount
+from application.identity.accounts import InvalidOneTimeTokenError, NewAccount, RegisterUser
 from domain.identity.errors import EmailTakenError, WeakPasswordError
 from domain.identity.roles import Role
-from tests.support.identity_fakes import CapturingOutbox
+from tests.support.identity_fakes import POLICY, CapturingOutbox
 from tests.unit.identity_world import GOOD_PASSWORD, World
 
 
@@ -26,6 +27,19 @@ async def test_register_creates_an_unverified_member_and_queues_a_link() -> None
     (message,) = world.outbox.sent
     assert message.to == "ann@example.org"
     assert "https://lore.test/verify-email?token=" in message.text
+
+
+async def test_register_gives_the_configured_default_role_whatever_the_caller_asks() -> None:
+    world = World()
+    policy = replace(POLICY, registration_role=Role.EDITOR)
+    register = RegisterUser(
+        world.accounts, world.mail_throttle, world.tokens, world.outbox, world.auditor, world.uow, policy
+    )
+    editor = await register.execute(NewAccount("ed@example.org", GOOD_PASSWORD, "Ed"))
+    assert editor.role is Role.EDITOR
+    asked = await register.execute(NewAccount("al@example.org", GOOD_PASSWORD, "Al", role=Role.ADMIN))
+    assert asked.role is Role.EDITOR
+    assert {user.role for user in world.users.rows.values()} == {Role.EDITOR}
 
 
 async def test_register_rejects_duplicates_and_weak_passwords() -> None:
