@@ -25,7 +25,9 @@ async def test_another_users_collection_is_not_found(kb_client: Client) -> None:
     bob = await signed_in(kb_client, "bob@example.org", Role.EDITOR)
     anns = await _collection_with(kb_client, ann, "Ann's notes", "The launch code is swordfish.")
     bobs = await _collection_with(kb_client, bob, "Bob's notes", "The garden needs swordfish fertiliser.")
-    expected = assert_error(await kb_client.get(f"/api/v1/collections/{anns}", headers=bob.headers), 404, "NOT_FOUND")
+    expected = assert_error(
+        await kb_client.get(f"/api/v1/collections/{anns}", headers=bob.headers), 404, "COLLECTION_NOT_FOUND"
+    )
 
     for ids in ([anns], [bobs, anns], [str(uuid4())]):
         unreadable = next(i for i in ids if i != bobs)
@@ -37,7 +39,7 @@ async def test_another_users_collection_is_not_found(kb_client: Client) -> None:
             await kb_client.post(CONVERSATIONS, json={"collection_ids": ids}, headers=bob.headers),
         ]
         for response in refusals:
-            error = assert_error(response, 404, "NOT_FOUND")
+            error = assert_error(response, 404, "COLLECTION_NOT_FOUND")
             assert error["message"] == expected["message"]
             assert error["details"] == {"collection_id": unreadable}
     assert (await kb_client.get(CONVERSATIONS, headers=bob.headers)).json()["meta"]["total"] == 0
@@ -73,4 +75,4 @@ async def test_membership_opens_the_scope_and_a_conversation_outlives_losing_it(
     assert reply.status_code == 200, reply.text  # the thread goes on, without the passages bob lost
     assert reply.json()["data"]["citations"] == []
     assert "swordfish" not in reply.json()["data"]["content"]
-    assert_error(await search(kb_client, bob, "swordfish", collection_ids=[anns]), 404, "NOT_FOUND")
+    assert_error(await search(kb_client, bob, "swordfish", collection_ids=[anns]), 404, "COLLECTION_NOT_FOUND")

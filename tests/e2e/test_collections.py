@@ -138,7 +138,7 @@ async def test_collection_lifecycle_and_members(client: Client) -> None:
     assert (
         await client.delete(f"{COLLECTIONS}/{collection}/members/{member.id}", headers=member.headers)
     ).status_code == 204
-    assert_error(await client.get(f"{COLLECTIONS}/{collection}", headers=member.headers), 404, "NOT_FOUND")
+    assert_error(await client.get(f"{COLLECTIONS}/{collection}", headers=member.headers), 404, "COLLECTION_NOT_FOUND")
     assert_error(
         await client.delete(f"{COLLECTIONS}/{collection}/members/{member.id}", headers=owner.headers), 404, "NOT_FOUND"
     )
@@ -149,9 +149,11 @@ async def test_collection_lifecycle_and_members(client: Client) -> None:
     assert seen_by_admin[0]["role"] is None  # admins see every collection without being members
     assert_error(await client.get(COLLECTIONS, params={"sort": "secret"}, headers=owner.headers), 422, "INVALID_SORT")
 
-    assert_error(await client.delete(f"{COLLECTIONS}/{collection}", headers=member.headers), 404, "NOT_FOUND")
+    assert_error(
+        await client.delete(f"{COLLECTIONS}/{collection}", headers=member.headers), 404, "COLLECTION_NOT_FOUND"
+    )
     assert (await client.delete(f"{COLLECTIONS}/{collection}", headers=owner.headers)).status_code == 204
-    assert_error(await client.get(f"{COLLECTIONS}/{collection}", headers=owner.headers), 404, "NOT_FOUND")
+    assert_error(await client.get(f"{COLLECTIONS}/{collection}", headers=owner.headers), 404, "COLLECTION_NOT_FOUND")
 
 
 async def test_documents_list_filters_and_sorts(kb_client: Client) -> None:

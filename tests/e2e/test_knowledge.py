@@ -148,9 +148,11 @@ async def test_permissions_hold_inside_search(kb_client: Client) -> None:
     for mode in ("keyword", "vector", "hybrid"):
         assert (await search(kb_client, outsider, "launch code swordfish", mode=mode)).json()["data"] == [], mode
     scoped = await search(kb_client, outsider, "swordfish", mode="keyword", collection_ids=[collection])
-    assert_error(scoped, 404, "NOT_FOUND")  # naming a collection one cannot read is the collections' own 404
+    assert_error(scoped, 404, "COLLECTION_NOT_FOUND")  # naming a collection one cannot read is the collections' own 404
     assert_error(await kb_client.get(f"/api/v1/documents/{document['id']}", headers=outsider.headers), 404, "NOT_FOUND")
-    assert_error(await kb_client.get(f"/api/v1/collections/{collection}", headers=outsider.headers), 404, "NOT_FOUND")
+    assert_error(
+        await kb_client.get(f"/api/v1/collections/{collection}", headers=outsider.headers), 404, "COLLECTION_NOT_FOUND"
+    )
     assert_error(
         await kb_client.get(f"/api/v1/documents/{document['id']}/chunks", headers=outsider.headers), 404, "NOT_FOUND"
     )

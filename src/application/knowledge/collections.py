@@ -11,7 +11,12 @@ from application.shared.ports import Clock, IdGenerator, Page, PageRequest, Unit
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
 from domain.knowledge.access import CollectionAccess
-from domain.knowledge.errors import AmbiguousCollectionNameError, CollectionNameTakenError, LastOwnerError
+from domain.knowledge.errors import (
+    AmbiguousCollectionNameError,
+    CollectionNameTakenError,
+    CollectionNotFoundError,
+    LastOwnerError,
+)
 from domain.knowledge.models import Collection, CollectionRole, Membership, clean_name
 from domain.shared.errors import NotFoundError, PermissionDeniedError
 
@@ -28,7 +33,7 @@ class CollectionGate:
         role = None if collection is None else await self._members.role_of(collection_id, principal.user_id)
         access = CollectionAccess(principal, role)
         if collection is None:
-            raise NotFoundError("No such collection.")
+            raise CollectionNotFoundError()
         access.require_read()
         return collection, access
 
@@ -214,7 +219,7 @@ class FindCollection:
         if len(named) == 1:
             return named[0]
         if not named:
-            raise NotFoundError(f"No collection named {text!r}.")
+            raise CollectionNotFoundError(f"No collection named {text!r}.")
         candidates = [{"id": str(c.id), "owner": await self._creator_email(c)} for c in named]
         raise AmbiguousCollectionNameError(
             f"{len(named)} collections are named {text!r}: "

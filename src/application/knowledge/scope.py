@@ -7,7 +7,7 @@ from uuid import UUID
 from application.knowledge.ports import ReadableCollections
 from domain.identity.principal import Principal
 from domain.knowledge.access import CollectionAccess
-from domain.shared.errors import NotFoundError
+from domain.knowledge.errors import CollectionNotFoundError
 
 
 class CollectionScope:
@@ -24,4 +24,4 @@ class CollectionScope:
         )
         unreadable = sorted(collection_ids - readable)
         if unreadable:
-            raise NotFoundError("No such collection.", details={"collection_id": str(unreadable[0])})
+            raise CollectionNotFoundError(details={"collection_id": str(unreadable[0])})

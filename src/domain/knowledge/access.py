@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
+from domain.knowledge.errors import CollectionNotFoundError
 from domain.knowledge.models import CollectionRole
-from domain.shared.errors import NotFoundError, PermissionDeniedError
+from domain.shared.errors import PermissionDeniedError
 
 _WRITERS = frozenset({CollectionRole.EDITOR, CollectionRole.OWNER})
 
@@ -24,7 +25,7 @@ class CollectionAccess:
     def require_read(self) -> None:
         self._principal.require(Permission.DOCUMENTS_READ)
         if self.role is None and not self.is_admin:
-            raise NotFoundError("No such collection.")
+            raise CollectionNotFoundError()
 
     def require_write(self) -> None:
         self.require_read()

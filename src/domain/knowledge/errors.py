@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from domain.shared.errors import ConflictError, DependencyUnavailableError, DomainError, ValidationError
+from domain.shared.errors import ConflictError, DependencyUnavailableError, DomainError, NotFoundError, ValidationError
+
+
+class CollectionNotFoundError(NotFoundError):
+    """Missing and invisible collections look the same, wherever a collection id is taken."""
+
+    default_code = "COLLECTION_NOT_FOUND"
+    default_message = "No such collection."
 
 
 class DuplicateDocumentError(ConflictError):
