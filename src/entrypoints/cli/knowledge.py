@@ -15,19 +15,10 @@ from application.knowledge.documents import AddDocument, NewDocument
 from application.knowledge.jobs import ListJobs, Reindex, RetryJob
 from application.knowledge.ports import CollectionRepository, JobStatus
 from domain.identity.principal import Principal
-from domain.knowledge.models import Collection, ContentType
+from domain.knowledge.formats import SUFFIXES
+from domain.knowledge.models import Collection
 from domain.shared.errors import DomainError
 from entrypoints.cli.identity import run
-
-SUFFIXES = {
-    ".txt": ContentType.TEXT,
-    ".text": ContentType.TEXT,
-    ".md": ContentType.MARKDOWN,
-    ".markdown": ContentType.MARKDOWN,
-    ".html": ContentType.HTML,
-    ".htm": ContentType.HTML,
-    ".pdf": ContentType.PDF,
-}
 
 
 async def _collection_named(container: AsyncContainer, name: str) -> Collection:

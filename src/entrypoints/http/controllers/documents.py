@@ -10,8 +10,10 @@ from uuid import UUID
 import msgspec
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import FormMultiDict, UploadFile
+from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from multipart import ParserLimitReached  # type: ignore[import-untyped]  # the parser Litestar uses
 
 from application.knowledge.documents import (
     AddDocument,
@@ -26,58 +28,111 @@ from application.knowledge.documents import (
 from application.knowledge.ports import DocumentQuery
 from application.shared.ports import PageRequest
 from domain.identity.principal import Principal
+from domain.knowledge.formats import SUFFIXES, SUPPORTED
 from domain.knowledge.models import ContentType, DocumentStatus
 from domain.shared.errors import UnsupportedMediaTypeError, ValidationError
-from entrypoints.http.errors import error_responses
-from entrypoints.http.knowledge_schemas import ChunkOut, DocumentBody, DocumentOut, UpdateDocumentBody
+from entrypoints.http.errors import body_validation_error, error_responses
+from entrypoints.http.knowledge_schemas import ChunkOut, DocumentBody, DocumentOut, Title, UpdateDocumentBody
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request
-from entrypoints.http.schemas import DataEnvelope
+from entrypoints.http.request_rules import check_json_depth
+from entrypoints.http.schemas import DataEnvelope, Schema
+from entrypoints.http.text_rules import json_problem, line_problem
 
 DOCUMENT_SORTS = ("created_at", "updated_at", "title", "size_bytes", "status")
-_BY_EXTENSION = {
-    ".txt": ContentType.TEXT,
-    ".text": ContentType.TEXT,
-    ".md": ContentType.MARKDOWN,
-    ".markdown": ContentType.MARKDOWN,
-    ".html": ContentType.HTML,
-    ".htm": ContentType.HTML,
-    ".pdf": ContentType.PDF,
-}
+MAX_FILENAME = 255  # what file systems allow; the multipart parser refuses part headers over ~4 KiB anyway
 _TEXTUAL = frozenset({ContentType.TEXT, ContentType.MARKDOWN, ContentType.HTML})
+_GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
 
-def _content_type_of(upload: UploadFile, declared: str | None) -> ContentType:
-    for candidate in (declared, upload.content_type.split(";")[0].strip() if upload.content_type else None):
-        if candidate:
-            try:
-                return ContentType(candidate)
-            except ValueError:
-                continue
-    suffix = PurePath(upload.filename or "").suffix.lower()
-    if suffix in _BY_EXTENSION:
-        return _BY_EXTENSION[suffix]
-    raise UnsupportedMediaTypeError(
-        "Upload .txt, .md, .html or .pdf files.", details={"supported": [t.value for t in ContentType]}
-    )
+class UploadForm(Schema):
+    """The text fields of a multipart upload, checked by the same rules as JSON bodies."""
+
+    title: Title | None = None
+    content_type: str | None = None
+    metadata: str | None = None
 
 
-async def _from_multipart(request: Request[Any, Any, Any], idempotency_key: str | None) -> NewDocument:
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise ValidationError("Send the document in a form field named 'file'.", details={"field": "file"})
-    declared = form.get("content_type")
-    content_type = _content_type_of(upload, declared if isinstance(declared, str) else None)
-    raw_metadata = form.get("metadata")
+def _declared_type(upload: UploadFile, declared: str | None) -> ContentType:
+    """The hint to check the content against: the form field, then a supported part type, then the suffix."""
+    if declared:
+        try:
+            return ContentType(declared)
+        except ValueError:
+            raise UnsupportedMediaTypeError(
+                f"'{declared}' is not a supported content type. {SUPPORTED}",
+                details={"supported": [t.value for t in ContentType]},
+            ) from None
+    part_type = (upload.content_type or "").split(";")[0].strip().lower()
+    if part_type in {t.value for t in ContentType}:
+        return ContentType(part_type)
+    suffix = SUFFIXES.get(PurePath(upload.filename or "").suffix.lower())
+    if part_type.split("/")[0] in ("image", "audio", "video", "font", "model"):
+        raise UnsupportedMediaTypeError(f"The file is sent as {part_type}. {SUPPORTED}", details={"type": part_type})
+    if suffix is None:
+        raise UnsupportedMediaTypeError(SUPPORTED, details={"supported": [t.value for t in ContentType]})
+    return suffix
+
+
+async def _read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
     try:
-        metadata = json.loads(raw_metadata) if isinstance(raw_metadata, str) and raw_metadata else {}
+        return await request.form()
+    except ClientException as exc:
+        # the parser's only limit we can meet below the body size is a part header line of ~4 KiB
+        if isinstance(exc.__context__, ParserLimitReached) and "header" in str(exc.__context__):
+            raise ValidationError(
+                f"A form part header is too long; the file name is limited to {MAX_FILENAME} characters.",
+                details={"field": "file", "max_length": MAX_FILENAME},
+            ) from None
+        raise
+
+
+def _filename(upload: UploadFile) -> str | None:
+    name = upload.filename
+    if name and len(name) > MAX_FILENAME:
+        raise ValidationError(
+            f"The file name is too long (max {MAX_FILENAME} characters).",
+            details={"field": "file", "max_length": MAX_FILENAME},
+        )
+    if name and (problem := line_problem("file name", name)):
+        raise ValidationError(problem, details={"field": "file"})
+    return name
+
+
+def _form_fields(form: FormMultiDict) -> UploadForm:
+    fields = {name: form.get(name) for name in UploadForm.__struct_fields__}
+    try:
+        parsed = msgspec.convert({k: v for k, v in fields.items() if isinstance(v, str)}, UploadForm)
+    except msgspec.ValidationError as exc:
+        raise body_validation_error(exc) from None
+    return parsed
+
+
+def _metadata(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    check_json_depth(raw, what="'metadata'")
+    try:
+        metadata = json.loads(raw)
     except json.JSONDecodeError:
         raise ValidationError("'metadata' must be a JSON object.", details={"field": "metadata"}) from None
     if not isinstance(metadata, dict):
         raise ValidationError("'metadata' must be a JSON object.", details={"field": "metadata"})
-    title = form.get("title")
+    if problem := json_problem("metadata", metadata):
+        raise ValidationError(problem, details={"field": "metadata"})
+    return metadata
+
+
+async def _from_multipart(request: Request[Any, Any, Any], idempotency_key: str | None) -> NewDocument:
+    form = await _read_form(request)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise ValidationError("Send the document in a form field named 'file'.", details={"field": "file"})
+    filename = _filename(upload)
+    fields = _form_fields(form)
+    content_type = _declared_type(upload, fields.content_type)
+    metadata = _metadata(fields.metadata)
     return NewDocument(
-        title=title if isinstance(title, str) and title.strip() else (upload.filename or "Untitled"),
+        title=fields.title if fields.title and fields.title.strip() else (filename or "Untitled"),
         content_type=content_type,
         source=await upload.read(),
         metadata=metadata,
@@ -89,9 +144,9 @@ async def _from_json(request: Request[Any, Any, Any], idempotency_key: str | Non
     try:
         body = msgspec.json.decode(await request.body(), type=DocumentBody)
     except msgspec.ValidationError as exc:
-        raise ValidationError(str(exc)) from None
+        raise body_validation_error(exc) from None
     except msgspec.DecodeError:
-        raise ValidationError("The request body is not valid JSON.", code="MALFORMED_REQUEST") from None
+        raise ClientException("The request body is not valid JSON.") from None
     if body.content_type not in _TEXTUAL:
         raise ValidationError(
             "Upload PDFs as multipart files; JSON carries text only.", details={"field": "content_type"}
@@ -126,8 +181,11 @@ class CollectionDocumentsController(Controller):
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[DataEnvelope[DocumentOut]]:
         key = idempotency_key.strip() if idempotency_key else None
-        if key is not None and not 1 <= len(key) <= 200:
-            raise ValidationError("Idempotency-Key must be 1 to 200 characters.")
+        if key is not None and (not 1 <= len(key) <= 200 or line_problem("Idempotency-Key", key)):
+            raise ValidationError(
+                "Idempotency-Key must be 1 to 200 characters without control characters.",
+                details={"field": "Idempotency-Key", "source": "header"},
+            )
         media = request.headers.get("content-type", "")
         if media.startswith("multipart/form-data"):
             new = await _from_multipart(request, key)
