@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import pytest
@@ -58,6 +58,7 @@ class World:
 
     admin: Account
     path_ids: dict[str, str]
+    session: dict[str, str] = field(default_factory=dict)  # the admin's headers for the operation under test
 
     @property
     def headers(self) -> dict[str, str]:
@@ -129,7 +130,7 @@ def test_generated_requests_never_give_a_server_error(
     assert len(operations) == len(results), "the schema has operations schemathesis cannot read"
     assert len(operations) > 40  # every route of the API, read from its schema
     for operation in operations:
-        headers = _fresh_sign_in(fuzz_app, world)
+        world.session = _fresh_sign_in(fuzz_app, world)
         fixed = _fixed_path_parameters(operation, world)
         cases = st.one_of(
             operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed),
@@ -138,8 +139,8 @@ def test_generated_requests_never_give_a_server_error(
 
         @given(cases)
         @settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-        def send(case: Any, headers: dict[str, str] = headers) -> None:
-            response = case.call(headers=headers)
+        def send(case: Any) -> None:
+            response = case.call(headers=world.session)
             _assert_handled(response.status_code, response.content, f"{case.method} {case.formatted_path}")
 
         try:
