@@ -148,3 +148,87 @@ def test_generated_requests_never_give_a_server_error(
         except AssertionError as failure:
             failures.append(str(failure).splitlines()[0])
     assert not failures, "\n".join(failures)
+
+
+def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            options = [option for option in schema[key] if option.get("type") != "null"]
+            return _resolve(options[0], components) if options else schema
+    return schema
+
+
+def _sample(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """A plausible value, so that the one hostile field is what the request is judged by."""
+    schema = _resolve(schema, components)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "string":
+        return {"date-time": "2030-01-01T00:00:00Z", "uuid": "01a2330b-98c8-735e-953b-e4fbec06c9ee"}.get(
+            schema.get("format", ""), "fuzz@example.org"
+        )
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 1)
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        return [_sample(schema.get("items", {}), components)] if schema.get("minItems") else []
+    properties = schema.get("properties", {})
+    return {name: _sample(properties[name], components) for name in schema.get("required", []) if name in properties}
+
+
+def _hostile(schema: dict[str, Any], components: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(where, value) pairs of hostile values for one schema, nested fields included."""
+    schema = _resolve(schema, components)
+    kind = schema.get("type")
+    if kind == "string" and "enum" not in schema:
+        yield from (("", value) for value in HOSTILE_STRINGS)
+    elif kind == "integer":
+        yield from (("", int(value)) for value in HOSTILE_INTS)
+    elif kind == "array":
+        yield from ((f"[0]{where}", [value]) for where, value in _hostile(schema.get("items", {}), components))
+    elif kind == "object" or "properties" in schema:
+        properties = schema.get("properties", {})
+        if not properties:  # free-form JSON such as metadata
+            yield from (("", value) for value in ({"a\x00": 1}, {"k": ["a\x00"]}, {"k": {"\u202e": "\x1b"}}))
+        base = _sample(schema, components)
+        for name, subschema in properties.items():
+            for where, value in _hostile(subschema, components):
+                yield f".{name}{where}", {**base, name: value}
+
+
+def test_hostile_values_in_every_field_of_every_operation_give_4xx(fuzz_app: Litestar, world: World) -> None:
+    openapi = fuzz_app.openapi_schema.to_schema()
+    components = openapi.get("components", {}).get("schemas", {})
+    failures: list[str] = []
+    sent = 0
+    for path, methods in openapi["paths"].items():
+        for method, spec in methods.items():
+            if method.upper() == "DELETE":
+                continue  # nothing to fuzz but ids, and the shared resources must live
+            url = re.sub(r"{(\w+)}", lambda m: world.path_ids.get(m[1], "01a2330b-98c8-735e-953b-e4fbec06c9ee"), path)
+            headers = _fresh_sign_in(fuzz_app, world)
+            requests: list[tuple[str, dict[str, Any]]] = []
+            for parameter in spec.get("parameters", []):
+                if parameter["in"] == "query":
+                    for value in (*HOSTILE_STRINGS, *HOSTILE_INTS):
+                        requests.append((f"?{parameter['name']}={value!r}", {"params": {parameter["name"]: value}}))
+            body = spec.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if body is not None:
+                requests.append(("deep JSON", {"data": DEEP_JSON, "headers": {"content-type": "application/json"}}))
+                for where, value in _hostile(body, components):
+                    requests.append((f"body{where}={value!r}", {"json": value}))
+            with asgi.get_client(cast(Any, fuzz_app)) as client:
+                for label, arguments in requests:
+                    merged = {**headers, **arguments.pop("headers", {})}
+                    response = client.request(method.upper(), f"http://testserver{url}", headers=merged, **arguments)
+                    sent += 1
+                    try:
+                        _assert_handled(response.status_code, response.content, f"{method.upper()} {path} {label}")
+                    except AssertionError as failure:
+                        failures.append(str(failure).splitlines()[0])
+    assert sent > 200  # every operation got its share
+    assert not failures, "\n".join(failures)
