@@ -27,7 +27,7 @@ _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 def json_depth(raw: bytes) -> int:
     """Deepest bracket nesting outside strings, in linear time without decoding."""
     brackets = _STRING.sub(b"", _ESCAPE.sub(b"", raw)).translate(None, _NOT_BRACKET)
-    return max(accumulate(_STEP[b] for b in brackets), default=0)
+    return max(accumulate((_STEP[b] for b in brackets), initial=0))
 
 
 def check_json_depth(raw: bytes | str, *, what: str = "The request body") -> None:
