@@ -41,7 +41,7 @@ EXPLAINED = {
 
 
 def line(max_length: int, *, min_length: int = 0) -> msgspec.Meta:
-    return msgspec.Meta(pattern=SINGLE_LINE, min_length=min_length, max_length=max_length)
+    return msgspec.Meta(pattern=SINGLE_LINE, min_length=min_length or None, max_length=max_length)
 
 
 def lines(max_length: int | None = None) -> msgspec.Meta:

@@ -12,6 +12,7 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.exceptions import ClientException
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from multipart import ParserLimitReached  # type: ignore[import-untyped]  # the parser Litestar uses
 
@@ -33,10 +34,12 @@ from domain.knowledge.models import ContentType, DocumentStatus
 from domain.shared.errors import UnsupportedMediaTypeError, ValidationError
 from entrypoints.http.errors import body_validation_error, error_responses
 from entrypoints.http.knowledge_schemas import ChunkOut, DocumentBody, DocumentOut, Title, UpdateDocumentBody
+from entrypoints.http.openapi_bodies import operation_with_body, schema_of
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request
 from entrypoints.http.request_rules import check_json_depth
-from entrypoints.http.schemas import DataEnvelope, Schema
-from entrypoints.http.text_rules import json_problem, line_problem
+from entrypoints.http.schemas import DataEnvelope
+from entrypoints.http.schemas import Schema as BodySchema
+from entrypoints.http.text_rules import json_problem, line, line_problem
 
 DOCUMENT_SORTS = ("created_at", "updated_at", "title", "size_bytes", "status")
 MAX_FILENAME = 255  # what file systems allow; the multipart parser refuses part headers over ~4 KiB anyway
@@ -44,12 +47,12 @@ _TEXTUAL = frozenset({ContentType.TEXT, ContentType.MARKDOWN, ContentType.HTML})
 _GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
 
-class UploadForm(Schema):
+class UploadForm(BodySchema):
     """The text fields of a multipart upload, checked by the same rules as JSON bodies."""
 
-    title: Title | None = None
-    content_type: str | None = None
-    metadata: str | None = None
+    title: Title = ""
+    content_type: Annotated[str, line(200)] = ""
+    metadata: str = ""  # a JSON object
 
 
 def _declared_type(upload: UploadFile, declared: str | None) -> ContentType:
@@ -107,7 +110,7 @@ def _form_fields(form: FormMultiDict) -> UploadForm:
     return parsed
 
 
-def _metadata(raw: str | None) -> dict[str, Any]:
+def _metadata(raw: str) -> dict[str, Any]:
     if not raw:
         return {}
     check_json_depth(raw, what="'metadata'")
@@ -132,7 +135,7 @@ async def _from_multipart(request: Request[Any, Any, Any], idempotency_key: str 
     content_type = _declared_type(upload, fields.content_type)
     metadata = _metadata(fields.metadata)
     return NewDocument(
-        title=fields.title if fields.title and fields.title.strip() else (filename or "Untitled"),
+        title=fields.title if fields.title.strip() else (filename or "Untitled"),
         content_type=content_type,
         source=await upload.read(),
         metadata=metadata,
@@ -170,6 +173,14 @@ class CollectionDocumentsController(Controller):
         description="Send `Idempotency-Key` to make retries safe: the same key and body return the same document.",
         responses=error_responses(400, 401, 403, 404, 409, 413, 415, 422),
         status_code=202,
+        operation_class=operation_with_body(
+            {
+                "application/json": schema_of(DocumentBody),
+                "multipart/form-data": schema_of(
+                    UploadForm, file=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+                ),
+            }
+        ),
     )
     @inject
     async def add(
