@@ -33,7 +33,7 @@ from entrypoints.http.app import create_app
 from tests.support.api import PASSWORD, Account, Client, bearer, create_user, signed_in
 
 ENVELOPE_KEYS = {"code", "message", "request_id", "timestamp"}
-HOSTILE_STRINGS = ("a\x00b", "\x1b[31mred", "a\u202eb", "line\nbreak")
+HOSTILE_STRINGS = ("a\x00b", "\x1b[31mred", "a\u202eb", "line\nbreak", "2030-01-01T00:00:00")  # the last: no offset
 HOSTILE_INTS = ("99999999999999999999", "9223372036854775808", "-99999999999999999999")
 DEEP_JSON = b"[" * 5000 + b"]" * 5000
 

@@ -14,7 +14,7 @@ from entrypoints.cli.main import cli
 from entrypoints.http.pagination import MAX_OFFSET
 from entrypoints.http.request_rules import MAX_JSON_DEPTH
 from tests.e2e.knowledge_support import add_text, new_collection, wait_for_status
-from tests.support.api import Client, assert_error, signed_in
+from tests.support.api import Client, assert_error, bearer, create_user, login, signed_in
 from tests.support.pdf import make_pdf
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -233,3 +233,25 @@ async def test_a_document_without_extractable_text_fails_at_extract(kb_client: C
     failed = await wait_for_status(kb_client, editor, script_only.json()["data"]["id"], "failed")
     assert failed["error"] == {"stage": "extract", "message": "The document has no extractable text."}
     assert failed["chunk_count"] == 0
+
+
+async def test_moments_need_an_offset(client: Client) -> None:
+    admin = await signed_in(client, "admin@example.org", Role.ADMIN)
+    naive = await client.get("/api/v1/audit-events?since=2020-01-01T00:00:00", headers=admin.headers)
+    assert assert_error(naive, 422, "VALIDATION_ERROR")["details"] == {"field": "since", "source": "query"}
+    aware = await client.get("/api/v1/audit-events?since=2020-01-01T00:00:00Z", headers=admin.headers)
+    assert aware.status_code == 200, aware.text
+    key = await client.post(
+        "/api/v1/api-keys",
+        json={"name": "k", "scopes": ["documents:read"], "expires_at": "2099-01-01T00:00:00"},
+        headers=admin.headers,
+    )
+    assert _body_error(key)["key"] == "expires_at"
+
+
+async def test_control_characters_in_the_user_agent_are_dropped(client: Client) -> None:
+    await create_user(client, "ann@example.org")
+    signed = await login(client, "ann@example.org", **{"user-agent": "curl\x00/8\x1b"})
+    assert signed.status_code == 200, signed.text
+    sessions = await client.get("/api/v1/auth/sessions", headers=bearer(signed.json()["data"]["access_token"]))
+    assert [s["user_agent"] for s in sessions.json()["data"]] == ["curl/8"]

@@ -13,7 +13,7 @@ from application.identity.tokens import TokenPair
 from domain.identity.models import ApiKey, AuditEvent, User
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
-from entrypoints.http.schemas import Schema
+from entrypoints.http.schemas import Instant, Schema
 from entrypoints.http.text_rules import display_name, line
 
 # generous upper bounds that stop abuse before policy checks give the precise message
@@ -74,7 +74,7 @@ class UpdateUserBody(Body):
 class CreateApiKeyBody(Body):
     name: Name
     scopes: Annotated[list[Permission], msgspec.Meta(min_length=1, max_length=20)]
-    expires_at: datetime | None = None
+    expires_at: Instant | None = None
 
 
 class UserOut(Schema):
