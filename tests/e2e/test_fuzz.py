@@ -138,7 +138,9 @@ def test_generated_requests_never_give_a_server_error(
         )
 
         @given(cases)
-        @settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=20, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+        )
         def send(case: Any) -> None:
             response = case.call(headers=world.session)
             _assert_handled(response.status_code, response.content, f"{case.method} {case.formatted_path}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from click.testing import CliRunner
 
 from domain.identity.roles import Role
@@ -100,16 +102,20 @@ async def test_display_names_refuse_bidi_controls_and_keep_joiners(client: Clien
     assert _body_error(registered)["key"] == "display_name"
 
 
-def test_the_cli_prints_user_text_with_controls_escaped(settings: Settings, tmp_path: Path) -> None:
-    lore = CliRunner(
+def _lore(settings: Settings, data_dir: Path) -> CliRunner:
+    return CliRunner(
         env={
             "LORE_ENV": "test",
-            "LORE_DATA_DIR": str(tmp_path),
+            "LORE_DATA_DIR": str(data_dir),
             "DATABASE_URL": settings.require_database_url,
             "REDIS_URL": settings.require_redis_url,
             "JWT_SECRET": settings.jwt_secret,
         }
     )
+
+
+def test_the_cli_prints_user_text_with_controls_escaped(settings: Settings, tmp_path: Path) -> None:
+    lore = _lore(settings, tmp_path)
     created = lore.invoke(
         cli,
         [
@@ -179,6 +185,19 @@ async def test_long_file_names_say_so(client: Client) -> None:
         error = assert_error(response, 422, "VALIDATION_ERROR")
         assert "255 characters" in error["message"], error
         assert error["details"]["field"] == "file"
+
+
+async def test_other_multipart_limits_are_named(client: Client) -> None:
+    admin = await signed_in(client, "admin@example.org", Role.ADMIN)
+    collection = await new_collection(client, admin)
+    many = await client.post(
+        f"/api/v1/collections/{collection}/documents",
+        files=[("file", ("a.txt", b"hello", "text/plain"))]
+        + [(f"f{i}", ("b.txt", b"x", "text/plain")) for i in range(1001)],
+        headers=admin.headers,
+    )
+    message = assert_error(many, 400, "MALFORMED_REQUEST")["message"]
+    assert message == "The multipart form breaks a parser limit: Maximum segment count exceeded."
 
 
 async def test_uploads_are_judged_by_their_content(client: Client) -> None:
@@ -255,3 +274,27 @@ async def test_control_characters_in_the_user_agent_are_dropped(client: Client) 
     assert signed.status_code == 200, signed.text
     sessions = await client.get("/api/v1/auth/sessions", headers=bearer(signed.json()["data"]["access_token"]))
     assert [s["user_agent"] for s in sessions.json()["data"]] == ["curl/8"]
+
+
+async def _make_collection(database_url: str, name: str) -> None:
+    connection = await asyncpg.connect(database_url)  # of its own: the CLI below runs its own event loop
+    try:
+        await connection.execute(
+            "INSERT INTO collections (id, name, description, created_at, updated_at) "
+            "VALUES (gen_random_uuid(), $1, '', now(), now())",
+            name,
+        )
+    finally:
+        await connection.close()
+
+
+def test_lore_ingest_refuses_binary_files_with_text_names(settings: Settings, tmp_path: Path) -> None:
+    asyncio.run(_make_collection(settings.require_database_url, "Binder"))
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notes.md").write_text("# Real notes\n\nText.")
+    (folder / "picture.txt").write_bytes(PNG)
+    result = _lore(settings, tmp_path / "data").invoke(cli, ["ingest", str(folder), "--collection", "Binder"])
+    assert result.exit_code == 0, result.output
+    rows = {line.rsplit(maxsplit=1)[0].strip(): line.rsplit(maxsplit=1)[1] for line in result.stdout.splitlines()[1:]}
+    assert rows == {"queued": "1", "unsupported media type": "1", "total": "2"}

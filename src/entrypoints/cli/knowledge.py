@@ -19,6 +19,7 @@ from domain.knowledge.formats import SUFFIXES
 from domain.knowledge.models import Collection
 from domain.shared.errors import DomainError
 from entrypoints.cli.identity import run
+from entrypoints.cli.terminal import safe
 
 
 async def _collection_named(container: AsyncContainer, name: str) -> Collection:
@@ -94,7 +95,7 @@ def list_jobs(status: str | None, limit: int) -> None:
             )
         return [
             f"{job.id}  {job.status.value:<8} attempts={job.attempts}  document={job.document_id}"
-            + (f"  error={job.last_error}" if job.last_error else "")
+            + (f"  error={safe(job.last_error)}" if job.last_error else "")
             for job in found
         ]
 

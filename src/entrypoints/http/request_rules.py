@@ -47,5 +47,5 @@ async def screen_request(request: Request[Any, Any, Any]) -> None:
     """Litestar ``before_request`` hook: runs before parameters and the body are decoded."""
     check_query(request)
     media = request.headers.get("content-type", "")
-    if request.method in ("POST", "PUT", "PATCH") and not media.startswith("multipart/"):
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not media.startswith("multipart/"):
         check_json_depth(await request.body())  # the body is cached for the handler

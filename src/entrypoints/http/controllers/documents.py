@@ -80,13 +80,16 @@ async def _read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
     try:
         return await request.form()
     except ClientException as exc:
-        # the parser's only limit we can meet below the body size is a part header line of ~4 KiB
-        if isinstance(exc.__context__, ParserLimitReached) and "header" in str(exc.__context__):
+        # Litestar words every parser limit as "Request Entity Too Large"; the parser's own message says which
+        limit = exc.__context__
+        if not isinstance(limit, ParserLimitReached):
+            raise
+        if "header length" in str(limit):  # one header line of a part is capped at ~4 KiB
             raise ValidationError(
                 f"A form part header is too long; the file name is limited to {MAX_FILENAME} characters.",
                 details={"field": "file", "max_length": MAX_FILENAME},
             ) from None
-        raise
+        raise ClientException(f"The multipart form breaks a parser limit: {limit}.") from None
 
 
 def _filename(upload: UploadFile) -> str | None:
