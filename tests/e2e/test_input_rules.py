@@ -212,6 +212,10 @@ async def test_uploads_are_judged_by_their_content(client: Client) -> None:
     assert_error(octet, 415, "UNSUPPORTED_MEDIA_TYPE")
     fake_pdf = await client.post(**_upload(collection, "x.md", b"# Title", "application/pdf"), headers=admin.headers)
     assert "not one" in assert_error(fake_pdf, 415, "UNSUPPORTED_MEDIA_TYPE")["message"]
+    unknown = await client.post(
+        **_upload(collection, "x.exe", b"MZ", "application/octet-stream"), headers=admin.headers
+    )
+    assert "Upload UTF-8 text" in assert_error(unknown, 415, "UNSUPPORTED_MEDIA_TYPE")["message"]
     bad_field = await client.post(
         **_upload(collection, "x.md", b"# Title", "text/markdown", content_type="image/gif"), headers=admin.headers
     )
@@ -223,10 +227,12 @@ async def test_uploads_are_judged_by_their_content(client: Client) -> None:
     assert real_pdf.status_code == 202, real_pdf.text
     assert real_pdf.json()["data"]["content_type"] == "application/pdf"
     markdown = await client.post(
-        **_upload(collection, "notes.md", "# Ünïcode".encode(), "application/octet-stream"), headers=admin.headers
+        **_upload(collection, "notes.md", "# Ünïcode".encode(), "application/octet-stream", metadata='{"k": "v"}'),
+        headers=admin.headers,
     )
     assert markdown.status_code == 202, markdown.text
     assert markdown.json()["data"]["content_type"] == "text/markdown"
+    assert markdown.json()["data"]["metadata"] == {"k": "v"}
 
     document = markdown.json()["data"]["id"]
     to_pdf = await client.patch(
