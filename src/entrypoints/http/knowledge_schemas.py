@@ -77,7 +77,7 @@ class SearchFiltersBody(Body):
 
 
 class SearchBody(Body):
-    query: Annotated[str, line(2000)]
+    query: Annotated[str, lines(2000)]  # pasted text may span lines
     mode: SearchMode = SearchMode.HYBRID
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     collection_ids: list[UUID] | None = None
