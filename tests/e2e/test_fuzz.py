@@ -48,8 +48,7 @@ def fuzz_app(settings: Settings) -> Iterator[Litestar]:
 
 @pytest.fixture
 def api_schema(fuzz_app: Litestar) -> OpenApiSchema:
-    loaded = from_asgi("/schema/openapi.json", fuzz_app)
-    return loaded
+    return from_asgi("/schema/openapi.json", fuzz_app)
 
 
 @dataclass
@@ -112,7 +111,8 @@ def _fixed_path_parameters(operation: Any, world: World) -> dict[str, str] | Non
 
 def _fresh_sign_in(app: Litestar, world: World) -> dict[str, str]:
     """A new session per operation: fuzzed logout-all, throttled logins and the like must not starve the next."""
-    Redis.from_url(app.state.settings.require_redis_url).flushdb()  # login throttles left by fuzzed logins
+    with Redis.from_url(app.state.settings.require_redis_url) as redis:
+        redis.flushdb()  # login throttles left by fuzzed logins
     with asgi.get_client(cast(Any, app)) as client:
         response = client.post(
             "http://testserver/api/v1/auth/login", json={"email": world.admin.email, "password": PASSWORD}
