@@ -46,3 +46,15 @@ def test_pdf_text() -> None:
 def test_unreadable_sources(content_type: ContentType, source: bytes, message: str) -> None:
     with pytest.raises(ExtractionError, match=message):
         EXTRACT(content_type, source)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "source"),
+    [
+        (ContentType.TEXT, b"Before\x00after"),
+        (ContentType.HTML, b"<p>Before\x00after</p>"),
+        (ContentType.PDF, make_pdf(["Before\x00after"])),
+    ],
+)
+def test_nul_characters_are_dropped_from_extracted_text(content_type: ContentType, source: bytes) -> None:
+    assert "Beforeafter" in EXTRACT(content_type, source)

@@ -58,6 +58,10 @@ class _HtmlText(HTMLParser):
 
 class DocumentTextExtractor:
     def extract(self, content_type: ContentType, source: bytes) -> str:
+        """The text, without NUL characters: PDFs and sloppy text files carry them and Postgres refuses them."""
+        return self._text(content_type, source).replace("\x00", "")
+
+    def _text(self, content_type: ContentType, source: bytes) -> str:
         if content_type is ContentType.PDF:
             return self._pdf(source)
         text = self._decode(source)

@@ -23,8 +23,9 @@ from application.shared.ports import Clock, IdGenerator, Page, PageRequest, Unit
 from domain.identity.principal import Principal
 from domain.knowledge.access import CollectionAccess
 from domain.knowledge.errors import DuplicateDocumentError, IdempotencyKeyReusedError
+from domain.knowledge.formats import detect_format
 from domain.knowledge.models import Chunk, ContentType, Document, DocumentStatus, clean_name
-from domain.shared.errors import NotFoundError, PayloadTooLargeError, ValidationError
+from domain.shared.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ class AddDocument:
         title = clean_name(new.title, field_name="title", limit=300)
         if not new.source:
             raise ValidationError("The document is empty.", details={"field": "content"})
+        content_type = detect_format(new.source, new.content_type)
         if len(new.source) > self._policy.max_upload_bytes:
             raise PayloadTooLargeError(
                 f"Documents are limited to {self._policy.max_upload_bytes} bytes.",
@@ -149,7 +151,7 @@ class AddDocument:
             id=self._ids.new_id(),
             collection_id=collection_id,
             title=title,
-            content_type=new.content_type,
+            content_type=content_type,
             content_hash=digest,
             size_bytes=len(new.source),
             status=DocumentStatus.PENDING,
@@ -220,12 +222,17 @@ class UpdateDocument:
             updates["title"] = clean_name(changes.title, field_name="title", limit=300)
         if changes.metadata is not None:
             updates["metadata"] = _checked_metadata(changes.metadata, self._policy)
-        if changes.content_type is not None:
+        if changes.content_type is not None and changes.content is None:
+            if (changes.content_type is ContentType.PDF) != (document.content_type is ContentType.PDF):
+                raise UnsupportedMediaTypeError("Send new content to turn a document into or out of a PDF.")
             updates["content_type"] = changes.content_type
         reingest = False
         if changes.content is not None:
             if not changes.content:
                 raise ValidationError("The document is empty.", details={"field": "content"})
+            detected = detect_format(changes.content, changes.content_type or document.content_type)
+            if detected is not document.content_type:
+                updates["content_type"] = detected
             digest = content_hash(changes.content)
             if digest != document.content_hash:
                 duplicate = await self._documents.find_by_hash(document.collection_id, digest)

@@ -116,6 +116,8 @@ class IngestDocument:
         try:
             source = await self._documents.source_of(document.id) or b""
             text = normalize_text(self._extractor.extract(document.content_type, source))
+            if not text:  # e.g. HTML that is all script: "ready" with no chunks would hide the problem
+                raise ExtractionError("The document has no extractable text.")
         except Exception as exc:
             raise _StageError(Stage.EXTRACT, exc) from exc
         try:

@@ -24,6 +24,7 @@ from domain.shared.errors import DomainError
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
 from entrypoints.bootstrap.stores import resolved_stores
+from entrypoints.cli.terminal import safe
 
 T = TypeVar("T")
 
@@ -64,7 +65,8 @@ async def _user_by_email(container: AsyncContainer, email: str) -> User:
 def _print_user(user: User) -> None:
     state = "active" if user.is_active else "inactive"
     verified = "verified" if user.is_verified else "unverified"
-    click.echo(f"{user.id}  {user.email:<40} {user.role.value:<7} {state:<8} {verified:<10} {user.display_name}")
+    email, name = safe(user.email), safe(user.display_name)
+    click.echo(f"{user.id}  {email:<40} {user.role.value:<7} {state:<8} {verified:<10} {name}")
 
 
 @click.group()
@@ -181,7 +183,7 @@ def list_keys(email: str) -> None:
         async with container() as scope:
             keys = await (await scope.get(ListApiKeys)).execute(Principal.operator(), owner.id)
         return [
-            f"{key.id}  lore_{key.prefix}  {key.name:<30} {','.join(sorted(key.scopes))}"
+            f"{key.id}  lore_{key.prefix}  {safe(key.name):<30} {','.join(sorted(key.scopes))}"
             f"  {'revoked' if key.revoked_at else 'active'}"
             for key in keys
         ]

@@ -16,19 +16,11 @@ from application.knowledge.documents import AddDocument, NewDocument
 from application.knowledge.jobs import ListJobs, Reindex, RetryJob
 from application.knowledge.ports import JobStatus
 from domain.identity.principal import Principal
-from domain.knowledge.models import Collection, ContentType
+from domain.knowledge.formats import SUFFIXES
+from domain.knowledge.models import Collection
 from domain.shared.errors import DomainError
 from entrypoints.cli.identity import run
-
-SUFFIXES = {
-    ".txt": ContentType.TEXT,
-    ".text": ContentType.TEXT,
-    ".md": ContentType.MARKDOWN,
-    ".markdown": ContentType.MARKDOWN,
-    ".html": ContentType.HTML,
-    ".htm": ContentType.HTML,
-    ".pdf": ContentType.PDF,
-}
+from entrypoints.cli.terminal import safe
 
 COLLECTION_HELP = "The collection: its id, its name, or OWNER-EMAIL/NAME when several owners use the name."
 
@@ -102,7 +94,7 @@ def list_jobs(status: str | None, limit: int) -> None:
             )
         return [
             f"{job.id}  {job.status.value:<8} attempts={job.attempts}  document={job.document_id}"
-            + (f"  error={job.last_error}" if job.last_error else "")
+            + (f"  error={safe(job.last_error)}" if job.last_error else "")
             for job in found
         ]
 

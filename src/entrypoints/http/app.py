@@ -36,6 +36,7 @@ from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.guards import authorize, document_rules, require_rules
 from entrypoints.http.request_id import RequestIdMiddleware, request_id_from_scope
+from entrypoints.http.request_rules import screen_request
 from entrypoints.worker.app import build_worker
 
 API_PREFIX = "/api/v1"
@@ -106,6 +107,7 @@ def create_app(
     app = Litestar(
         route_handlers=[HealthController, PagesController, api, *extra_route_handlers],
         exception_handlers=exception_handlers(),
+        before_request=screen_request,
         plugins=[OpenTelemetryPlugin(otel)],
         openapi_config=OpenAPIConfig(title="Lore API", version=_app_version(), path="/schema"),
         on_startup=[start_worker],

@@ -34,4 +34,6 @@ def client_ip(request: Request[Any, Any, Any]) -> str | None:
 
 
 def user_agent(request: Request[Any, Any, Any]) -> str | None:
-    return request.headers.get("user-agent")
+    """As sent, less control characters (NUL would not even store); only for showing in the session list."""
+    raw = request.headers.get("user-agent")
+    return "".join(char for char in raw if char.isprintable()) if raw else raw

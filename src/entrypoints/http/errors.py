@@ -27,6 +27,7 @@ from domain.shared.errors import (
 )
 from entrypoints.http.request_id import request_id_from_scope
 from entrypoints.http.schemas import ErrorBody, ErrorEnvelope
+from entrypoints.http.text_rules import EXPLAINED
 
 logger = logging.getLogger("lore.http")
 
@@ -92,16 +93,28 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
     return error_response(request, status, exc.code, exc.message, details=exc.details, headers=headers)
 
 
+def _explained(message: str) -> str:
+    """msgspec quotes the regex a string broke; say in words which characters are refused."""
+    for pattern, meaning in EXPLAINED.items():
+        message = message.replace(f"Expected `str` matching regex {pattern!r}", meaning[0].upper() + meaning[1:])
+    return message
+
+
 def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorEnvelope]:
     """Well-formed input that breaks the schema (bad JSON syntax arrives as a plain 400 instead)."""
-    errors = exc.extra if isinstance(exc.extra, list) else []
-    return error_response(
-        request,
-        422,
-        "VALIDATION_ERROR",
-        "The request is not valid.",
-        details={"errors": msgspec.to_builtins(errors)},
-    )
+    errors = msgspec.to_builtins(exc.extra) if isinstance(exc.extra, list) else []
+    for error in errors:
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            error["message"] = _explained(error["message"])
+    return error_response(request, 422, "VALIDATION_ERROR", "The request is not valid.", details={"errors": errors})
+
+
+def body_validation_error(exc: msgspec.ValidationError) -> ValidationError:
+    """A msgspec error of a body decoded by hand, reported like the ones Litestar decodes."""
+    message, _, path = str(exc).partition(" - at `$.")
+    key = path.rstrip("`") or None
+    error = {"message": _explained(message), "source": "body"} | ({"key": key} if key else {})
+    return ValidationError("The request is not valid.", details={"errors": [error]})
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorEnvelope]:

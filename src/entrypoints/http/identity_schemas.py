@@ -13,13 +13,15 @@ from application.identity.tokens import TokenPair
 from domain.identity.models import ApiKey, AuditEvent, User
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
-from entrypoints.http.schemas import Schema
+from entrypoints.http.schemas import Instant, Schema
+from entrypoints.http.text_rules import display_name, line
 
 # generous upper bounds that stop abuse before policy checks give the precise message
-Email = Annotated[str, msgspec.Meta(max_length=320)]
-Password = Annotated[str, msgspec.Meta(max_length=1024)]
-Name = Annotated[str, msgspec.Meta(max_length=200)]
-Token = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+Email = Annotated[str, line(320)]
+Password = Annotated[str, msgspec.Meta(max_length=1024)]  # hashed, never stored or shown as text
+Name = Annotated[str, line(200)]
+DisplayName = Annotated[str, display_name(200)]
+Token = Annotated[str, line(512, min_length=1)]
 
 
 class Body(Schema, forbid_unknown_fields=True):
@@ -29,7 +31,7 @@ class Body(Schema, forbid_unknown_fields=True):
 class RegisterBody(Body):
     email: Email
     password: Password
-    display_name: Name
+    display_name: DisplayName
 
 
 class TokenBody(Body):
@@ -60,19 +62,19 @@ class ChangePasswordBody(Body):
 
 
 class UpdateMeBody(Body):
-    display_name: Name | None = None
+    display_name: DisplayName | None = None
 
 
 class UpdateUserBody(Body):
     role: Role | None = None
     is_active: bool | None = None
-    display_name: Name | None = None
+    display_name: DisplayName | None = None
 
 
 class CreateApiKeyBody(Body):
     name: Name
     scopes: Annotated[list[Permission], msgspec.Meta(min_length=1, max_length=20)]
-    expires_at: datetime | None = None
+    expires_at: Instant | None = None
 
 
 class UserOut(Schema):

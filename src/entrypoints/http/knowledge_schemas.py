@@ -20,18 +20,28 @@ from domain.knowledge.models import (
 )
 from entrypoints.http.identity_schemas import Body
 from entrypoints.http.schemas import Schema
+from entrypoints.http.text_rules import json_problem, line, lines
 
-Title = Annotated[str, msgspec.Meta(max_length=400)]
+Title = Annotated[str, line(400)]
+CollectionName = Annotated[str, line(300)]
+Description = Annotated[str, lines(4000)]
+Content = Annotated[str, lines()]
+
+
+def _check_json(field: str, value: Any) -> None:
+    """msgspec reports a ValueError from ``__post_init__`` as a validation error of the body."""
+    if value is not None and (problem := json_problem(field, value)):
+        raise ValueError(problem)
 
 
 class CreateCollectionBody(Body):
-    name: Annotated[str, msgspec.Meta(max_length=300)]
-    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    name: CollectionName
+    description: Description = ""
 
 
 class UpdateCollectionBody(Body):
-    name: Annotated[str, msgspec.Meta(max_length=300)] | None = None
-    description: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    name: CollectionName | None = None
+    description: Description | None = None
 
 
 class MemberBody(Body):
@@ -40,16 +50,22 @@ class MemberBody(Body):
 
 class DocumentBody(Body):
     title: Title
-    content: str
+    content: Content
     content_type: ContentType = ContentType.TEXT
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_json("metadata", self.metadata)
 
 
 class UpdateDocumentBody(Body):
     title: Title | None = None
-    content: str | None = None
+    content: Content | None = None
     content_type: ContentType | None = None
     metadata: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        _check_json("metadata", self.metadata)
 
 
 class SearchFiltersBody(Body):
@@ -57,9 +73,12 @@ class SearchFiltersBody(Body):
     content_types: list[ContentType] | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _check_json("filters.metadata", self.metadata)
+
 
 class SearchBody(Body):
-    query: Annotated[str, msgspec.Meta(max_length=2000)]
+    query: Annotated[str, lines(2000)]  # pasted text may span lines
     mode: SearchMode = SearchMode.HYBRID
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     collection_ids: list[UUID] | None = None

@@ -13,8 +13,10 @@ from entrypoints.http.schemas import Schema
 
 T = TypeVar("T")
 
+MAX_OFFSET = 10_000_000  # far past any real list, far below Postgres' int64 (larger values overflowed into a 500)
+
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size (1..100)")]
-Offset = Annotated[int, Parameter(ge=0, description="Items to skip")]
+Offset = Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description=f"Items to skip (0..{MAX_OFFSET})")]
 
 
 class PageMeta(Schema):

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
+from domain.shared.errors import ValidationError
+
 T = TypeVar("T")
+
+# a moment needs its offset: naive values were compared with aware ones in the database (a 500)
+Instant = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 date-time with an offset, e.g. Z")]
+
+
+def with_offset(field: str, value: datetime | None) -> datetime | None:
+    """The query-parameter twin of ``Instant`` (Litestar ignores msgspec's ``tz`` constraint there)."""
+    if value is not None and value.tzinfo is None:
+        raise ValidationError(
+            f"'{field}' needs a UTC offset, e.g. 2030-01-01T00:00:00Z.", details={"field": field, "source": "query"}
+        )
+    return value
 
 
 class Schema(msgspec.Struct, kw_only=True):

@@ -22,12 +22,13 @@ from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import Body
 from entrypoints.http.knowledge_schemas import RetrievalOut
 from entrypoints.http.schemas import DataEnvelope, Schema
+from entrypoints.http.text_rules import lines
 
 logger = logging.getLogger("lore.assistant")
 
 
 class AskBody(Body):
-    question: Annotated[str, msgspec.Meta(max_length=8000)]
+    question: Annotated[str, lines(8000)]
     collection_ids: list[UUID] | None = None
     stream: bool = False
 

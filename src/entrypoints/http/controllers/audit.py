@@ -16,6 +16,7 @@ from domain.identity.principal import Principal
 from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import AuditEventOut
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request
+from entrypoints.http.schemas import with_offset
 
 
 class AuditController(Controller):
@@ -40,8 +41,8 @@ class AuditController(Controller):
             page=page_request(limit, offset, sort, ("occurred_at",)),
             actor_id=actor_id,
             action=action,
-            since=since,
-            until=until,
+            since=with_offset("since", since),
+            until=with_offset("until", until),
         )
         page = await list_events.execute(principal, query)
         return ListEnvelope(data=[AuditEventOut.of(event) for event in page.items], meta=meta(page))

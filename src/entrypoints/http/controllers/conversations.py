@@ -35,15 +35,16 @@ from entrypoints.http.identity_schemas import Body
 from entrypoints.http.knowledge_schemas import RetrievalOut
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta
 from entrypoints.http.schemas import DataEnvelope, Schema
+from entrypoints.http.text_rules import line, lines
 
 
 class CreateConversationBody(Body):
-    title: Annotated[str, msgspec.Meta(max_length=400)] | None = None
+    title: Annotated[str, line(400)] | None = None
     collection_ids: list[UUID] | None = None
 
 
 class MessageBody(Body):
-    content: Annotated[str, msgspec.Meta(max_length=16000)]
+    content: Annotated[str, lines(16000)]
 
 
 class ConversationOut(Schema):

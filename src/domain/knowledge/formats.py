@@ -1,0 +1,54 @@
+"""Which format an upload is: the file name and declared type are hints, the content has the last word."""
+
+from __future__ import annotations
+
+import codecs
+
+from domain.knowledge.models import ContentType
+from domain.shared.errors import UnsupportedMediaTypeError
+
+SUFFIXES = {
+    ".txt": ContentType.TEXT,
+    ".text": ContentType.TEXT,
+    ".md": ContentType.MARKDOWN,
+    ".markdown": ContentType.MARKDOWN,
+    ".html": ContentType.HTML,
+    ".htm": ContentType.HTML,
+    ".pdf": ContentType.PDF,
+}
+SUPPORTED = "Upload UTF-8 text (.txt), markdown (.md), HTML (.html) or PDF (.pdf) files."
+
+_PDF_MAGIC = b"%PDF-"
+_SNIFF_BYTES = 1024  # PDF readers accept the magic anywhere in the first KiB; enough to tell text from binary
+
+
+def is_pdf(source: bytes) -> bool:
+    return _PDF_MAGIC in source[:_SNIFF_BYTES]
+
+
+def looks_binary(source: bytes) -> bool:
+    """NUL bytes or invalid UTF-8 at the start; a character cut at the sniff boundary is not an error."""
+    head = source[:_SNIFF_BYTES]
+    if b"\x00" in head:
+        return True
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(source) <= _SNIFF_BYTES)
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def detect_format(source: bytes, declared: ContentType) -> ContentType:
+    """The format to ingest ``source`` as: a PDF is a PDF whatever its name, binary is refused at the door."""
+    if is_pdf(source):
+        return ContentType.PDF
+    if declared is ContentType.PDF:
+        raise UnsupportedMediaTypeError(
+            "The file is declared as a PDF but is not one (it does not start with %PDF-).",
+            details={"declared": declared.value},
+        )
+    if looks_binary(source):
+        raise UnsupportedMediaTypeError(
+            f"The file is binary, not {declared.value} text. {SUPPORTED}", details={"declared": declared.value}
+        )
+    return declared

@@ -1,0 +1,51 @@
+"""Checks every request passes before any handler decodes it: JSON nesting depth and query strings.
+
+msgspec and the json module recurse per nesting level, so a body of a few thousand brackets raised
+RecursionError (a 500) before any schema was consulted; no Lore body needs more than a few levels.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import accumulate
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import ClientException
+
+from domain.shared.errors import ValidationError
+from entrypoints.http.text_rules import line_problem
+
+MAX_JSON_DEPTH = 32
+
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_STRING = re.compile(rb'"[^"]*"')
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(raw: bytes) -> int:
+    """Deepest bracket nesting outside strings, in linear time without decoding."""
+    brackets = _STRING.sub(b"", _ESCAPE.sub(b"", raw)).translate(None, _NOT_BRACKET)
+    return max(accumulate((_STEP[b] for b in brackets), initial=0))
+
+
+def check_json_depth(raw: bytes | str, *, what: str = "The request body") -> None:
+    data = raw.encode() if isinstance(raw, str) else raw
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise ClientException(f"{what} nests JSON deeper than {MAX_JSON_DEPTH} levels.")
+
+
+def check_query(request: Request[Any, Any, Any]) -> None:
+    for name, value in request.query_params.multi_items():
+        problem = line_problem("query parameter names", name) or line_problem(name, value)
+        if problem:
+            raise ValidationError(problem, details={"field": name, "source": "query"})
+
+
+async def screen_request(request: Request[Any, Any, Any]) -> None:
+    """Litestar ``before_request`` hook: runs before parameters and the body are decoded."""
+    check_query(request)
+    media = request.headers.get("content-type", "")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not media.startswith("multipart/"):
+        check_json_depth(await request.body())  # the body is cached for the handler

@@ -1,0 +1,40 @@
+"""Telling an upload's format from its content, whatever its name or declared type says."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.knowledge.formats import detect_format, looks_binary
+from domain.knowledge.models import ContentType
+from domain.shared.errors import UnsupportedMediaTypeError
+
+
+def test_a_pdf_is_a_pdf_whatever_it_is_declared_as() -> None:
+    assert detect_format(b"%PDF-1.7\n...", ContentType.TEXT) is ContentType.PDF
+    assert detect_format(b"\n\n%PDF-1.4 junk first", ContentType.MARKDOWN) is ContentType.PDF
+
+
+def test_text_keeps_its_declared_textual_type() -> None:
+    for declared in (ContentType.TEXT, ContentType.MARKDOWN, ContentType.HTML):
+        assert detect_format("# Ünïcode\ttext\n".encode(), declared) is declared
+
+
+@pytest.mark.parametrize(
+    ("source", "declared", "message"),
+    [
+        (b"# just markdown", ContentType.PDF, "not one"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", ContentType.TEXT, "binary"),
+        (b"text with a \x00 in it", ContentType.MARKDOWN, "binary"),
+        ("UTF-16 text".encode("utf-16"), ContentType.TEXT, "binary"),
+        (b"latin-1 caf\xe9 is not UTF-8", ContentType.TEXT, "binary"),
+    ],
+)
+def test_contradictions_are_refused(source: bytes, declared: ContentType, message: str) -> None:
+    with pytest.raises(UnsupportedMediaTypeError, match=message):
+        detect_format(source, declared)
+
+
+def test_a_character_cut_at_the_sniffing_boundary_is_still_text() -> None:
+    source = b"a" * 1023 + "é".encode() + b" and more text"
+    assert not looks_binary(source)
+    assert looks_binary(b"a" * 1023 + b"\xc3")  # the whole file ends mid-character
