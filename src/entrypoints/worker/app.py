@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from dishka import AsyncContainer
@@ -25,9 +26,37 @@ logger = logging.getLogger("lore.worker")
 HEARTBEAT_CRON = "* * * * * */30"  # croniter's sixth field is seconds: every 30 s
 PURGE_CRON = "17 3 * * *"  # daily at 03:17 UTC, off the hour
 RELAY_CRON = "* * * * * */5"  # the outbox relay catches jobs the API could not enqueue at once
+# how long an idle slot blocks waiting for a job before it asks again; it bounds how long stop waits for idle slots
+DEQUEUE_TIMEOUT_SECONDS = 1.0
 
 
-def build_worker(settings: Settings, container: AsyncContainer, *, handle_signals: bool = True) -> Worker[Context]:
+class LoreWorker(Worker[Context]):
+    """SAQ's worker, but one that stops at once when it has no job running.
+
+    SAQ's stop waits up to the grace period for all its tasks, and idle ones never
+    end by themselves: a slot waiting for a job blocks in dequeue for ever (unless
+    ``dequeue_timeout`` is set, see DEQUEUE_TIMEOUT_SECONDS) and the upkeep loops
+    sleep up to a minute between chores. So every stop took the whole grace period.
+    The upkeep loops only run idempotent chores (schedule, sweep, abort, worker
+    info), so stopping cancels them; slots then end within the dequeue timeout,
+    and only running jobs are given the grace period.
+    """
+
+    _upkeep_tasks: tuple[asyncio.Task[None], ...] = ()
+
+    async def upkeep(self) -> list[asyncio.Task[None]]:
+        tasks = await super().upkeep()
+        self._upkeep_tasks = tuple(tasks)
+        return tasks
+
+    async def stop(self) -> None:
+        self.event.set()  # no new slot starts, no upkeep loop goes round again
+        for task in self._upkeep_tasks:
+            task.cancel()
+        await super().stop()
+
+
+def build_worker(settings: Settings, container: AsyncContainer, *, handle_signals: bool = True) -> LoreWorker:
     async def startup(ctx: Context) -> None:
         ctx["container"] = container
         await heartbeat(ctx)  # report at once rather than at the first cron tick
@@ -35,7 +64,7 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
     async def shutdown(ctx: Context) -> None:
         await close_quietly("worker queue", ctx["worker"].queue.disconnect)
 
-    worker: Worker[Context] = Worker(
+    worker = LoreWorker(
         job_queue(settings),
         functions=[heartbeat, send_email, ingest_document, relay_outbox, summarize_document, purge_credentials],
         cron_jobs=[
@@ -47,6 +76,7 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
         startup=startup,
         shutdown=shutdown,
         shutdown_grace_period_s=settings.worker_shutdown_grace_seconds,
+        dequeue_timeout=DEQUEUE_TIMEOUT_SECONDS,
     )
     if not handle_signals:
         # under `lore dev` uvicorn owns SIGINT/SIGTERM and stops the worker itself
