@@ -64,18 +64,20 @@ def test_a_cli_command_after_a_crash_stops_the_orphaned_stores(tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_sigterm_stops_an_idle_dev_at_once_and_exits_0(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["dev", "serve"])
+def test_sigterm_stops_at_once_and_exits_0(tmp_path: Path, command: str) -> None:
     data_dir = tmp_path / "lore-data"
     port = free_port()
-    # were idle worker slots given the grace period, the stop would take ten minutes, not under one
-    dev = LoreProcess(embedded_env(data_dir, WORKER_SHUTDOWN_GRACE_SECONDS="600"), "dev", "--port", str(port))
+    # were idle worker slots (`lore dev`) given the grace period, the stop would take ten minutes, not under one
+    env = embedded_env(data_dir, WORKER_SHUTDOWN_GRACE_SECONDS="600")
+    process = LoreProcess(env, command, "--port", str(port))
     try:
-        dev.wait_ready(port)
+        process.wait_ready(port)
     finally:
-        code = dev.stop(signal.SIGTERM, limit_seconds=60)
-    assert code == 0, dev.stderr
-    assert error_lines(dev.stderr) == []
-    assert "shutdown grace period" not in dev.stderr
+        code = process.stop(signal.SIGTERM, limit_seconds=60)
+    assert code == 0, process.stderr
+    assert error_lines(process.stderr) == []
+    assert "shutdown grace period" not in process.stderr
     assert wait_until_no_process_uses(data_dir) == []
 
 

@@ -15,6 +15,8 @@ def port_problem(host: str, port: int) -> str | None:
     Binds the way asyncio's create_server does (uvicorn's path): every address
     ``host`` resolves to, with SO_REUSEADDR, skipping a family the machine lacks.
     """
+    if not 0 <= port <= 65535:
+        return f"port {port} is not a TCP port (0 to 65535)"
     try:
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
