@@ -107,6 +107,15 @@ def test_postgres_keeps_data_across_restart(tmp_path: Path) -> None:
         _ = server.socket_dir
 
 
+def test_starting_or_stopping_redis_twice_holds_or_releases_it_once(tmp_path: Path) -> None:
+    store = EmbeddedRedis(tmp_path / "r")
+    store.start()
+    store.start()
+    store.stop()
+    store.stop()
+    assert processes_using(tmp_path / "r") == []
+
+
 def test_redis_outlives_the_holder_that_started_it_while_another_holds_it(tmp_path: Path) -> None:
     first, second = EmbeddedRedis(tmp_path / "r"), EmbeddedRedis(tmp_path / "r")
     first.start()

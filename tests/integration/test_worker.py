@@ -14,7 +14,7 @@ from application.shared.ports import HeartbeatStore
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.runtime import job_queue
 from entrypoints.bootstrap.settings import Settings
-from entrypoints.worker.app import DEQUEUE_TIMEOUT_SECONDS, HEARTBEAT_CRON, LoreWorker, build_worker
+from entrypoints.worker.app import HEARTBEAT_CRON, LoreWorker, build_worker
 from entrypoints.worker.tasks import Context
 
 
@@ -91,9 +91,7 @@ async def test_a_job_running_at_shutdown_is_given_the_grace_period_to_finish(set
         return "finished"
 
     queue = job_queue(msgspec.structs.replace(settings, worker_queue="grace-test"))
-    worker = LoreWorker(
-        queue, functions=[("slow", slow)], shutdown_grace_period_s=60, dequeue_timeout=DEQUEUE_TIMEOUT_SECONDS
-    )
+    worker = LoreWorker(queue, functions=[("slow", slow)], shutdown_grace_period_s=60)
     worker.SIGNALS = []
     running = asyncio.create_task(worker.start())
     try:

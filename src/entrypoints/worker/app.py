@@ -9,7 +9,7 @@ from dishka import AsyncContainer
 from saq import CronJob, Worker
 
 from entrypoints.bootstrap.closing import close_quietly
-from entrypoints.bootstrap.runtime import job_queue
+from entrypoints.bootstrap.runtime import JobQueue, job_queue
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.worker.tasks import (
     Context,
@@ -26,20 +26,17 @@ logger = logging.getLogger("lore.worker")
 HEARTBEAT_CRON = "* * * * * */30"  # croniter's sixth field is seconds: every 30 s
 PURGE_CRON = "17 3 * * *"  # daily at 03:17 UTC, off the hour
 RELAY_CRON = "* * * * * */5"  # the outbox relay catches jobs the API could not enqueue at once
-# how long an idle slot blocks waiting for a job before it asks again; it bounds how long stop waits for idle slots
-DEQUEUE_TIMEOUT_SECONDS = 1.0
 
 
 class LoreWorker(Worker[Context]):
     """SAQ's worker, but one that stops at once when it has no job running.
 
     SAQ's stop waits up to the grace period for all its tasks, and idle ones never
-    end by themselves: a slot waiting for a job blocks in dequeue for ever (unless
-    ``dequeue_timeout`` is set, see DEQUEUE_TIMEOUT_SECONDS) and the upkeep loops
-    sleep up to a minute between chores. So every stop took the whole grace period.
-    The upkeep loops only run idempotent chores (schedule, sweep, abort, worker
-    info), so stopping cancels them; slots then end within the dequeue timeout,
-    and only running jobs are given the grace period.
+    end by themselves: a slot waiting for a job blocks in dequeue for ever and the
+    upkeep loops sleep up to a minute between chores. So every stop took the whole
+    grace period. Here those are cancelled first: the upkeep loops only run
+    idempotent chores (schedule, sweep, abort, worker info) and a waiting slot holds
+    no job (see JobQueue). Only slots running a job are given the grace period.
     """
 
     _upkeep_tasks: tuple[asyncio.Task[None], ...] = ()
@@ -51,7 +48,8 @@ class LoreWorker(Worker[Context]):
 
     async def stop(self) -> None:
         self.event.set()  # no new slot starts, no upkeep loop goes round again
-        for task in self._upkeep_tasks:
+        waiting = self.queue.waiting if isinstance(self.queue, JobQueue) else frozenset()
+        for task in (*self._upkeep_tasks, *waiting):
             task.cancel()
         await super().stop()
 
@@ -76,7 +74,6 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
         startup=startup,
         shutdown=shutdown,
         shutdown_grace_period_s=settings.worker_shutdown_grace_seconds,
-        dequeue_timeout=DEQUEUE_TIMEOUT_SECONDS,
     )
     if not handle_signals:
         # under `lore dev` uvicorn owns SIGINT/SIGTERM and stops the worker itself

@@ -31,3 +31,10 @@ def test_an_address_of_another_machine_cannot_be_listened_on() -> None:
 
 def test_a_port_out_of_range_is_reported_not_wrapped_around() -> None:
     assert port_problem("127.0.0.1", 70000) == "port 70000 is not a TCP port (0 to 65535)"
+
+
+def test_a_name_is_checked_on_every_address_it_resolves_to() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    assert port_problem("localhost", port) is None
