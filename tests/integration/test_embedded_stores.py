@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -127,6 +128,26 @@ def test_redis_outlives_the_holder_that_started_it_while_another_holds_it(tmp_pa
         client.close()
     finally:
         second.stop()
+    assert processes_using(tmp_path / "r") == []
+
+
+def test_a_running_redis_that_does_not_answer_yet_is_waited_for_not_doubled(tmp_path: Path) -> None:
+    first, second = EmbeddedRedis(tmp_path / "r"), EmbeddedRedis(tmp_path / "r")
+    first.start()
+    assert first.pid is not None
+    try:
+        os.kill(first.pid, signal.SIGSTOP)  # as busy as a server loading a large AOF
+        try:
+            with pytest.raises(RuntimeError, match="did not start"):
+                second.start(timeout_seconds=1)
+            assert len(processes_using(tmp_path / "r")) == 1  # no second server on the same files
+        finally:
+            os.kill(first.pid, signal.SIGCONT)
+        second.start()
+        assert second.pid is None
+        second.stop()
+    finally:
+        first.stop()
     assert processes_using(tmp_path / "r") == []
 
 

@@ -70,12 +70,13 @@ class EmbeddedRedis:
         self._data_dir.mkdir(parents=True, exist_ok=True)
         with locked_holders(self._holders_path) as holders:
             others = holders.live()
-            if not self._answers():
-                self._spawn(timeout_seconds)
-            elif others:
-                logger.info("reusing running embedded redis", extra={"socket": str(self.socket_path)})
+            if self._answers() or self._pidfile_server() is not None:
+                # a server that runs but does not answer yet is loading its data: wait, never start a second one
+                self._wait_until_answering(timeout_seconds)
+                message = "reusing running embedded redis" if others else "adopting orphaned embedded redis"
+                logger.info(message, extra={"socket": str(self.socket_path)})
             else:
-                logger.info("adopting orphaned embedded redis", extra={"socket": str(self.socket_path)})
+                self._spawn(timeout_seconds)
             holders.add(os.getpid())
             self._holding = True
 
@@ -88,7 +89,8 @@ class EmbeddedRedis:
             if holders.live():
                 logger.info("embedded redis left running for other holders", extra={"socket": str(self.socket_path)})
                 return
-            pid = self._server_pid()
+            server = self._pidfile_server()
+            pid = server.pid if server is not None else self._server_pid()
             if pid is not None:
                 _terminate(pid, timeout_seconds)
 
@@ -110,38 +112,51 @@ class EmbeddedRedis:
         ]  # fmt: skip
         # a file, not a pipe: the daemon keeps the launcher's stderr until it detaches
         with tempfile.TemporaryFile() as errors:
-            launcher = subprocess.run(  # noqa: S603 - fixed argv, no shell
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                # own session: a terminal's Ctrl-C must not reach Redis before Lore has stopped using it
-                start_new_session=True,
-                timeout=timeout_seconds,
-                check=False,
-            )
+            try:
+                launcher = subprocess.run(  # noqa: S603 - fixed argv, no shell
+                    args,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                    # own session: a terminal's Ctrl-C must not reach Redis before Lore has stopped using it
+                    start_new_session=True,
+                    timeout=timeout_seconds,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:  # pragma: no cover - the launcher only forks and exits
+                raise RuntimeError(self._failure) from None
             errors.seek(0)
             said = errors.read().decode(errors="replace").strip()
-        failure = f"embedded redis did not start; see {self._data_dir / 'redis.log'}"
         if launcher.returncode != 0:
-            raise RuntimeError(f"{failure}: {said}" if said else failure)
-        deadline = time.monotonic() + timeout_seconds
-        while not self._answers():
-            if time.monotonic() > deadline:
-                self._stop_from_pidfile(timeout_seconds)
-                raise RuntimeError(failure)
-            time.sleep(0.02)
+            raise RuntimeError(f"{self._failure}: {said}" if said else self._failure)
+        try:
+            self._wait_until_answering(timeout_seconds)
+        except RuntimeError:
+            if (server := self._pidfile_server()) is not None:
+                _terminate(server.pid, timeout_seconds)
+            raise
         self._spawned_pid = self._server_pid()
         logger.info("embedded redis ready", extra={"socket": str(self.socket_path), "pid": self._spawned_pid})
 
-    def _stop_from_pidfile(self, timeout_seconds: float) -> None:
-        """A daemon that never answered is stopped by the pid it wrote, if that is still Redis."""
+    @property
+    def _failure(self) -> str:
+        return f"embedded redis did not start; see {self._data_dir / 'redis.log'}"
+
+    def _wait_until_answering(self, timeout_seconds: float) -> None:
+        deadline = time.monotonic() + timeout_seconds
+        while not self._answers():
+            if time.monotonic() > deadline:
+                raise RuntimeError(self._failure)
+            time.sleep(0.02)
+
+    def _pidfile_server(self) -> psutil.Process | None:
+        """The Redis that wrote ``redis.pid`` if it still runs on our socket (not a stale pid now reused)."""
         try:
-            pid = int((self._data_dir / "redis.pid").read_text())
-            if "redis" in psutil.Process(pid).name():
-                _terminate(pid, timeout_seconds)
+            process = psutil.Process(int((self._data_dir / "redis.pid").read_text()))
+            serves_us = str(self.socket_path) in " ".join(process.cmdline())
         except (OSError, ValueError, psutil.Error):
-            return
+            return None
+        return process if serves_us and is_alive(process.pid) else None
 
     def _server_pid(self) -> int | None:
         """Asked of the server itself, so it is right even for a server another process started."""
