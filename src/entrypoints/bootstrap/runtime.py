@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from saq.queue.redis import RedisQueue
-
 from adapters.persistence import migrations
-from adapters.queue.saq_queue import create_queue
+from adapters.queue.saq_queue import JobQueue, create_queue
 from entrypoints.bootstrap.settings import Settings
+
+__all__ = ["JobQueue", "downgrade", "job_queue", "migrate"]
 
 
 def migrate(settings: Settings, revision: str = "head") -> None:
@@ -17,5 +17,5 @@ def downgrade(settings: Settings, revision: str) -> None:
     migrations.downgrade(settings.require_database_url, revision)
 
 
-def job_queue(settings: Settings) -> RedisQueue:
+def job_queue(settings: Settings) -> JobQueue:
     return create_queue(settings.require_redis_url, settings.worker_queue)

@@ -25,6 +25,7 @@ from entrypoints.bootstrap.stores import resolved_stores
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.cli.identity import api_keys, users
 from entrypoints.cli.knowledge import ingest, jobs, reindex
+from entrypoints.cli.ports import port_problem
 from entrypoints.http.app import create_app
 from entrypoints.worker.app import build_worker
 
@@ -48,14 +49,24 @@ def _settings() -> Settings:
     return settings
 
 
-def _raise_system_exit(signum: int, _frame: FrameType | None) -> NoReturn:
-    raise SystemExit(128 + signum)
+def _stop_requested(_signum: int, _frame: FrameType | None) -> NoReturn:
+    # a stop that was asked for and carried out is a success: exit 0, as after Ctrl-C
+    raise SystemExit(0)
+
+
+def _require_free_port(host: str, port: int) -> None:
+    if problem := port_problem(host, port):
+        _fail(problem)
 
 
 @contextmanager
 def _graceful_sigterm() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C so embedded stores are stopped (the default would just die)."""
-    previous = signal.signal(signal.SIGTERM, _raise_system_exit)
+    """SIGTERM unwinds like Ctrl-C so embedded stores are stopped (the default would just die).
+
+    uvicorn handles SIGTERM itself while it serves, then raises it again once it has
+    shut down; that lands here too, so a clean stop by SIGTERM exits 0.
+    """
+    previous = signal.signal(signal.SIGTERM, _stop_requested)
     try:
         yield
     except KeyboardInterrupt:
@@ -75,6 +86,7 @@ def cli() -> None:
 def dev(host: str, port: int) -> None:
     """Run API and worker together, on embedded stores unless DATABASE_URL / REDIS_URL are set."""
     base = serving_at(_settings(), host, port)  # links in emails follow --host/--port unless PUBLIC_URL is set
+    _require_free_port(host, port)
     with _graceful_sigterm(), resolved_stores(base) as settings:
         migrate(settings)
         click.echo(f"Lore is up on http://{host}:{port}  (docs: /schema, data: {settings.lore_data_dir})", err=True)
@@ -96,6 +108,7 @@ async def _serve_with_worker(settings: Settings, host: str, port: int) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP API (no background worker)."""
     base = _settings()
+    _require_free_port(host, port)
     with _graceful_sigterm(), resolved_stores(base) as settings:
         # worker processes rebuild settings from the environment, so hand them the resolved stores
         os.environ["DATABASE_URL"] = settings.require_database_url

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from dishka import AsyncContainer
 from saq import CronJob, Worker
 
 from entrypoints.bootstrap.closing import close_quietly
-from entrypoints.bootstrap.runtime import job_queue
+from entrypoints.bootstrap.runtime import JobQueue, job_queue
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.worker.tasks import (
     Context,
@@ -27,7 +28,33 @@ PURGE_CRON = "17 3 * * *"  # daily at 03:17 UTC, off the hour
 RELAY_CRON = "* * * * * */5"  # the outbox relay catches jobs the API could not enqueue at once
 
 
-def build_worker(settings: Settings, container: AsyncContainer, *, handle_signals: bool = True) -> Worker[Context]:
+class LoreWorker(Worker[Context]):
+    """SAQ's worker, but one that stops at once when it has no job running.
+
+    SAQ's stop waits up to the grace period for all its tasks, and idle ones never
+    end by themselves: a slot waiting for a job blocks in dequeue for ever and the
+    upkeep loops sleep up to a minute between chores. So every stop took the whole
+    grace period. Here those are cancelled first: the upkeep loops only run
+    idempotent chores (schedule, sweep, abort, worker info) and a waiting slot holds
+    no job (see JobQueue). Only slots running a job are given the grace period.
+    """
+
+    _upkeep_tasks: tuple[asyncio.Task[None], ...] = ()
+
+    async def upkeep(self) -> list[asyncio.Task[None]]:
+        tasks = await super().upkeep()
+        self._upkeep_tasks = tuple(tasks)
+        return tasks
+
+    async def stop(self) -> None:
+        self.event.set()  # no new slot starts, no upkeep loop goes round again
+        waiting = self.queue.waiting if isinstance(self.queue, JobQueue) else frozenset()
+        for task in (*self._upkeep_tasks, *waiting):
+            task.cancel()
+        await super().stop()
+
+
+def build_worker(settings: Settings, container: AsyncContainer, *, handle_signals: bool = True) -> LoreWorker:
     async def startup(ctx: Context) -> None:
         ctx["container"] = container
         await heartbeat(ctx)  # report at once rather than at the first cron tick
@@ -35,7 +62,7 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
     async def shutdown(ctx: Context) -> None:
         await close_quietly("worker queue", ctx["worker"].queue.disconnect)
 
-    worker: Worker[Context] = Worker(
+    worker = LoreWorker(
         job_queue(settings),
         functions=[heartbeat, send_email, ingest_document, relay_outbox, summarize_document, purge_credentials],
         cron_jobs=[
