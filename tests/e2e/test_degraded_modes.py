@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import pytest
+from dishka import Provider, Scope
 from litestar.testing import AsyncTestClient
 
+from application.knowledge.ports import Embedder, IngestionEmbedder
+from application.shared.ports import Clock
+from domain.knowledge.errors import EmbeddingsUnavailableError
+from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
 from tests.e2e.knowledge_support import search
 from tests.e2e.test_assistant import _handbook, ask, sse
 from tests.support.api import Client, assert_error
+from tests.support.fakes import FixedClock
 from tests.support.openai_double import EmbeddingsDouble
 from tests.support.servers import free_port, serve
 
@@ -40,6 +47,13 @@ def failure(request: pytest.FixtureRequest) -> Iterator[Failure]:
             yield Failure(f"{url}/v1", double)
         finally:
             double.hang = False  # let held requests finish so the server can stop
+
+
+def _frozen_time() -> Provider:
+    """Time stands still, so the breaker stays open however slowly a loaded machine runs the test."""
+    provider = Provider(scope=Scope.APP)
+    provider.provide(lambda: FixedClock(datetime.now(UTC)), provides=Clock)
+    return provider
 
 
 def _pointed_at(settings: Settings, url: str) -> Settings:
@@ -97,7 +111,8 @@ async def test_an_open_breaker_stops_calling_the_failing_server(kb_client: Clien
     editor, _, _ = await _handbook(kb_client)
     double = EmbeddingsDouble(fail_with=503)
     with serve(double) as url:
-        async with AsyncTestClient(app=create_app(_pointed_at(kb_settings, f"{url}/v1"))) as down:
+        app = create_app(_pointed_at(kb_settings, f"{url}/v1"), overrides=[_frozen_time()])
+        async with AsyncTestClient(app=app) as down:
             metas: list[Any] = []
             for _ in range(5):  # the breaker's threshold
                 metas.append((await search(down, editor, "vacation days")).json()["meta"])
@@ -109,3 +124,28 @@ async def test_an_open_breaker_stops_calling_the_failing_server(kb_client: Clien
                 assert 1 <= int(refused.headers["retry-after"]) <= 30  # the breaker's remaining cooldown
             assert len(double.requests) == 5  # open: no request reached the server
             assert all(meta == {**DEGRADED, "count": 1} for meta in metas)
+
+
+async def test_ingestion_has_its_own_embeddings_client_outside_the_search_breaker(kb_settings: Settings) -> None:
+    """Failed worker batches must not open the breaker searches rely on, nor share the search timeout."""
+    double = EmbeddingsDouble(fail_with=503)
+    with serve(double) as url:
+        settings = msgspec.structs.replace(
+            _pointed_at(kb_settings, f"{url}/v1"), embeddings_ingest_timeout_seconds=30.0
+        )
+        container = build_container(settings)
+        try:
+            ingestion = await container.get(IngestionEmbedder)
+            searching = await container.get(Embedder)
+            for _ in range(6):  # more failures than the breaker's threshold
+                with pytest.raises(EmbeddingsUnavailableError):
+                    await ingestion.embed(["a batch"])
+            double.fail_with = None
+            assert len(await searching.embed(["vacation days"])) == 1  # the search breaker is still closed
+
+            double.delay_seconds = 1.0  # slower than the search timeout (0.3 s), well within the worker's
+            with pytest.raises(EmbeddingsUnavailableError):
+                await searching.embed(["vacation days"])
+            assert len(await ingestion.embed(["a slow batch"])) == 1
+        finally:
+            await container.close()

@@ -13,7 +13,7 @@ from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
     ChunkRepository,
     DocumentRepository,
-    Embedder,
+    IngestionEmbedder,
     IngestionJobRepository,
     NewChunk,
     TextExtractor,
@@ -60,7 +60,7 @@ class IngestDocument:
         documents: DocumentRepository,
         chunks: ChunkRepository,
         extractor: TextExtractor,
-        embedder: Embedder,
+        embedder: IngestionEmbedder,
         uow: UnitOfWork,
         clock: Clock,
         policy: KnowledgePolicy,

@@ -186,6 +186,11 @@ class Embedder(Protocol):
         ...
 
 
+class IngestionEmbedder(Embedder, Protocol):
+    """The embedder the worker uses: its own client and timeout, outside the interactive breaker, so a
+    slow batch neither fails for the search timeout nor opens the breaker that searches rely on."""
+
+
 class TextExtractor(Protocol):
     def extract(self, content_type: ContentType, source: bytes) -> str:
         """Plain text of the source; raises ExtractionError when the file cannot be read."""

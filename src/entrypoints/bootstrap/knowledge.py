@@ -51,6 +51,7 @@ from application.knowledge.ports import (
     CollectionRepository,
     DocumentRepository,
     Embedder,
+    IngestionEmbedder,
     IngestionJobRepository,
     JobQueue,
     MembershipRepository,
@@ -80,15 +81,18 @@ class KnowledgeProvider(Provider):
         if not settings.embeddings_base_url:
             yield DisabledEmbedder()
             return
-        embedder = OpenAICompatibleEmbedder(
-            base_url=settings.embeddings_base_url,
-            model=settings.embeddings_model,
-            api_key=settings.embeddings_api_key,
-            dimensions=settings.embeddings_dimensions,
-            timeout_seconds=settings.embeddings_timeout_seconds,
-        )
+        embedder = _openai_embedder(settings, settings.embeddings_timeout_seconds)
         # APP scope: like the chat providers' breakers, its state lives as long as the process
         yield GuardedEmbedder(embedder, CircuitBreaker(clock))
+        await embedder.close()
+
+    @provide(scope=Scope.APP)
+    async def ingestion_embedder(self, settings: Settings) -> AsyncIterator[IngestionEmbedder]:
+        if not settings.embeddings_base_url:
+            yield DisabledEmbedder()
+            return
+        embedder = _openai_embedder(settings, settings.embeddings_ingest_timeout_seconds)
+        yield embedder
         await embedder.close()
 
     extractor = provide(DocumentTextExtractor, provides=TextExtractor, scope=Scope.APP)
@@ -132,4 +136,15 @@ class KnowledgeProvider(Provider):
         RetryJob,
         Reindex,
         scope=Scope.REQUEST,
+    )
+
+
+def _openai_embedder(settings: Settings, timeout_seconds: float) -> OpenAICompatibleEmbedder:
+    assert settings.embeddings_base_url is not None
+    return OpenAICompatibleEmbedder(
+        base_url=settings.embeddings_base_url,
+        model=settings.embeddings_model,
+        api_key=settings.embeddings_api_key,
+        dimensions=settings.embeddings_dimensions,
+        timeout_seconds=timeout_seconds,
     )

@@ -81,6 +81,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     embeddings_api_key: str | None = None
     embeddings_dimensions: int | None = None
     embeddings_timeout_seconds: float = 10.0  # per call; past it, hybrid search runs as keyword
+    embeddings_ingest_timeout_seconds: float = 60.0  # per batch in the worker; a failed batch retries the job
     max_upload_bytes: int = 20 * 1024 * 1024
     chunk_max_tokens: int = 256
     chunk_overlap_tokens: int = 32
@@ -178,7 +179,7 @@ def _validated(settings: Settings) -> Settings:
     if not 0 <= settings.chunk_overlap_tokens < settings.chunk_max_tokens:
         raise SettingsError("CHUNK_OVERLAP_TOKENS: must be at least 0 and below CHUNK_MAX_TOKENS")
     _check_providers(settings)
-    for variable in ("LLM_TIMEOUT_SECONDS", "EMBEDDINGS_TIMEOUT_SECONDS"):
+    for variable in ("LLM_TIMEOUT_SECONDS", "EMBEDDINGS_TIMEOUT_SECONDS", "EMBEDDINGS_INGEST_TIMEOUT_SECONDS"):
         if not 0 < getattr(settings, variable.lower()) <= 600:
             raise SettingsError(f"{variable}: must be above 0 and at most 600 seconds")
     for variable in ("PUBLIC_URL", "FRONTEND_URL"):
