@@ -156,6 +156,11 @@ async def test_deep_json_is_a_400_on_every_body_even_before_sign_in(client: Clie
     login = await client.post("/api/v1/auth/login", content=deep, headers={"content-type": "application/json"})
     error = assert_error(login, 400, "MALFORMED_REQUEST")
     assert error["message"] == f"The request body nests JSON deeper than {MAX_JSON_DEPTH} levels."
+    for mislabelled in ("multipart/form-data; boundary=x", "multipart/mixed", "application/x-www-form-urlencoded"):
+        deeper = b"[" * 5000 + b"]" * 5000  # deeper than the decoder's stack, labelled as a form
+        answer = await client.post("/api/v1/auth/login", content=deeper, headers={"content-type": mislabelled})
+        assert answer.status_code < 500, answer.text
+        assert answer.json()["error"]["code"] in {"MALFORMED_REQUEST", "VALIDATION_ERROR"}
     # brackets inside strings are text, not nesting
     admin = await signed_in(client, "admin@example.org", Role.ADMIN)
     collection = await new_collection(client, admin)

@@ -19,11 +19,13 @@ SUFFIXES = {
 SUPPORTED = "Upload UTF-8 text (.txt), markdown (.md), HTML (.html) or PDF (.pdf) files."
 
 _PDF_MAGIC = b"%PDF-"
-_SNIFF_BYTES = 1024  # PDF readers accept the magic anywhere in the first KiB; enough to tell text from binary
+_LEADING = b"\xef\xbb\xbf \t\r\n\x00"  # a BOM or blank bytes some writers put before the header
+_SNIFF_BYTES = 1024  # enough to tell text from binary
 
 
 def is_pdf(source: bytes) -> bool:
-    return _PDF_MAGIC in source[:_SNIFF_BYTES]
+    """The header opens the file: a text that merely mentions ``%PDF-`` stays text."""
+    return source[:_SNIFF_BYTES].lstrip(_LEADING).startswith(_PDF_MAGIC)
 
 
 def looks_binary(source: bytes) -> bool:

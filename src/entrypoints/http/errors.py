@@ -126,6 +126,11 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return error_response(request, status, code, str(exc.detail), headers=headers)
 
 
+def _malformed_on_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[ErrorEnvelope]:
+    """A decoder ran out of stack: the body nests too deeply (the depth screen only sees JSON-labelled bodies)."""
+    return error_response(request, 400, "MALFORMED_REQUEST", "The request body nests too deeply.")
+
+
 def _unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
     logger.error(
         "unhandled error on %s %s",
@@ -141,6 +146,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         DomainError: _domain_error,
         ValidationException: _validation_error,
         HTTPException: _http_error,
+        RecursionError: _malformed_on_recursion,
         Exception: _unhandled,
     }
 

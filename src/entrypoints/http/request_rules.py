@@ -43,9 +43,14 @@ def check_query(request: Request[Any, Any, Any]) -> None:
             raise ValidationError(problem, details={"field": name, "source": "query"})
 
 
+# Form bodies are parsed by their own parsers (uploads check their ``metadata`` field themselves); a deep
+# JSON body merely labelled as a form still meets ``malformed_on_recursion`` in the error handlers.
+_FORM_MEDIA = ("multipart/", "application/x-www-form-urlencoded")
+
+
 async def screen_request(request: Request[Any, Any, Any]) -> None:
     """Litestar ``before_request`` hook: runs before parameters and the body are decoded."""
     check_query(request)
-    media = request.headers.get("content-type", "")
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not media.startswith("multipart/"):
+    media = request.headers.get("content-type", "").lower()
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not media.startswith(_FORM_MEDIA):
         check_json_depth(await request.body())  # the body is cached for the handler

@@ -12,6 +12,12 @@ from domain.shared.errors import UnsupportedMediaTypeError
 def test_a_pdf_is_a_pdf_whatever_it_is_declared_as() -> None:
     assert detect_format(b"%PDF-1.7\n...", ContentType.TEXT) is ContentType.PDF
     assert detect_format(b"\n\n%PDF-1.4 junk first", ContentType.MARKDOWN) is ContentType.PDF
+    assert detect_format(b"\xef\xbb\xbf%PDF-1.4", ContentType.TEXT) is ContentType.PDF
+
+
+def test_text_that_mentions_the_pdf_header_stays_text() -> None:
+    source = b"# Formats\n\nA PDF begins with %PDF-1.7 and ends with %%EOF.\n"
+    assert detect_format(source, ContentType.MARKDOWN) is ContentType.MARKDOWN
 
 
 def test_text_keeps_its_declared_textual_type() -> None:
