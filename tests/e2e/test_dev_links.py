@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -15,48 +12,22 @@ import pytest
 
 from entrypoints.bootstrap.settings import Settings
 from tests.support.api import PASSWORD, wait_for_mail
-
-DEADLINE_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_ready(process: subprocess.Popen[bytes], base: str) -> None:
-    deadline = asyncio.get_running_loop().time() + DEADLINE_SECONDS
-    async with httpx.AsyncClient(base_url=base, timeout=2) as client:
-        while asyncio.get_running_loop().time() < deadline:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-            try:
-                if (await client.get("/health/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.25)
-    pytest.fail(f"lore dev was not ready within {DEADLINE_SECONDS} s")
+from tests.support.processes import LoreProcess, free_port
 
 
 @pytest.mark.slow
 async def test_dev_links_follow_the_port(settings: Settings, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_URL", "FRONTEND_URL", "LORE_ENV")}
     env |= {
         "LORE_DATA_DIR": str(tmp_path),
         "DATABASE_URL": settings.require_database_url,
         "REDIS_URL": settings.require_redis_url,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "dev", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process = LoreProcess(env, "dev", "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     try:
-        await _wait_ready(process, base)
+        await asyncio.to_thread(process.wait_ready, port)
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             registered = await client.post(
                 "/api/v1/auth/register", json={"email": "dev@example.org", "password": PASSWORD, "display_name": "D"}
@@ -69,9 +40,4 @@ async def test_dev_links_follow_the_port(settings: Settings, tmp_path: Path) -> 
             assert page.status_code == 200
             assert "Email address confirmed" in page.text
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
+        assert await asyncio.to_thread(process.stop, signal.SIGINT) == 0, process.stderr

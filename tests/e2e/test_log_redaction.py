@@ -15,7 +15,10 @@ from litestar.testing import AsyncTestClient
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from adapters.persistence.engine import create_engine
 from application.identity.ports import UserRepository
 from application.shared.ports import IdGenerator
 from domain.identity.models import User
@@ -126,5 +129,18 @@ async def test_a_failing_query_leaks_no_hash_or_email(
     failed = [s for s in spans.get_finished_spans() if s.status.status_code is StatusCode.ERROR]
     assert failed
     for span in spans.get_finished_spans():
-        for text in _span_texts(span):
-            _assert_clean(text)
+        for exported in _span_texts(span):
+            _assert_clean(exported)
+
+
+async def test_the_engine_keeps_bound_parameters_out_of_errors(settings: Settings) -> None:
+    """Without ``hide_parameters`` SQLAlchemy appends ``[parameters: (...)]`` to every database error."""
+    engine = create_engine(settings.require_database_url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(DBAPIError) as caught:  # division by zero: Postgres itself echoes no value
+                await connection.execute(text("SELECT CAST(:value AS text), 1 / 0"), {"value": "bound-secret"})
+        assert "division by zero" in str(caught.value)
+        assert "bound-secret" not in str(caught.value)
+    finally:
+        await engine.dispose()

@@ -82,6 +82,32 @@ def test_every_documented_operation_has_exactly_one_rule(app: Litestar) -> None:
             assert f"**Access:** {rule.access}" in operation["description"], (method, path)
 
 
+# Non-GET operations that change nothing shared: queries sent as POST, and the caller's own assistant
+# threads and jobs. Every other mutating operation must need more than reading (OWASP API5).
+NOT_SHARED_WRITES = {
+    ("POST", "/api/v1/search"),
+    ("POST", "/api/v1/ask"),
+    ("POST", "/api/v1/conversations"),
+    ("DELETE", "/api/v1/conversations/{conversation_id}"),
+    ("POST", "/api/v1/conversations/{conversation_id}/messages"),
+    ("POST", "/api/v1/documents/{document_id}/summarize"),
+}
+READING = frozenset({Permission.DOCUMENTS_READ, Permission.ASSISTANT_USE})
+
+
+def test_every_mutating_operation_needs_a_write_or_manage_scope() -> None:
+    weak = [
+        operation
+        for operation, rule in OPERATIONS.items()
+        if operation[0] not in {"GET", "HEAD"}
+        and not (rule.public or rule.interactive)
+        and operation not in NOT_SHARED_WRITES
+        and not rule.permissions - READING
+    ]
+    assert weak == []
+    assert all(OPERATIONS[operation].permissions <= READING for operation in NOT_SHARED_WRITES)
+
+
 def test_an_api_route_without_a_rule_stops_the_app() -> None:
     @get("/unlisted", sync_to_thread=False)
     def unlisted() -> None:

@@ -46,12 +46,15 @@ _RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
         re.compile(rf"""(?i)({_SENSITIVE_WORD}["']?\s*[=:]\s*)(?!\[REDACTED)("[^"]*"|'[^']*'|[^\s,;&'"}})\]]+)"""),
         rf"\1{REDACTED}",
     ),
-    # refresh, reset and verification tokens: 43 URL-safe characters (256 bits) mixing cases and digits
+    # provider keys: OpenAI sk-..., sk-proj-..., Anthropic sk-ant-...
+    (("sk-",), re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), _marker("provider_key")),
+    # refresh, reset and verification tokens: 43 URL-safe characters (256 bits) mixing cases (a random
+    # token lacks one of them about once in 10^9; requiring a digit too would miss 1 in 1,400)
     (
         (),  # no literal: always tried
         re.compile(
             rf"(?<!{_URLSAFE})(?={_URLSAFE}{{43}}(?!{_URLSAFE}))"
-            rf"(?={_URLSAFE}*[0-9])(?={_URLSAFE}*[A-Z])(?={_URLSAFE}*[a-z]){_URLSAFE}{{43}}"
+            rf"(?={_URLSAFE}*[A-Z])(?={_URLSAFE}*[a-z]){_URLSAFE}{{43}}"
         ),
         _marker("token"),
     ),

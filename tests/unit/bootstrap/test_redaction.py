@@ -17,6 +17,7 @@ from entrypoints.bootstrap.telemetry import RedactingSpanProcessor
 HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA"
 JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiIwMTkyIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 OPAQUE = "Zk3vQ9tLx2Rb7NwPq4Hc8Ys1Jd6Mf0Ga5Ke3Ut9Wi2O"  # the shape of secrets.token_urlsafe(32)
+NO_DIGIT = "ZkavQqtLxbRbhNwPqrHcjYsmJdnMfpGayKeeUtkWioO"  # a token_urlsafe(32) can come without digits
 API_KEY = "lore_ab12cd34ef56_" + OPAQUE
 
 
@@ -28,6 +29,9 @@ API_KEY = "lore_ab12cd34ef56_" + OPAQUE
         (f"key {API_KEY}.", OPAQUE, "key lore_ab12cd34ef56_[REDACTED]."),
         (f"Authorization: Bearer {OPAQUE}", OPAQUE, None),
         (f"refresh {OPAQUE} rotated", OPAQUE, "refresh [REDACTED:token] rotated"),
+        (f"no digit {NO_DIGIT} here", NO_DIGIT, "no digit [REDACTED:token] here"),
+        ("upstream sk-ant-api03-AbCdEf0123456789xyz refused", "AbCdEf0123", "upstream [REDACTED:provider_key] refused"),
+        ("key sk-proj-0123456789abcdefABCD", "0123456789", "key [REDACTED:provider_key]"),
         ("password=hunter2 and more", "hunter2", "password=[REDACTED] and more"),
         ('{"new_password": "s3cret!"}', "s3cret!", '{"new_password": [REDACTED]}'),
         ("smtp_password: 'p4ss word'", "p4ss word", "smtp_password: [REDACTED]"),
