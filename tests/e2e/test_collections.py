@@ -36,6 +36,13 @@ async def test_names_are_unique_per_creator_only(client: Client) -> None:
     same = await client.patch(f"{COLLECTIONS}/{alices}", json={"name": "Notes"}, headers=alice.headers)
     assert same.status_code == 200, same.text  # its own name is no clash
 
+    # a co-owner renaming Alice's collection onto one of her private names learns nothing about it
+    shared = await new_collection(client, alice, "Shared")
+    added = await client.put(f"{COLLECTIONS}/{shared}/members/{bob.id}", json={"role": "owner"}, headers=alice.headers)
+    assert added.status_code == 200, added.text
+    clash = await client.patch(f"{COLLECTIONS}/{shared}", json={"name": "Notes"}, headers=bob.headers)
+    assert assert_error(clash, 409, "COLLECTION_NAME_TAKEN")["message"] == "Choose another name for this collection."
+
 
 async def test_collections_of_deleted_creators_keep_their_names(client: Client) -> None:
     admin = await signed_in(client, "root@example.org", Role.ADMIN)

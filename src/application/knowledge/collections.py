@@ -110,7 +110,10 @@ class UpdateCollection:
             clean = clean_name(name)
             existing = await self._collections.get_owned_by_name(collection.created_by, clean)
             if existing is not None and existing.id != collection.id:
-                raise CollectionNameTakenError()
+                # names are unique per creator; a co-owner is not told about the creator's other collections
+                raise CollectionNameTakenError(
+                    None if principal.user_id == collection.created_by else "Choose another name for this collection."
+                )
             changes["name"] = clean
         if description is not None:
             changes["description"] = description.strip()[:2000]
