@@ -22,8 +22,8 @@ from entrypoints.http.identity_schemas import Body
 from entrypoints.http.schemas import Schema
 from entrypoints.http.text_rules import json_problem, line, lines
 
-Title = Annotated[str, line(400)]
-CollectionName = Annotated[str, line(300)]
+Title = Annotated[str, line(300)]
+CollectionName = Annotated[str, line(200)]
 Description = Annotated[str, lines(4000)]
 Content = Annotated[str, lines()]
 
