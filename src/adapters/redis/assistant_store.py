@@ -1,15 +1,25 @@
-"""The answer cache and the token-quota ledger in Redis, shared by every API process."""
+"""The answer cache and the token-quota ledger in Redis, shared by every API process.
+
+With Redis down the cache fails open (a miss; the answer is computed and not stored) and the
+quota fails closed (DependencyUnavailableError: no metered call goes unaccounted).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
 from redis.asyncio import Redis
 
+from adapters.outages import OutageLog, failed_dependency, redis_outage_unavailable
 from application.assistant.ports import CachedAnswer
 from domain.assistant.models import Usage
+
+logger = logging.getLogger(__name__)
 
 _RESERVE = """
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -39,9 +49,24 @@ class RedisAnswerCache:
     def __init__(self, redis: Redis, prefix: str = "lore:answers:") -> None:
         self._redis = redis
         self._prefix = prefix
+        self._outage = OutageLog(logger, "answer cache")
+
+    @contextmanager
+    def _fail_open(self) -> Iterator[None]:
+        """Redis down: carry on as if the entry were missing, warning once per outage."""
+        try:
+            yield
+        except Exception as exc:
+            if failed_dependency(exc) != "redis":
+                raise
+            self._outage.failed(exc)
+        else:
+            self._outage.succeeded()
 
     async def get(self, key: str) -> CachedAnswer | None:
-        raw = await self._redis.get(self._prefix + key)
+        raw = None
+        with self._fail_open():
+            raw = await self._redis.get(self._prefix + key)
         if raw is None:
             return None
         try:
@@ -56,7 +81,8 @@ class RedisAnswerCache:
         stored = _Stored(
             answer.text, answer.usage.input_tokens, answer.usage.output_tokens, answer.provider, answer.model
         )
-        await self._redis.set(self._prefix + key, msgspec.json.encode(stored), ex=ttl_seconds)
+        with self._fail_open():
+            await self._redis.set(self._prefix + key, msgspec.json.encode(stored), ex=ttl_seconds)
 
 
 class RedisQuotaLedger:
@@ -70,14 +96,19 @@ class RedisQuotaLedger:
         return f"{self._prefix}{period}:{user_id}"
 
     async def used(self, user_id: UUID, period: str) -> int:
-        return int(await self._redis.get(self._key(user_id, period)) or 0)
+        with redis_outage_unavailable():
+            return int(await self._redis.get(self._key(user_id, period)) or 0)
 
     async def reserve(self, user_id: UUID, period: str, tokens: int, limit: int, expires_at: datetime) -> bool:
-        result = await self._reserve(
-            keys=[self._key(user_id, period)], args=[tokens, limit, int(expires_at.timestamp()) + 3600]
-        )
+        with redis_outage_unavailable():
+            result = await self._reserve(
+                keys=[self._key(user_id, period)], args=[tokens, limit, int(expires_at.timestamp()) + 3600]
+            )
         return bool(int(result))
 
     async def adjust(self, user_id: UUID, period: str, delta: int, expires_at: datetime) -> int:
-        result = await self._adjust(keys=[self._key(user_id, period)], args=[delta, int(expires_at.timestamp()) + 3600])
+        with redis_outage_unavailable():
+            result = await self._adjust(
+                keys=[self._key(user_id, period)], args=[delta, int(expires_at.timestamp()) + 3600]
+            )
         return int(result)

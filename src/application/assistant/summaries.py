@@ -98,7 +98,9 @@ class RequestSummary:
             task = _changed(task, self._clock.now(), status=TaskStatus.FAILED, error="the job queue is unavailable")
             await self._tasks.update(task)
             await self._uow.commit()
-            raise DependencyUnavailableError("The job queue is unavailable; try again shortly.") from exc
+            raise DependencyUnavailableError(
+                "The job queue is unavailable; try again shortly.", details={"dependency": "queue"}
+            ) from exc
         return task
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from application.shared.ports import DependencyProbe
+from domain.shared.errors import DependencyUnavailableError
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,8 @@ class CheckReadiness:
             await asyncio.wait_for(probe.check(), timeout=self._timeout)
         except TimeoutError:
             return DependencyStatus(probe.name, ok=False, error="timed out")
+        except DependencyUnavailableError as exc:  # an adapter's translation: the driver's error says more
+            return DependencyStatus(probe.name, ok=False, error=type(exc.__cause__ or exc).__name__)
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the type is what we report
             return DependencyStatus(probe.name, ok=False, error=type(exc).__name__)
         return DependencyStatus(probe.name, ok=True)

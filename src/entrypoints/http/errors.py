@@ -25,6 +25,7 @@ from domain.shared.errors import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
+from entrypoints.bootstrap.outages import failed_dependency, unavailable
 from entrypoints.http.request_id import request_id_from_scope
 from entrypoints.http.schemas import ErrorBody, ErrorEnvelope
 from entrypoints.http.text_rules import EXPLAINED
@@ -87,6 +88,8 @@ def error_response(
 
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorEnvelope]:
     status = next((code for kind, code in _DOMAIN_STATUS if isinstance(exc, kind)), 400)
+    if isinstance(exc, DependencyUnavailableError) and "dependency" in exc.details:
+        _log_outage(request, exc.details["dependency"], exc.__cause__ or exc)
     headers = {}
     if isinstance(exc, RateLimitedError | DependencyUnavailableError):
         headers["Retry-After"] = str(exc.retry_after_seconds)
@@ -131,7 +134,24 @@ def _malformed_on_recursion(request: Request[Any, Any, Any], exc: RecursionError
     return error_response(request, 400, "MALFORMED_REQUEST", "The request body nests too deeply.")
 
 
+def _log_outage(request: Request[Any, Any, Any], dependency: str, cause: BaseException) -> None:
+    """One line, no traceback: the store being down is the whole story."""
+    logger.warning(
+        "%s unavailable on %s %s: %s",
+        dependency,
+        request.method,
+        request.url.path,
+        type(cause).__name__,
+        extra={"dependency": dependency},
+    )
+
+
 def _unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
+    dependency = failed_dependency(exc)
+    if dependency is not None:  # a driver's connection error no adapter translated: still an outage, not a bug
+        outage = unavailable(dependency)
+        outage.__cause__ = exc
+        return _domain_error(request, outage)
     logger.error(
         "unhandled error on %s %s",
         request.method,
