@@ -14,12 +14,18 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import redis.exceptions
+import sqlalchemy.exc
 from httpx import Response
+from litestar import get
+from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
 
 from adapters.embedded.postgres import EmbeddedPostgres
 from adapters.embedded.redis import EmbeddedRedis
 from adapters.persistence import migrations
+from adapters.persistence.engine import create_engine
 from domain.identity.roles import Role
 from entrypoints.bootstrap.settings import Environment, Settings
 from entrypoints.http.app import create_app
@@ -158,6 +164,20 @@ def metered_settings(
     )
 
 
+async def _ready_document(private_stores: PrivateStores, client: Client) -> tuple[Account, str]:
+    """A document marked ready in the database directly: no worker needed to summarize it."""
+    editor = await signed_in(client, "writer@example.org", Role.EDITOR)
+    collection = await new_collection(client, editor, "Summaries")
+    document_id = (await add_text(client, editor, collection, "Notes", "Short notes.")).json()["data"]["id"]
+    engine = create_engine(private_stores.settings.require_database_url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE documents SET status = 'ready' WHERE id = :id"), {"id": document_id})
+    finally:
+        await engine.dispose()
+    return editor, document_id
+
+
 async def _ask(client: Client, account: Account, question: str) -> Response:
     return await client.post("/api/v1/ask", json={"question": question}, headers=account.headers)
 
@@ -169,6 +189,7 @@ async def test_redis_killed_fails_closed_for_limits_and_quota_and_open_for_the_c
     metered = AsyncTestClient(app=create_app(metered_settings))
     async with offline, metered:
         member = await signed_in(offline, "member@example.org")
+        writer, document_id = await _ready_document(private_stores, offline)
         redis = private_stores.redis
         await asyncio.to_thread(redis.stop)
         try:
@@ -186,6 +207,9 @@ async def test_redis_killed_fails_closed_for_limits_and_quota_and_open_for_the_c
                 offline_answer = await _ask(offline, member, "What is the runbook?")
                 assert offline_answer.status_code == 200, offline_answer.text
                 assert offline_answer.json()["data"]["cached"] is False
+            # background work that goes straight to the queue says so; uploads wait in the outbox instead
+            summary = await offline.post(f"/api/v1/documents/{document_id}/summarize", headers=writer.headers)
+            assert_unavailable(summary, "queue")
             # nothing else on the request path needs Redis
             assert (await offline.get("/api/v1/collections", headers=member.headers)).status_code == 200
             assert_no_traceback(caplog)
@@ -201,3 +225,30 @@ async def test_redis_killed_fails_closed_for_limits_and_quota_and_open_for_the_c
         answered = [(await _ask(offline, member, "Is the cache back?")).json()["data"]["cached"] for _ in range(2)]
         assert answered == [False, True]
         assert any("answer cache available again" in r.getMessage() for r in caplog.records)
+
+
+_ESCAPED: dict[str, Exception] = {
+    "redis": redis.exceptions.ConnectionError("Error 2 connecting to /srv/secret/redis.sock."),
+    "pool": sqlalchemy.exc.TimeoutError("QueuePool limit of size 2 overflow 2 reached, connection timed out"),
+    "integrity": sqlalchemy.exc.IntegrityError("INSERT INTO users", None, Exception("duplicate key: secret@x")),
+}
+
+
+@get("/test/escaped/{kind:str}")
+async def escaped(kind: FromPath[str]) -> None:
+    raise _ESCAPED[kind]
+
+
+@pytest.mark.parametrize(("kind", "dependency"), [("redis", "redis"), ("pool", "database"), ("integrity", None)])
+async def test_a_driver_error_no_adapter_translated_is_still_503_and_a_bug_still_500(
+    private_stores: PrivateStores, kind: str, dependency: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with AsyncTestClient(app=create_app(private_stores.settings, extra_route_handlers=[escaped])) as client:
+        response = await client.get(f"/test/escaped/{kind}")
+    if dependency is None:
+        error = assert_error(response, 500, "INTERNAL_ERROR")
+        assert error["message"] == "An unexpected error occurred"
+        return
+    assert_unavailable(response, dependency)
+    assert "secret" not in response.text
+    assert_no_traceback(caplog)
