@@ -201,6 +201,10 @@ async def test_redis_killed_fails_closed_for_limits_and_quota_and_open_for_the_c
             assert_unavailable(forgot, "redis")
             # the token quota fails closed: a metered model is not called without accounting for it
             assert_unavailable(await _ask(metered, member, "What is the runbook?"), "redis")
+            streamed = await metered.post(
+                "/api/v1/ask", json={"question": "What is the runbook?", "stream": True}, headers=member.headers
+            )
+            assert_unavailable(streamed, "redis")  # refused before the stream starts, not a 200 with an error event
             assert_unavailable(await metered.get("/api/v1/usage", headers=member.headers), "redis")
             # the answer cache fails open: the offline model spends no quota, so the answer still comes
             for _ in range(2):

@@ -114,18 +114,24 @@ class AskQuestion:
         return prepared.answer(completion.text, completion.usage, completion.provider, completion.model, cached=False)
 
     async def stream(self, principal: Principal, question: Question) -> AsyncIterator[AnswerEvent]:
-        """Deltas, then the full Answer. Preparation errors (quota, validation) raise before the first event."""
-        prepared = await self._prepare(principal, question)
-        return self._stream(principal, prepared)
+        """Deltas, then the full Answer.
 
-    async def _stream(self, principal: Principal, prepared: _Prepared) -> AsyncIterator[AnswerEvent]:
+        Preparation errors (validation, quota, the quota store down) raise here, before the first event,
+        so the caller can still answer them with a status code.
+        """
+        prepared = await self._prepare(principal, question)
         cached = await self._cache.get(prepared.cache_key)
         if cached is not None:
-            yield AnswerDelta(cached.text)
-            yield self._from_cache(cached, prepared)
-            return
-        parts: list[str] = []
+            return self._replay(cached, prepared)
         reserved = await self._reserve(principal, prepared)
+        return self._stream(principal, prepared, reserved)
+
+    async def _replay(self, cached: CachedAnswer, prepared: _Prepared) -> AsyncIterator[AnswerEvent]:
+        yield AnswerDelta(cached.text)
+        yield self._from_cache(cached, prepared)
+
+    async def _stream(self, principal: Principal, prepared: _Prepared, reserved: int) -> AsyncIterator[AnswerEvent]:
+        parts: list[str] = []
         settled = False
         try:
             async for event in self._chat.stream(prepared.turns, self._policy.max_output_tokens):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import pytest
+
 from adapters.llm.extractive import LABEL, ExtractiveChatModel
 from application.assistant.answer import Answer, AskQuestion, Question
 from application.assistant.policy import AssistantPolicy
@@ -12,6 +14,7 @@ from application.assistant.ports import ChatModel
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Degradation, Retrieval, Search
 from domain.assistant.models import Usage
+from domain.assistant.quota import QuotaExceededError
 from domain.identity.principal import Principal
 from domain.identity.roles import Role
 from domain.knowledge.models import SearchMode
@@ -63,3 +66,19 @@ async def test_a_provider_answer_is_reserved_then_settled_to_its_usage() -> None
     assert answer.retrieval.degraded is Degradation.EMBEDDINGS_UNAVAILABLE
     assert ledger.operations == ["reserve", "adjust"]
     assert sum(ledger.totals.values()) == Usage(10, 5).total
+
+
+async def test_a_streamed_answer_over_quota_is_refused_before_the_stream_starts() -> None:
+    ledger = InMemoryQuotaLedger()
+    ask = AskQuestion(
+        Search(FakeSearchIndex(keyword=[hit(PASSAGE)]), FakeEmbedder(), CollectionScope(FakeReadableCollections())),
+        ScriptedChatModel("openai"),
+        InMemoryAnswerCache(),
+        ledger,
+        FixedCorpusVersions(),
+        FixedClock(),
+        AssistantPolicy(daily_token_quota=10),
+    )
+    with pytest.raises(QuotaExceededError):
+        await ask.stream(CALLER, Question("Vacation days?"))  # raised here, so the caller can answer 429
+    assert ledger.operations == ["reserve"]
