@@ -135,6 +135,10 @@ async def test_postgres_stopped_answers_503_and_recovers_when_it_is_back(
             response = await call()
             assert response.status_code == 503, f"{name}: {response.text}"
             assert_unavailable(response, "database")
+        ready = await outage_client.get("/health/ready")
+        error = assert_error(ready, 503, "SERVICE_UNAVAILABLE")
+        assert error["details"]["failed"] == ["postgres"]
+        assert error["details"]["checks"]["postgres"] == "failed: FileNotFoundError"  # the driver's, not ours
         assert_no_traceback(caplog)
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING and r.name == "lore.http"]
         assert len(warnings) == len(requests)  # one line per refused request, naming the store
@@ -256,3 +260,16 @@ async def test_a_driver_error_no_adapter_translated_is_still_503_and_a_bug_still
     assert_unavailable(response, dependency)
     assert "secret" not in response.text
     assert_no_traceback(caplog)
+
+
+async def test_every_api_operation_documents_the_503(outage_client: Client) -> None:
+    schema = (await outage_client.get("/schema/openapi.json")).json()
+    operations = [
+        (method, path, operation)
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+    ]
+    assert operations
+    undocumented = [(method, path) for method, path, operation in operations if "503" not in operation["responses"]]
+    assert undocumented == []

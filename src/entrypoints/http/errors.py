@@ -172,10 +172,10 @@ def exception_handlers() -> ExceptionHandlersMap:
 
 
 def error_responses(*status_codes: int) -> dict[int, ResponseSpec]:
-    """OpenAPI descriptions of the envelope for the given statuses."""
+    """OpenAPI descriptions of the envelope for the given statuses, and 503: every operation needs a store."""
     return {
         status: ResponseSpec(
             data_container=ErrorEnvelope, description=_HTTP_CODES.get(status, "Error"), generate_examples=False
         )
-        for status in status_codes
+        for status in sorted({*status_codes, 503})
     }

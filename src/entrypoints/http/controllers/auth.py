@@ -98,7 +98,12 @@ class AuthController(Controller):
         pair = await refresh.execute(data.refresh_token, ip_address=client_ip(request))
         return DataEnvelope(data=TokenPairOut.of(pair))
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session of a refresh token")
+    @post(
+        "/logout",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="End the session of a refresh token",
+        responses=error_responses(),
+    )
     @inject
     async def logout(self, data: JSONBody[RefreshBody], logout: FromDishka[Logout]) -> None:
         await logout.execute(data.refresh_token)
