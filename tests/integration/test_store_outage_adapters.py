@@ -26,6 +26,7 @@ from adapters.redis.client import create_redis
 from application.assistant.ports import CachedAnswer
 from domain.assistant.models import Usage
 from domain.shared.errors import DependencyUnavailableError
+from tests.conftest import Stores
 from tests.support.servers import free_port
 
 ANSWER = CachedAnswer("Forty days.", Usage(10, 3), "openai", "gpt-test")
@@ -154,3 +155,21 @@ async def test_the_job_queue_on_a_stopped_redis_is_named_the_queue(
     finally:
         server.start()  # SAQ's disconnect talks to Redis
         await queue.disconnect()
+
+
+async def test_a_misconfigured_database_is_no_outage(stores: Stores) -> None:
+    engine = create_engine(stores.postgres.url("no_such_database"), pool_size=1)
+    try:
+        with pytest.raises(Exception, match="does not exist") as raised:
+            async with engine.connect():
+                pass
+    finally:
+        await engine.dispose()
+    assert not isinstance(raised.value, DependencyUnavailableError)  # a wrong setting is a 500 to fix, not a retry
+
+
+async def test_the_limiter_does_not_hide_a_command_error(private_redis: tuple[EmbeddedRedis, Redis]) -> None:
+    _, client = private_redis
+    await cast("Awaitable[int]", client.lpush("lore:attempts:list", "x"))
+    with pytest.raises(Exception, match="WRONGTYPE"):
+        await RedisAttemptLimiter(client).record_failure("list", 60)
