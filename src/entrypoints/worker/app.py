@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from dishka import AsyncContainer
 from saq import CronJob, Worker
@@ -26,6 +28,9 @@ logger = logging.getLogger("lore.worker")
 HEARTBEAT_CRON = "* * * * * */30"  # croniter's sixth field is seconds: every 30 s
 PURGE_CRON = "17 3 * * *"  # daily at 03:17 UTC, off the hour
 RELAY_CRON = "* * * * * */5"  # the outbox relay catches jobs the API could not enqueue at once
+# below the Redis client's 5 s socket timeout: an idle BLMOVE then ends as "no job", not as a
+# TimeoutError that drops the connection (and would read as Redis being down)
+DEQUEUE_TIMEOUT_SECONDS = 2
 
 
 class LoreWorker(Worker[Context]):
@@ -45,6 +50,21 @@ class LoreWorker(Worker[Context]):
         tasks = await super().upkeep()
         self._upkeep_tasks = tuple(tasks)
         return tasks
+
+    # SAQ's upkeep loop logs a traceback each round a chore fails; with Redis down that is
+    # every second, so these chores note the outage once instead (see JobQueue.outlast)
+    async def schedule(self, lock: int = 1) -> None:
+        await self._outlast(super().schedule(lock))
+
+    async def abort(self, abort_threshold: float) -> None:
+        # with no long-running job it asks Redis nothing, so its success says nothing of Redis
+        await self._outlast(super().abort(abort_threshold), reaches_redis=False)
+
+    async def _outlast(self, chore: Coroutine[Any, Any, None], *, reaches_redis: bool = True) -> None:
+        if isinstance(self.queue, JobQueue):
+            await self.queue.outlast(chore, reaches_redis=reaches_redis)
+        else:  # pragma: no cover - build_worker always gives a JobQueue
+            await chore
 
     async def stop(self) -> None:
         self.event.set()  # no new slot starts, no upkeep loop goes round again
@@ -71,6 +91,7 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
             CronJob(purge_credentials, cron=PURGE_CRON, timeout=300, retries=1),
         ],
         concurrency=settings.worker_concurrency,
+        dequeue_timeout=DEQUEUE_TIMEOUT_SECONDS,
         startup=startup,
         shutdown=shutdown,
         shutdown_grace_period_s=settings.worker_shutdown_grace_seconds,
