@@ -5,28 +5,45 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from saq.job import Job
+from redis.exceptions import WatchError
+from saq.job import Job, Status
 from saq.queue.redis import RedisQueue
+from saq.utils import now
 
+from adapters.queue.sweep import sweep
 from adapters.redis.client import create_redis
+
+# How long a sweep waits for a worker to acknowledge the abort of a job it found abandoned. A job is
+# only swept once its worker stopped touching it (dead, or its loop frozen), so waiting longer gains
+# nothing, and SAQ sweeps one job after the other: its 5 s default made a dead worker's ten jobs take 50 s.
+SWEEP_ABORT_WAIT_SECONDS = 1.0
 
 
 class JobQueue(RedisQueue):
-    """SAQ's Redis queue, knowing which tasks are waiting in dequeue.
+    """SAQ's Redis queue, knowing which tasks are waiting in dequeue, with heartbeats on every job.
 
-    Such a task holds no job yet, so a stopping worker can cancel it at once
+    A task waiting in dequeue holds no job yet, so a stopping worker can cancel it at once
     instead of waiting out its grace period for a dequeue that may never return.
     (Cancelled just as Redis hands it a job, that job stays in the active list as
     queued, and SAQ's sweep puts it back.)
+
+    Every job enqueued here gets ``job_heartbeat_seconds`` unless it sets its own: the worker
+    touches its running jobs (see ``touch``), so SAQ's sweep tells a job whose worker died
+    within that time instead of at the job's timeout.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, job_heartbeat_seconds: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._waiting: set[asyncio.Task[Any]] = set()
+        self._job_heartbeat = job_heartbeat_seconds
+        self.register_before_enqueue(self._with_heartbeat)
 
     @property
     def waiting(self) -> frozenset[asyncio.Task[Any]]:
         return frozenset(self._waiting)
+
+    async def _with_heartbeat(self, job: Job) -> None:
+        job.heartbeat = job.heartbeat or self._job_heartbeat
 
     async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109 - SAQ's signature
         task = asyncio.current_task()
@@ -38,7 +55,32 @@ class JobQueue(RedisQueue):
         finally:
             self._waiting.discard(task)
 
+    async def sweep(self, lock: int = 60, abort: float = SWEEP_ABORT_WAIT_SECONDS) -> list[str]:
+        return await sweep(self, lock, abort)
 
-def create_queue(redis_url: str, name: str) -> JobQueue:
+    async def touch(self, job: Job) -> bool:
+        """Mark a running job alive; False once it is no longer active (finished, retried, swept).
+
+        SAQ's own ``job.update()`` writes the worker's copy back without looking, so a beat landing
+        just after the job finished would bring it back as active, with no expiry. Here the stored
+        job is rewritten only while it is still active, and only its ``touched`` changes.
+        """
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(job.id)
+            stored = self.deserialize(await pipe.get(job.id))
+            if stored is None or stored.status is not Status.ACTIVE:
+                return False
+            stored.touched = now()
+            pipe.multi()  # type: ignore[no-untyped-call]  # untyped in redis-py
+            pipe.set(job.id, self.serialize(stored))
+            try:
+                await pipe.execute()
+            except WatchError:  # changed meanwhile (finished, aborted): the next beat looks again
+                return False
+        job.touched = stored.touched
+        return True
+
+
+def create_queue(redis_url: str, name: str, *, job_heartbeat_seconds: int) -> JobQueue:
     # SAQ owns this client (it closes it on disconnect), so it does not share the app's pool
-    return JobQueue(create_redis(redis_url), name=name)
+    return JobQueue(create_redis(redis_url), name=name, job_heartbeat_seconds=job_heartbeat_seconds)

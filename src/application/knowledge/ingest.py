@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -115,7 +116,10 @@ class IngestDocument:
     async def _build_chunks(self, document: Document) -> list[NewChunk]:
         try:
             source = await self._documents.source_of(document.id) or b""
-            text = normalize_text(self._extractor.extract(document.content_type, source))
+            # in a thread: a large PDF would otherwise stall the worker's loop, and with it the
+            # heartbeats that keep this and every other running job from being taken as abandoned
+            extracted = await asyncio.to_thread(self._extractor.extract, document.content_type, source)
+            text = normalize_text(extracted)
             if not text:  # e.g. HTML that is all script: "ready" with no chunks would hide the problem
                 raise ExtractionError("The document has no extractable text.")
         except Exception as exc:
