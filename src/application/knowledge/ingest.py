@@ -93,6 +93,9 @@ class IngestDocument:
         except _StageError as failure:
             await self._uow.rollback()
             return await self._handle_failure(job.id, job.attempts, document.id, failure)
+        if not await self._jobs.hold(job.id, job.attempts):  # our lease ran out and a newer run has it
+            await self._uow.rollback()
+            return IngestResult(IngestOutcome.SKIPPED)
         current = await self._documents.get(document.id)
         if current is None or current.content_hash != document.content_hash:
             await self._jobs.finish(job.id, self._clock.now())  # a newer version has its own job
@@ -146,6 +149,9 @@ class IngestDocument:
     async def _handle_failure(
         self, job_id: UUID, attempts: int, document_id: UUID, failure: _StageError
     ) -> IngestResult:
+        if not await self._jobs.hold(job_id, attempts):  # a newer run has it: its outcome counts
+            await self._uow.rollback()
+            return IngestResult(IngestOutcome.SKIPPED)
         now = self._clock.now()
         message = str(failure.cause)[:500] or type(failure.cause).__name__
         permanent = isinstance(failure.cause, ExtractionError) or attempts >= self._policy.max_attempts
