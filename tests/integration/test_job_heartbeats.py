@@ -121,3 +121,23 @@ async def test_a_job_taken_but_not_yet_marked_active_is_put_back_only_if_still_s
     stored = await queue.jobs(["marked", "orphan"])
     assert [job.status if job else None for job in stored] == [Status.ACTIVE, Status.QUEUED]
     assert await queue.count("queued") == 1  # the orphan waits for a worker again
+
+
+async def test_a_sweep_drops_ids_without_a_job_and_gives_up_a_job_out_of_attempts(queue: JobQueue) -> None:
+    exhausted = await queue.enqueue("work", key="exhausted", retries=1, timeout=900)
+    assert exhausted is not None
+    taken = await queue.dequeue()
+    assert taken is not None
+    taken.attempts, taken.started = 1, now()
+    await taken.update(status=Status.ACTIVE, touched=1)  # its worker died long ago, on its only attempt
+    ghost = queue.job_id("expired")
+    await queue.redis.rpush(queue.namespace("active"), ghost)  # an id whose job record expired
+
+    assert sorted(await queue.sweep(lock=60)) == sorted([exhausted.id, ghost])
+    stored = await queue.job("exhausted")
+    assert stored is not None
+    assert (stored.status, stored.error) == (Status.ABORTED, queue.swept_error_message)
+    assert await queue.count("active") == await queue.count("queued") == 0
+    await queue.redis.rpush(queue.namespace("active"), ghost)
+    assert await queue.sweep(lock=60) == []  # one sweep per interval across workers: the next waits
+    assert await queue.count("active") == 1
