@@ -131,13 +131,13 @@ async def test_a_sweep_drops_ids_without_a_job_and_gives_up_a_job_out_of_attempt
     taken.attempts, taken.started = 1, now()
     await taken.update(status=Status.ACTIVE, touched=1)  # its worker died long ago, on its only attempt
     ghost = queue.job_id("expired")
-    await queue.redis.rpush(queue.namespace("active"), ghost)  # an id whose job record expired
+    await queue.redis.rpush(queue.namespace("active"), ghost)  # type: ignore[misc]  # a job id whose record expired
 
     assert sorted(await queue.sweep(lock=60)) == sorted([exhausted.id, ghost])
     stored = await queue.job("exhausted")
     assert stored is not None
     assert (stored.status, stored.error) == (Status.ABORTED, queue.swept_error_message)
     assert await queue.count("active") == await queue.count("queued") == 0
-    await queue.redis.rpush(queue.namespace("active"), ghost)
+    await queue.redis.rpush(queue.namespace("active"), ghost)  # type: ignore[misc]
     assert await queue.sweep(lock=60) == []  # one sweep per interval across workers: the next waits
     assert await queue.count("active") == 1
