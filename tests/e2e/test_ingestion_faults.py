@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.embedded.redis import EmbeddedRedis
+from application.knowledge.ingest import IngestDocument, IngestOutcome, IngestResult
 from application.knowledge.ports import IngestionJobRepository, JobStatus
 from application.shared.ports import UnitOfWork
 from domain.identity.roles import Role
@@ -179,3 +181,101 @@ async def test_a_killed_worker_process_leaves_a_job_that_is_retried_once(
         ready = await wait_for_status(client, editor, document_id, timeout=30)
         assert await _chunk_rows(engine, document_id) == ready["chunk_count"] > 1
     assert await _jobs(engine) == [("done", 2)]
+
+
+async def test_a_run_whose_lease_ran_out_leaves_the_outcome_to_the_run_that_took_over(
+    kb_settings: Settings, embeddings_double: tuple[EmbeddingsDouble, str], engine: AsyncEngine
+) -> None:
+    """Two runs of one job at once (the first outlived its lease): only the newer one writes chunks."""
+    double, _ = embeddings_double
+    settings = msgspec.structs.replace(kb_settings, ingest_lease_seconds=1)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        editor = await signed_in(client, "ed@example.org", Role.EDITOR)
+        collection = await new_collection(client, editor)
+        body = " ".join(f"Line {i} about fenced ingestion runs." for i in range(100))
+        document_id = (await add_text(client, editor, collection, "Fenced", body)).json()["data"]["id"]
+
+    container = build_container(settings)
+    double.hang = True  # each run waits in its embedding call until both are there
+    try:
+        async with container() as scope:
+            (job,) = await (await scope.get(IngestionJobRepository)).list(None, 10)
+
+        async def run() -> IngestResult:
+            async with container() as scope:
+                return await (await scope.get(IngestDocument)).execute(job.id)
+
+        async def until(condition: Any) -> None:
+            for _ in range(300):
+                if await condition():
+                    return
+                await asyncio.sleep(0.05)
+            raise AssertionError("condition not met within 15 s")
+
+        async def lease_over() -> bool:
+            async with engine.connect() as connection:
+                return bool(await connection.scalar(text("SELECT locked_until < now() FROM ingestion_jobs")))
+
+        before = len(double.requests)  # the double serves the whole session
+
+        async def embedding(count: int) -> bool:
+            return len(double.requests) - before == count
+
+        stale = asyncio.create_task(run())
+        await until(lambda: embedding(1))
+        await until(lease_over)
+        newer = asyncio.create_task(run())  # the lease ran out: this run claims the job again
+        await until(lambda: embedding(2))
+        double.hang = False
+        outcomes = await asyncio.wait_for(asyncio.gather(stale, newer), timeout=60)
+    finally:
+        double.hang = False
+        await container.close()
+
+    assert [o.outcome for o in outcomes] == [IngestOutcome.SKIPPED, IngestOutcome.READY]
+    assert await _chunk_rows(engine, document_id) == outcomes[1].chunks > 1
+    assert await _jobs(engine) == [("done", 2)]
+
+
+async def test_a_run_whose_lease_ran_out_does_not_record_its_failure_over_the_newer_run(
+    kb_settings: Settings, embeddings_double: tuple[EmbeddingsDouble, str], engine: AsyncEngine
+) -> None:
+    double, _ = embeddings_double
+    settings = msgspec.structs.replace(kb_settings, ingest_lease_seconds=1)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        editor = await signed_in(client, "ed@example.org", Role.EDITOR)
+        collection = await new_collection(client, editor)
+        document_id = (await add_text(client, editor, collection, "Fenced", "Embedding will fail.")).json()["data"][
+            "id"
+        ]
+
+    container = build_container(settings)
+    double.hang = True
+    try:
+        async with container() as scope:
+            (job,) = await (await scope.get(IngestionJobRepository)).list(None, 10)
+        before = len(double.requests)  # the double serves the whole session
+        async with container() as scope:
+            stale = asyncio.create_task((await scope.get(IngestDocument)).execute(job.id))
+            for _ in range(300):  # the first run waits in its embedding call ...
+                if len(double.requests) > before:
+                    break
+                await asyncio.sleep(0.05)
+            assert await _jobs(engine) == [("running", 1)]
+            async with container() as other:  # ... outlives its lease, and another worker claims the job
+                jobs = await other.get(IngestionJobRepository)
+                later = datetime.now(UTC) + timedelta(seconds=5)
+                assert await jobs.claim(job.id, later, later + timedelta(minutes=5)) is not None
+                await (await other.get(UnitOfWork)).commit()
+            double.failures.append(500)
+            double.hang = False
+            result = await asyncio.wait_for(stale, timeout=60)
+    finally:
+        double.hang = False
+        await container.close()
+
+    assert result.outcome is IngestOutcome.SKIPPED  # neither rescheduled nor failed: the newer run decides
+    assert await _jobs(engine) == [("running", 2)]
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        document = (await client.get(f"/api/v1/documents/{document_id}", headers=editor.headers)).json()["data"]
+    assert (document["status"], document["error"]) == ("processing", None)

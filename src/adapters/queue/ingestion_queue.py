@@ -7,6 +7,7 @@ import uuid
 from saq.queue.base import Queue
 
 INGEST_TASK = "ingest_document"
+REDELIVERIES = 3  # a job whose worker keeps dying is left to the outbox after the third (its lease, or 10 min)
 
 
 class SaqIngestionQueue:
@@ -21,7 +22,10 @@ class SaqIngestionQueue:
             key=f"ingest:{job_id}:{uuid.uuid4().hex[:12]}",
             job_id=str(job_id),
             timeout=self._timeout,
-            retries=1,  # retries are the outbox's job (backoff, attempt count, failure status)
+            # SAQ's retries only redeliver: a job swept from a dead worker, or one whose run raised (e.g. the
+            # database was down). claim() lets one run through at a time; backoff, attempt count and
+            # failure status stay the outbox's job.
+            retries=REDELIVERIES,
         )
 
 
@@ -33,4 +37,7 @@ class SaqTaskQueue:
         self._queue = queue
 
     async def enqueue_summary(self, task_id: uuid.UUID) -> None:
-        await self._queue.enqueue(SUMMARY_TASK, key=f"summary:{task_id}", task_id=str(task_id), timeout=300)
+        # redelivered like ingestion jobs: a summary whose worker died runs again from the start
+        await self._queue.enqueue(
+            SUMMARY_TASK, key=f"summary:{task_id}", task_id=str(task_id), timeout=300, retries=REDELIVERIES
+        )

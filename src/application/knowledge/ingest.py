@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -92,6 +93,9 @@ class IngestDocument:
         except _StageError as failure:
             await self._uow.rollback()
             return await self._handle_failure(job.id, job.attempts, document.id, failure)
+        if not await self._jobs.hold(job.id, job.attempts):  # our lease ran out and a newer run has it
+            await self._uow.rollback()
+            return IngestResult(IngestOutcome.SKIPPED)
         current = await self._documents.get(document.id)
         if current is None or current.content_hash != document.content_hash:
             await self._jobs.finish(job.id, self._clock.now())  # a newer version has its own job
@@ -115,7 +119,10 @@ class IngestDocument:
     async def _build_chunks(self, document: Document) -> list[NewChunk]:
         try:
             source = await self._documents.source_of(document.id) or b""
-            text = normalize_text(self._extractor.extract(document.content_type, source))
+            # in a thread: a large PDF would otherwise stall the worker's loop, and with it the
+            # heartbeats that keep this and every other running job from being taken as abandoned
+            extracted = await asyncio.to_thread(self._extractor.extract, document.content_type, source)
+            text = normalize_text(extracted)
             if not text:  # e.g. HTML that is all script: "ready" with no chunks would hide the problem
                 raise ExtractionError("The document has no extractable text.")
         except Exception as exc:
@@ -142,6 +149,9 @@ class IngestDocument:
     async def _handle_failure(
         self, job_id: UUID, attempts: int, document_id: UUID, failure: _StageError
     ) -> IngestResult:
+        if not await self._jobs.hold(job_id, attempts):  # a newer run has it: its outcome counts
+            await self._uow.rollback()
+            return IngestResult(IngestOutcome.SKIPPED)
         now = self._clock.now()
         message = str(failure.cause)[:500] or type(failure.cause).__name__
         permanent = isinstance(failure.cause, ExtractionError) or attempts >= self._policy.max_attempts

@@ -157,6 +157,14 @@ class IngestionJobRepository(Protocol):
         """Take the job for running unless it is done, failed or leased by another worker."""
         ...
 
+    async def hold(self, job_id: UUID, attempt: int) -> bool:
+        """Lock the job for this transaction if no run was claimed since run ``attempt`` and it is not over.
+
+        A run whose lease ran out while it was still working may have been claimed again; only the
+        newest run may write its outcome, or two runs would both add their chunks.
+        """
+        ...
+
     async def finish(self, job_id: UUID, now: datetime) -> None: ...
 
     async def reschedule(self, job_id: UUID, now: datetime, available_at: datetime, error: str) -> None: ...

@@ -105,7 +105,9 @@ class IdentityProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def job_queue(self, settings: Settings) -> AsyncIterator[Queue]:
-        queue = create_queue(settings.require_redis_url, settings.worker_queue)
+        queue = create_queue(
+            settings.require_redis_url, settings.worker_queue, job_heartbeat_seconds=settings.job_heartbeat_seconds
+        )
         yield queue
         await close_quietly("job queue", queue.disconnect)
 

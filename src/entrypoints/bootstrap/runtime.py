@@ -18,4 +18,6 @@ def downgrade(settings: Settings, revision: str) -> None:
 
 
 def job_queue(settings: Settings) -> JobQueue:
-    return create_queue(settings.require_redis_url, settings.worker_queue)
+    return create_queue(
+        settings.require_redis_url, settings.worker_queue, job_heartbeat_seconds=settings.job_heartbeat_seconds
+    )

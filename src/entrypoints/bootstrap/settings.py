@@ -31,6 +31,8 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("MAX_UPLOAD_BYTES", 1024, None),
     ("CHUNK_MAX_TOKENS", 16, 8192),
     ("INGEST_LEASE_SECONDS", 1, 86_400),
+    ("JOB_HEARTBEAT_SECONDS", 3, 3600),
+    ("JOB_SWEEP_SECONDS", 1, 3600),
     ("LLM_MAX_ATTEMPTS", 1, 10),
     ("LLM_MAX_OUTPUT_TOKENS", 16, 32_000),
     ("LLM_CONTEXT_TOKENS", 1024, 2_000_000),
@@ -86,6 +88,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     chunk_max_tokens: int = 256
     chunk_overlap_tokens: int = 32
     ingest_lease_seconds: int = 300  # a job held longer than this by a silent worker is run again
+    # a queued job whose worker has not touched it for this long is taken as abandoned and run again
+    job_heartbeat_seconds: int = 30
+    job_sweep_seconds: int = 5  # how often workers look for abandoned jobs
     llm_providers: str = ""  # priority order, e.g. "openai,anthropic"; empty = the offline extractive answerer
     openai_api_key: str | None = None
     openai_base_url: str | None = None  # any OpenAI-compatible server (vLLM, Ollama, LM Studio, ...)

@@ -9,10 +9,12 @@ from typing import Any
 
 from dishka import AsyncContainer
 from saq import CronJob, Worker
+from saq.types import PartialTimersDict
 
 from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.runtime import JobQueue, job_queue
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.worker.liveness import keep_jobs_alive
 from entrypoints.worker.tasks import (
     Context,
     heartbeat,
@@ -48,6 +50,8 @@ class LoreWorker(Worker[Context]):
 
     async def upkeep(self) -> list[asyncio.Task[None]]:
         tasks = await super().upkeep()
+        if isinstance(self.queue, JobQueue):
+            tasks.append(asyncio.create_task(keep_jobs_alive(self.job_task_contexts, self.queue.touch, self.event)))
         self._upkeep_tasks = tuple(tasks)
         return tasks
 
@@ -95,6 +99,10 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
         startup=startup,
         shutdown=shutdown,
         shutdown_grace_period_s=settings.worker_shutdown_grace_seconds,
+        # SAQ's defaults but the sweep, which puts back jobs whose worker stopped touching them (see
+        # JobQueue); its lock makes it one sweep per interval across all workers. (SAQ's partial
+        # timers type still requires every key.)
+        timers=PartialTimersDict(schedule=1, worker_info=10, sweep=settings.job_sweep_seconds, abort=1),
     )
     if not handle_signals:
         # under `lore dev` uvicorn owns SIGINT/SIGTERM and stops the worker itself

@@ -127,3 +127,14 @@ def test_frontend_url_takes_the_links_in_emails(tmp_path: Path) -> None:
 def test_link_bases_must_be_http_urls(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=rf"^{variable}: expected an http\(s\) base URL"):
         load_settings(PROD | {variable: value})
+
+
+@pytest.mark.parametrize(
+    ("variable", "low", "high"), [("JOB_HEARTBEAT_SECONDS", 3, 3600), ("JOB_SWEEP_SECONDS", 1, 3600)]
+)
+def test_job_heartbeat_and_sweep_are_bounded(variable: str, low: int, high: int) -> None:
+    for value in (low, high):
+        assert getattr(load_settings(PROD | {variable: str(value)}), variable.lower()) == value
+    for value in (low - 1, high + 1):
+        with pytest.raises(SettingsError, match=f"^{variable}: must be between {low} and {high}"):
+            load_settings(PROD | {variable: str(value)})

@@ -461,6 +461,19 @@ class SqlIngestionJobRepository:
         )
         return None if row is None else _job(row)
 
+    async def hold(self, job_id: UUID, attempt: int) -> bool:
+        held = await self._session.scalar(
+            select(IngestionJobRow.id)
+            .where(
+                IngestionJobRow.id == job_id,
+                IngestionJobRow.attempts == attempt,
+                # still running, or sent again by the relay once its lease ran out but not claimed since
+                IngestionJobRow.status.in_([JobStatus.RUNNING.value, JobStatus.ENQUEUED.value]),
+            )
+            .with_for_update()
+        )
+        return held is not None
+
     async def _set(self, job_id: UUID, **values: Any) -> None:
         await self._session.execute(
             update(IngestionJobRow)
