@@ -12,7 +12,7 @@ from entrypoints.bootstrap.settings import Settings
 async def test_calls_to_a_missing_redis_are_paced_and_noted_and_a_live_one_clears_the_outage(
     tmp_path: Path, settings: Settings
 ) -> None:
-    gone = create_queue(f"unix://{tmp_path / 'no-redis.sock'}", "outage")
+    gone = create_queue(f"unix://{tmp_path / 'no-redis.sock'}", "outage", job_heartbeat_seconds=30)
     gone.outage = RedisOutage(Backoff(rng=lambda: 0.0))  # no real wait in the test
     try:
         assert await gone.dequeue(timeout=1) is None
@@ -23,7 +23,7 @@ async def test_calls_to_a_missing_redis_are_paced_and_noted_and_a_live_one_clear
     finally:
         await gone.redis.aclose()
 
-    live = create_queue(settings.require_redis_url, "outage")
+    live = create_queue(settings.require_redis_url, "outage", job_heartbeat_seconds=30)
     live.outage = gone.outage
     try:
         assert await live.dequeue(timeout=0.1) is None  # an empty queue: no job, and Redis answered

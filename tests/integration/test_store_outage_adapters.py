@@ -146,7 +146,7 @@ async def test_the_job_queue_on_a_stopped_redis_is_named_the_queue(
     private_redis: tuple[EmbeddedRedis, Redis],
 ) -> None:
     server, _ = private_redis
-    queue = create_queue(server.url, "outage-test")
+    queue = create_queue(server.url, "outage-test", job_heartbeat_seconds=30)
     server.stop()
     try:
         with pytest.raises(Exception) as raised:  # noqa: PT011 - whatever SAQ lets through; the type is the point
