@@ -100,6 +100,17 @@ def redis_outage_unavailable() -> Iterator[None]:
         raise unavailable("redis") from exc
 
 
+@contextmanager
+def queue_outage_unavailable() -> Iterator[None]:
+    """Inside, the job queue's Redis being unreachable raises DependencyUnavailableError naming the queue."""
+    try:
+        yield
+    except Exception as exc:
+        if failed_dependency(exc) not in ("queue", "redis"):
+            raise
+        raise unavailable("queue") from exc
+
+
 class OutageLog:
     """One warning when a store becomes unreachable and one line when it is back, not one per request."""
 

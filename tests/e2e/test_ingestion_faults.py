@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,7 +47,7 @@ async def _chunk_rows(engine: AsyncEngine, document_id: str) -> int:
 
 
 async def test_upload_while_redis_is_down_is_ingested_once_it_is_back(
-    kb_settings: Settings, engine: AsyncEngine, tmp_path: Path
+    kb_settings: Settings, engine: AsyncEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     redis = EmbeddedRedis(tmp_path / "redis")
     redis.start()
@@ -61,6 +62,10 @@ async def test_upload_while_redis_is_down_is_ingested_once_it_is_back(
             assert response.status_code == 202, response.text
             document_id = response.json()["data"]["id"]
             assert await _jobs(engine) == [("pending", 0)]  # committed in the outbox, nothing lost
+            relay = [r for r in caplog.records if r.getMessage().startswith("could not relay")]
+            assert [(r.levelname, r.exc_info, getattr(r, "dependency", None)) for r in relay] == [
+                ("WARNING", None, "queue")
+            ]  # an expected outage: one line naming the queue, no traceback
 
         redis.start()
         async with AsyncTestClient(app=create_app(settings, run_worker=True)) as client:

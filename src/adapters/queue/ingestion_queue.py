@@ -6,6 +6,8 @@ import uuid
 
 from saq.queue.base import Queue
 
+from adapters.outages import queue_outage_unavailable
+
 INGEST_TASK = "ingest_document"
 REDELIVERIES = 3  # a job whose worker keeps dying is left to the outbox after the third (its lease, or 10 min)
 
@@ -17,16 +19,17 @@ class SaqIngestionQueue:
 
     async def enqueue_ingestion(self, job_id: uuid.UUID) -> None:
         # a fresh key per relay: SAQ ignores keys it still remembers, and the outbox's claim() dedupes runs
-        await self._queue.enqueue(
-            INGEST_TASK,
-            key=f"ingest:{job_id}:{uuid.uuid4().hex[:12]}",
-            job_id=str(job_id),
-            timeout=self._timeout,
-            # SAQ's retries only redeliver: a job swept from a dead worker, or one whose run raised (e.g. the
-            # database was down). claim() lets one run through at a time; backoff, attempt count and
-            # failure status stay the outbox's job.
-            retries=REDELIVERIES,
-        )
+        with queue_outage_unavailable():
+            await self._queue.enqueue(
+                INGEST_TASK,
+                key=f"ingest:{job_id}:{uuid.uuid4().hex[:12]}",
+                job_id=str(job_id),
+                timeout=self._timeout,
+                # SAQ's retries only redeliver: a job swept from a dead worker, or one whose run raised (e.g. the
+                # database was down). claim() lets one run through at a time; backoff, attempt count and
+                # failure status stay the outbox's job.
+                retries=REDELIVERIES,
+            )
 
 
 SUMMARY_TASK = "summarize_document"
@@ -38,6 +41,7 @@ class SaqTaskQueue:
 
     async def enqueue_summary(self, task_id: uuid.UUID) -> None:
         # redelivered like ingestion jobs: a summary whose worker died runs again from the start
-        await self._queue.enqueue(
-            SUMMARY_TASK, key=f"summary:{task_id}", task_id=str(task_id), timeout=300, retries=REDELIVERIES
-        )
+        with queue_outage_unavailable():
+            await self._queue.enqueue(
+                SUMMARY_TASK, key=f"summary:{task_id}", task_id=str(task_id), timeout=300, retries=REDELIVERIES
+            )

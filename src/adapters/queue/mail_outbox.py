@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from saq.queue.base import Queue
 
+from adapters.outages import queue_outage_unavailable
 from application.identity.ports import EmailMessage
 
 SEND_EMAIL_TASK = "send_email"
@@ -15,13 +16,14 @@ class QueueMailOutbox:
         self._retries = retries
 
     async def send_later(self, message: EmailMessage) -> None:
-        await self._queue.enqueue(
-            SEND_EMAIL_TASK,
-            to=message.to,
-            subject=message.subject,
-            text=message.text,
-            retries=self._retries,
-            retry_delay=5.0,
-            retry_backoff=True,
-            timeout=60,
-        )
+        with queue_outage_unavailable():
+            await self._queue.enqueue(
+                SEND_EMAIL_TASK,
+                to=message.to,
+                subject=message.subject,
+                text=message.text,
+                retries=self._retries,
+                retry_delay=5.0,
+                retry_backoff=True,
+                timeout=60,
+            )

@@ -22,7 +22,7 @@ from domain.identity.models import (
 )
 from domain.identity.passwords import PasswordPolicy
 from domain.identity.roles import Role
-from domain.shared.errors import ValidationError
+from domain.shared.errors import DependencyUnavailableError, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -178,5 +178,7 @@ async def send_after_commit(outbox: MailOutbox, message: EmailMessage) -> None:
     """The change is committed already; a queue outage must not turn that into an error."""
     try:
         await outbox.send_later(message)
+    except DependencyUnavailableError as exc:  # an outage is expected here: one line, no traceback
+        logger.warning("could not queue email", extra={"subject": message.subject, **exc.details})
     except Exception:
         logger.exception("could not queue email", extra={"subject": message.subject})

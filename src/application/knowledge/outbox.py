@@ -8,6 +8,7 @@ from datetime import timedelta
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import IngestionJobRepository, JobQueue
 from application.shared.ports import Clock, UnitOfWork
+from domain.shared.errors import DependencyUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ class RelayOutbox:
         """Best effort right after a commit; the worker's periodic relay catches whatever this misses."""
         try:
             await self.execute()
+        except DependencyUnavailableError as exc:  # an outage is expected here: one line, no traceback
+            logger.warning("could not relay ingestion jobs now; the worker will retry", extra=exc.details)
+            await self._uow.rollback()
         except Exception:
             logger.warning("could not relay ingestion jobs now; the worker will retry", exc_info=True)
             await self._uow.rollback()
