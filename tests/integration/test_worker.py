@@ -27,17 +27,17 @@ async def test_worker_records_heartbeats_on_start_and_on_demand(
     queue = job_queue(settings)
     try:
         store = await container.get(HeartbeatStore)
-        for _ in range(100):
-            if await store.last_seen() is not None:
-                break
+        deadline = asyncio.get_running_loop().time() + 30  # generous: a loaded machine starts slowly
+        while await store.last_seen() is None and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
         first = await store.last_seen()
         assert first is not None
-        assert datetime.now(UTC) - first < timedelta(seconds=10)
+        assert datetime.now(UTC) - first < timedelta(seconds=60)
 
-        result = await queue.apply("heartbeat", timeout=10)
+        result = await queue.apply("heartbeat", timeout=30)
         assert datetime.fromisoformat(result) >= first
-        assert await store.last_seen() == datetime.fromisoformat(result)
+        # the 30 s cron may beat again in between; the on-demand beat is recorded or superseded, never lost
+        assert (await store.last_seen() or first) >= datetime.fromisoformat(result)
     finally:
         await queue.disconnect()
         await worker.stop()
