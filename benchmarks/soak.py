@@ -32,9 +32,6 @@ from pathlib import Path
 import httpx
 import psutil
 
-from adapters.embedded.postgres import EmbeddedPostgres
-from adapters.embedded.redis import EmbeddedRedis
-from adapters.persistence import migrations
 from application.identity.accounts import NewAccount
 from application.identity.users import CreateUser
 from domain.identity.roles import Role
@@ -43,6 +40,7 @@ from entrypoints.bootstrap.settings import Environment, Settings
 from entrypoints.http.app import create_app
 from tests.support.openai_double import EmbeddingsDouble
 from tests.support.servers import free_port, serve
+from tests.support.stores import migrated_stores
 
 EMAIL, PASSWORD = "soak@example.org", "soak password 123"
 CLIENTS = 2
@@ -59,12 +57,7 @@ class Stores:
 
 @contextlib.contextmanager
 def stores(tmp: Path, embeddings_url: str) -> Iterator[Stores]:
-    postgres, redis = EmbeddedPostgres(tmp / "pg", database="soak"), EmbeddedRedis(tmp / "redis")
-    postgres.start()
-    redis.start()
-    try:
-        asyncio.run(postgres.ensure_database())
-        migrations.upgrade(postgres.url())
+    with migrated_stores(tmp, "soak") as (postgres, redis):
         settings = Settings(
             lore_env=Environment.TEST,
             lore_data_dir=tmp / "data",
@@ -87,9 +80,6 @@ def stores(tmp: Path, embeddings_url: str) -> Iterator[Stores]:
             "TOKEN_QUOTA_PER_DAY": str(10**9),
         }
         yield Stores(settings, env)
-    finally:
-        redis.stop()
-        postgres.stop()
 
 
 async def _create_user(settings: Settings) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.embedded.postgres import EmbeddedPostgres
 from adapters.embedded.redis import EmbeddedRedis
-from adapters.persistence import migrations
 from adapters.persistence import tables as _all_tables  # noqa: F401 - every table on the metadata
 from adapters.persistence.base import metadata
 from adapters.persistence.engine import create_engine
@@ -26,6 +24,7 @@ from adapters.redis.client import create_redis
 from entrypoints.bootstrap.settings import Environment, Settings
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.http.app import create_app
+from tests.support.stores import migrated_stores
 
 pytest_plugins = ["tests.e2e.knowledge_support"]
 
@@ -45,18 +44,8 @@ class Stores:
 
 @pytest.fixture(scope="session")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
-    root = tmp_path_factory.mktemp("stores")
-    postgres = EmbeddedPostgres(root / "postgres", database=TEST_DATABASE)
-    redis = EmbeddedRedis(root / "redis")
-    postgres.start()
-    redis.start()
-    try:
-        asyncio.run(postgres.ensure_database())
-        migrations.upgrade(postgres.url())
+    with migrated_stores(tmp_path_factory.mktemp("stores"), TEST_DATABASE) as (postgres, redis):
         yield Stores(postgres, redis)
-    finally:
-        redis.stop()
-        postgres.stop()
 
 
 @pytest.fixture(scope="session")

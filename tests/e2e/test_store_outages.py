@@ -24,7 +24,6 @@ from sqlalchemy import text
 
 from adapters.embedded.postgres import EmbeddedPostgres
 from adapters.embedded.redis import EmbeddedRedis
-from adapters.persistence import migrations
 from adapters.persistence.engine import create_engine
 from domain.identity.roles import Role
 from entrypoints.bootstrap.settings import Environment, Settings
@@ -32,6 +31,7 @@ from entrypoints.http.app import create_app
 from tests.e2e.knowledge_support import add_text, new_collection, search
 from tests.support.api import Account, Client, assert_error, login, signed_in
 from tests.support.chat_doubles import AnthropicDouble, OpenAIChatDouble
+from tests.support.stores import migrated_stores
 
 pytestmark = pytest.mark.slow
 
@@ -48,13 +48,7 @@ class PrivateStores:
 @pytest.fixture(scope="module")
 def private_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateStores]:
     root: Path = tmp_path_factory.mktemp("outage-stores")
-    postgres = EmbeddedPostgres(root / "postgres", database="lore_outages")
-    redis = EmbeddedRedis(root / "redis")
-    postgres.start()
-    redis.start()
-    try:
-        asyncio.run(postgres.ensure_database())
-        migrations.upgrade(postgres.url())
+    with migrated_stores(root, "lore_outages") as (postgres, redis):
         settings = Settings(
             lore_env=Environment.TEST,
             lore_data_dir=root / "data",
@@ -64,9 +58,6 @@ def private_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Private
             database_pool_size=2,
         )
         yield PrivateStores(postgres, redis, settings)
-    finally:
-        redis.stop()
-        postgres.stop()
 
 
 @pytest.fixture
