@@ -32,7 +32,8 @@ _POSTGRES_DOWN = (
     pg.CrashShutdownError,
     pg.TooManyConnectionsError,
 )
-_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# what redis-py raises for a server that is gone, refuses or does not answer in time
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def unavailable(dependency: Dependency) -> DependencyUnavailableError:
@@ -68,7 +69,7 @@ def _database_down(exc: BaseException) -> bool:
 
 
 def _redis_down(exc: BaseException) -> bool:
-    if isinstance(exc, _REDIS_DOWN):
+    if isinstance(exc, REDIS_DOWN):
         return True
     return isinstance(exc, OSError) and _raised_through(exc, "redis")
 

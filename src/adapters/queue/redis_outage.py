@@ -13,12 +13,6 @@ import random
 import time
 from collections.abc import Callable
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
-# what redis-py raises for a server that is gone, refuses or does not answer in time
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
-
 logger = logging.getLogger("lore.queue")
 
 

@@ -12,7 +12,8 @@ from saq.queue.redis import RedisQueue
 from saq.types import WorkerInfo
 from saq.utils import now
 
-from adapters.queue.redis_outage import REDIS_DOWN, RedisOutage
+from adapters.outages import REDIS_DOWN
+from adapters.queue.redis_outage import RedisOutage
 from adapters.queue.sweep import sweep
 from adapters.redis.client import create_redis
 
