@@ -13,14 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.ids import Uuid7Generator
 from adapters.mail.mailbox import MailboxMailer
 from adapters.mail.smtp import SmtpMailer
-from adapters.persistence.identity.repositories import (
-    SqlApiKeyRepository,
-    SqlAuditLog,
-    SqlOneTimeTokenRepository,
-    SqlRefreshTokenRepository,
-    SqlSessionRepository,
-    SqlUserRepository,
-)
+from adapters.persistence.identity.api_keys import SqlApiKeyRepository
+from adapters.persistence.identity.audit import SqlAuditLog
+from adapters.persistence.identity.one_time_tokens import SqlOneTimeTokenRepository
+from adapters.persistence.identity.refresh_tokens import SqlRefreshTokenRepository
+from adapters.persistence.identity.sessions import SqlSessionRepository
+from adapters.persistence.identity.users import SqlUserRepository
 from adapters.persistence.uow import SqlAlchemyUnitOfWork
 from adapters.queue.mail_outbox import QueueMailOutbox
 from adapters.queue.saq_queue import create_queue

@@ -9,14 +9,12 @@ from saq.queue.base import Queue
 
 from adapters.extraction.extractor import DocumentTextExtractor
 from adapters.llm.embeddings import DisabledEmbedder, OpenAICompatibleEmbedder
+from adapters.persistence.knowledge.chunks import SqlChunkRepository
+from adapters.persistence.knowledge.collections import SqlCollectionRepository
+from adapters.persistence.knowledge.documents import SqlDocumentRepository
+from adapters.persistence.knowledge.ingestion_jobs import SqlIngestionJobRepository
+from adapters.persistence.knowledge.memberships import SqlMembershipRepository
 from adapters.persistence.knowledge.readable import SqlReadableCollections
-from adapters.persistence.knowledge.repositories import (
-    SqlChunkRepository,
-    SqlCollectionRepository,
-    SqlDocumentRepository,
-    SqlIngestionJobRepository,
-    SqlMembershipRepository,
-)
 from adapters.persistence.knowledge.search_index import PostgresSearchIndex
 from adapters.queue.ingestion_queue import SaqIngestionQueue
 from application.knowledge.collections import (

@@ -1,0 +1,65 @@
+"""SQLAlchemy audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from adapters.persistence.identity.tables import (
+    AuditEventRow,
+)
+from adapters.persistence.paging import fetch_page, order_by
+from application.identity.ports import (
+    AuditQuery,
+)
+from application.shared.ports import Page
+from domain.identity.models import AuditAction, AuditEvent
+
+
+class SqlAuditLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, event: AuditEvent) -> None:
+        self._session.add(
+            AuditEventRow(
+                id=event.id,
+                action=event.action.value,
+                occurred_at=event.occurred_at,
+                actor_id=event.actor_id,
+                subject_id=event.subject_id,
+                ip_address=event.ip_address,
+                details=event.details,
+            )
+        )
+        await self._session.flush()
+
+    async def list(self, query: AuditQuery) -> Page[AuditEvent]:
+        statement = select(AuditEventRow)
+        if query.actor_id is not None:
+            statement = statement.where(AuditEventRow.actor_id == query.actor_id)
+        if query.action is not None:
+            statement = statement.where(AuditEventRow.action == query.action.value)
+        if query.since is not None:
+            statement = statement.where(AuditEventRow.occurred_at >= query.since)
+        if query.until is not None:
+            statement = statement.where(AuditEventRow.occurred_at < query.until)
+        sortable: dict[str, InstrumentedAttribute[Any]] = {"occurred_at": AuditEventRow.occurred_at}
+        ordering = order_by(query.page.sort, sortable, AuditEventRow.id)
+        rows, total = await fetch_page(self._session, statement, query.page, ordering)
+        events = [
+            AuditEvent(
+                id=row.id,
+                action=AuditAction(row.action),
+                occurred_at=row.occurred_at,
+                actor_id=row.actor_id,
+                subject_id=row.subject_id,
+                ip_address=row.ip_address,
+                details=dict(row.details),
+            )
+            for row in rows
+        ]
+        return Page(events, total, query.page.limit, query.page.offset)

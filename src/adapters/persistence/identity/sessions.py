@@ -1,0 +1,98 @@
+"""SQLAlchemy session repository."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.identity.tables import (
+    AuthSessionRow,
+)
+from adapters.persistence.identity.writes import affected_rows
+from domain.identity.models import AuthSession
+
+
+def _session_model(row: AuthSessionRow) -> AuthSession:
+    return AuthSession(
+        id=row.id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
+        user_agent=row.user_agent,
+        ip_address=row.ip_address,
+        revoked_at=row.revoked_at,
+        revoked_reason=row.revoked_reason,
+    )
+
+
+class SqlSessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, session: AuthSession) -> None:
+        self._session.add(
+            AuthSessionRow(
+                id=session.id,
+                user_id=session.user_id,
+                created_at=session.created_at,
+                last_used_at=session.last_used_at,
+                expires_at=session.expires_at,
+                user_agent=session.user_agent,
+                ip_address=session.ip_address,
+            )
+        )
+        await self._session.flush()
+
+    async def get(self, session_id: UUID) -> AuthSession | None:
+        row = await self._session.get(AuthSessionRow, session_id, populate_existing=True)
+        return None if row is None else _session_model(row)
+
+    async def list_active(self, user_id: UUID, now: datetime) -> list[AuthSession]:
+        rows = await self._session.scalars(
+            select(AuthSessionRow)
+            .where(
+                AuthSessionRow.user_id == user_id,
+                AuthSessionRow.revoked_at.is_(None),
+                AuthSessionRow.expires_at > now,
+            )
+            .order_by(AuthSessionRow.last_used_at.desc())
+        )
+        return [_session_model(row) for row in rows]
+
+    async def touch(self, session_id: UUID, now: datetime, expires_at: datetime) -> None:
+        await self._session.execute(
+            update(AuthSessionRow)
+            .where(AuthSessionRow.id == session_id)
+            .values(last_used_at=now, expires_at=expires_at)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def revoke(self, session_id: UUID, now: datetime, reason: str) -> bool:
+        result = await self._session.execute(
+            update(AuthSessionRow)
+            .where(AuthSessionRow.id == session_id, AuthSessionRow.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+            .returning(AuthSessionRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
+
+    async def revoke_all(self, user_id: UUID, now: datetime, reason: str, *, keep: UUID | None = None) -> int:
+        statement = update(AuthSessionRow).where(AuthSessionRow.user_id == user_id, AuthSessionRow.revoked_at.is_(None))
+        if keep is not None:
+            statement = statement.where(AuthSessionRow.id != keep)
+        return await affected_rows(
+            self._session, statement.values(revoked_at=now, revoked_reason=reason).returning(AuthSessionRow.id)
+        )
+
+    async def purge(self, ended_before: datetime) -> int:
+        return await affected_rows(
+            self._session,
+            delete(AuthSessionRow)
+            .where(or_(AuthSessionRow.expires_at < ended_before, AuthSessionRow.revoked_at < ended_before))
+            .returning(AuthSessionRow.id),
+        )

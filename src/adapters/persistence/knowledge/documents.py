@@ -1,0 +1,159 @@
+"""SQLAlchemy document repository (originals and metadata)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from uuid import UUID
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from adapters.persistence.knowledge.owners import stored_user_id
+from adapters.persistence.knowledge.tables import (
+    DocumentRow,
+    DocumentSourceRow,
+)
+from adapters.persistence.paging import LIKE_ESCAPE, contains_pattern, fetch_page, order_by
+from application.knowledge.ports import (
+    DocumentQuery,
+)
+from application.shared.ports import Page
+from domain.knowledge.errors import DuplicateDocumentError
+from domain.knowledge.models import (
+    ContentType,
+    Document,
+    DocumentStatus,
+)
+
+
+def _document(row: DocumentRow) -> Document:
+    return Document(
+        id=row.id,
+        collection_id=row.collection_id,
+        title=row.title,
+        content_type=ContentType(row.content_type),
+        content_hash=row.content_hash,
+        size_bytes=row.size_bytes,
+        status=DocumentStatus(row.status),
+        created_by=row.created_by or UUID(int=0),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        metadata=dict(row.doc_metadata or {}),
+        chunk_count=row.chunk_count,
+        error_stage=row.error_stage,
+        error_message=row.error_message,
+        idempotency_key=row.idempotency_key,
+    )
+
+
+class SqlDocumentRepository:
+    _SORTABLE: ClassVar[dict[str, InstrumentedAttribute[Any]]] = {
+        "created_at": DocumentRow.created_at,
+        "updated_at": DocumentRow.updated_at,
+        "title": DocumentRow.title,
+        "size_bytes": DocumentRow.size_bytes,
+        "status": DocumentRow.status,
+    }
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, document: Document, source: bytes) -> None:
+        try:
+            async with self._session.begin_nested():
+                self._session.add(
+                    DocumentRow(
+                        id=document.id,
+                        collection_id=document.collection_id,
+                        title=document.title,
+                        content_type=document.content_type.value,
+                        content_hash=document.content_hash,
+                        size_bytes=document.size_bytes,
+                        status=document.status.value,
+                        doc_metadata=document.metadata,
+                        chunk_count=document.chunk_count,
+                        idempotency_key=document.idempotency_key,
+                        created_by=stored_user_id(document.created_by),
+                        created_at=document.created_at,
+                        updated_at=document.updated_at,
+                    )
+                )
+                await self._session.flush()
+                self._session.add(DocumentSourceRow(document_id=document.id, data=source))
+        except IntegrityError as exc:  # a concurrent upload of the same content won the race
+            raise DuplicateDocumentError() from exc
+
+    async def get(self, document_id: UUID) -> Document | None:
+        row = await self._session.get(DocumentRow, document_id, populate_existing=True)
+        return None if row is None else _document(row)
+
+    async def source_of(self, document_id: UUID) -> bytes | None:
+        return await self._session.scalar(
+            select(DocumentSourceRow.data).where(DocumentSourceRow.document_id == document_id)
+        )
+
+    async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None:
+        row = await self._session.scalar(
+            select(DocumentRow).where(
+                DocumentRow.collection_id == collection_id, DocumentRow.content_hash == content_hash
+            )
+        )
+        return None if row is None else _document(row)
+
+    async def find_by_idempotency_key(self, collection_id: UUID, created_by: UUID, key: str) -> Document | None:
+        row = await self._session.scalar(
+            select(DocumentRow).where(
+                DocumentRow.collection_id == collection_id,
+                DocumentRow.created_by == created_by,
+                DocumentRow.idempotency_key == key,
+            )
+        )
+        return None if row is None else _document(row)
+
+    async def save(self, document: Document, source: bytes | None = None) -> None:
+        await self._session.execute(
+            update(DocumentRow)
+            .where(DocumentRow.id == document.id)
+            .values(
+                title=document.title,
+                content_type=document.content_type.value,
+                content_hash=document.content_hash,
+                size_bytes=document.size_bytes,
+                status=document.status.value,
+                doc_metadata=document.metadata,
+                chunk_count=document.chunk_count,
+                error_stage=document.error_stage,
+                error_message=document.error_message,
+                updated_at=document.updated_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if source is not None:
+            await self._session.execute(
+                update(DocumentSourceRow)
+                .where(DocumentSourceRow.document_id == document.id)
+                .values(data=source)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def delete(self, document_id: UUID) -> None:
+        await self._session.execute(
+            delete(DocumentRow).where(DocumentRow.id == document_id).execution_options(synchronize_session=False)
+        )
+
+    async def ids_in_collection(self, collection_id: UUID) -> list[UUID]:
+        rows = await self._session.scalars(select(DocumentRow.id).where(DocumentRow.collection_id == collection_id))
+        return list(rows)
+
+    async def list(self, query: DocumentQuery) -> Page[Document]:
+        statement = select(DocumentRow).where(DocumentRow.collection_id == query.collection_id)
+        if query.status is not None:
+            statement = statement.where(DocumentRow.status == query.status.value)
+        if query.q:
+            statement = statement.where(DocumentRow.title.ilike(contains_pattern(query.q), escape=LIKE_ESCAPE))
+        rows, total = await fetch_page(
+            self._session, statement, query.page, order_by(query.page.sort, self._SORTABLE, DocumentRow.id)
+        )
+        return Page([_document(row) for row in rows], total, query.page.limit, query.page.offset)
