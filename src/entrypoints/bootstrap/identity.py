@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from dishka import Provider, Scope, provide, provide_all
 from redis.asyncio import Redis
 from saq.queue.base import Queue
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.ids import Uuid7Generator
 from adapters.mail.mailbox import MailboxMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.persistence.identity.api_keys import SqlApiKeyRepository
@@ -19,9 +16,7 @@ from adapters.persistence.identity.one_time_tokens import SqlOneTimeTokenReposit
 from adapters.persistence.identity.refresh_tokens import SqlRefreshTokenRepository
 from adapters.persistence.identity.sessions import SqlSessionRepository
 from adapters.persistence.identity.users import SqlUserRepository
-from adapters.persistence.uow import SqlAlchemyUnitOfWork
 from adapters.queue.mail_outbox import QueueMailOutbox
-from adapters.queue.saq_queue import create_queue
 from adapters.redis.attempt_limiter import RedisAttemptLimiter
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.common_passwords import load_common_passwords
@@ -61,10 +56,8 @@ from application.identity.users import (
     UpdateUser,
     UserAccess,
 )
-from application.shared.ports import IdGenerator, UnitOfWork
 from domain.identity.passwords import PasswordPolicy
 from domain.identity.roles import Role
-from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.settings import Settings
 
 
@@ -95,19 +88,10 @@ class IdentityProvider(Provider):
         )
 
     secrets = provide(RandomSecretTokens, provides=SecretTokens, scope=Scope.APP)
-    ids = provide(Uuid7Generator, provides=IdGenerator, scope=Scope.APP)
 
     @provide(scope=Scope.APP)
     def attempt_limiter(self, redis: Redis) -> AttemptLimiter:
         return RedisAttemptLimiter(redis)
-
-    @provide(scope=Scope.APP)
-    async def job_queue(self, settings: Settings) -> AsyncIterator[Queue]:
-        queue = create_queue(
-            settings.require_redis_url, settings.worker_queue, job_heartbeat_seconds=settings.job_heartbeat_seconds
-        )
-        yield queue
-        await close_quietly("job queue", queue.disconnect)
 
     @provide(scope=Scope.APP)
     def mail_outbox(self, queue: Queue) -> MailOutbox:
@@ -125,10 +109,6 @@ class IdentityProvider(Provider):
                 starttls=settings.smtp_starttls,
             )
         return MailboxMailer(settings.mailbox_dir, settings.mail_from)
-
-    @provide(scope=Scope.REQUEST)
-    def unit_of_work(self, session: AsyncSession) -> UnitOfWork:
-        return SqlAlchemyUnitOfWork(session)
 
     users = provide(SqlUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     sessions = provide(SqlSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)

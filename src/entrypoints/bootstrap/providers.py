@@ -6,16 +6,20 @@ from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
+from saq.queue.base import Queue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.clock import SystemClock
+from adapters.ids import Uuid7Generator
 from adapters.persistence.engine import create_engine, create_session_factory
+from adapters.persistence.uow import SqlAlchemyUnitOfWork
 from adapters.probes import PostgresProbe, RedisProbe
+from adapters.queue.saq_queue import create_queue
 from adapters.redis.client import create_redis
 from adapters.redis.heartbeat import RedisHeartbeatStore
 from application.platform.health import CheckReadiness
 from application.platform.heartbeat import RecordHeartbeat
-from application.shared.ports import Clock, HeartbeatStore
+from application.shared.ports import Clock, HeartbeatStore, IdGenerator, UnitOfWork
 from entrypoints.bootstrap.assistant import AssistantProvider
 from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.identity import IdentityProvider
@@ -61,6 +65,22 @@ class InfrastructureProvider(Provider):
 
 
 class PlatformProvider(Provider):
+    """Shared infrastructure every module uses: ids, the unit of work, the job queue, readiness, heartbeats."""
+
+    ids = provide(Uuid7Generator, provides=IdGenerator, scope=Scope.APP)
+
+    @provide(scope=Scope.REQUEST)
+    def unit_of_work(self, session: AsyncSession) -> UnitOfWork:
+        return SqlAlchemyUnitOfWork(session)
+
+    @provide(scope=Scope.APP)
+    async def job_queue(self, settings: Settings) -> AsyncIterator[Queue]:
+        queue = create_queue(
+            settings.require_redis_url, settings.worker_queue, job_heartbeat_seconds=settings.job_heartbeat_seconds
+        )
+        yield queue
+        await close_quietly("job queue", queue.disconnect)
+
     @provide(scope=Scope.APP)
     def readiness(self, engine: AsyncEngine, redis: Redis) -> CheckReadiness:
         return CheckReadiness([PostgresProbe(engine), RedisProbe(redis)])
