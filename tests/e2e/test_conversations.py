@@ -50,6 +50,8 @@ async def test_conversation_with_history_in_json_and_sse(
     events = sse(streamed.text)
     assert "".join(e.get("content", "") for e in events[:-1]) == openai_double.answer
     assert events[-1]["done"] is True
+    # the same last event as /ask's, plus the stored reply's id
+    assert set(events[-1]) == {"done", "citations", "usage", "model", "provider", "cached", "retrieval", "message_id"}
     # the model saw the earlier exchange as history
     sent = openai_double.requests[-1]["messages"]
     assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]

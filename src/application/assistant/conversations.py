@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol
 from uuid import UUID
 
-from application.assistant.answer import Answer, Question
+from application.assistant.answer import Answer, AnswerDelta, AnswerEvent, Question
 from application.assistant.ports import ConversationRepository
 from application.knowledge.scope import CollectionScope
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
@@ -157,3 +159,61 @@ class SaveReply:
         await self._conversations.touch(pending.conversation.id, now)
         await self._uow.commit()
         return message
+
+
+class ReplyArchive(Protocol):
+    """Stores a finished reply in a unit of work of its own: the request that started the reply may be over."""
+
+    async def save(
+        self, pending: PendingReply, *, answer: Answer | None, partial_text: str, status: MessageStatus
+    ) -> StoredMessage: ...
+
+
+class ReplyStreamEndedError(Exception):
+    """The answer stream ended without its final Answer (a bug in the stream, never the caller's fault)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyEnd:
+    """The last event of a reply stream: the stored reply, and its answer or the error that cut it short."""
+
+    message: StoredMessage
+    outcome: Answer | Exception
+
+
+class RelayReply:
+    """Relays the answer stream of a pending reply and stores the reply when the stream ends.
+
+    Called by an entrypoint after ``StartReply`` and ``AskQuestion.stream`` (which checked the caller's
+    rights); it runs to the end whether or not anyone still listens. The reply is stored COMPLETE with
+    the answer, INCOMPLETE with the text streamed before the stream broke, or FAILED when nothing came.
+    It raises nothing from the stream: a stream error travels as the ``error`` of the final ``ReplyEnd``.
+    """
+
+    def __init__(self, archive: ReplyArchive) -> None:
+        self._archive = archive
+
+    async def execute(
+        self, pending: PendingReply, events: AsyncIterator[AnswerEvent]
+    ) -> AsyncIterator[AnswerDelta | ReplyEnd]:
+        parts: list[str] = []
+        answer: Answer | None = None
+        error: Exception | None = None
+        try:
+            async for event in events:
+                if isinstance(event, AnswerDelta):
+                    parts.append(event.text)
+                    yield event
+                else:
+                    answer = event
+        except Exception as exc:  # noqa: BLE001 - stored with the partial reply and told to the listener
+            error = exc
+        except BaseException:  # cancelled (shutdown): keep what was said, then let the cancellation go on
+            await self._store(pending, answer, parts)
+            raise
+        message = await self._store(pending, answer, parts)
+        yield ReplyEnd(message, error or answer or ReplyStreamEndedError("the answer stream ended without an answer"))
+
+    async def _store(self, pending: PendingReply, answer: Answer | None, parts: list[str]) -> StoredMessage:
+        status = MessageStatus.COMPLETE if answer else (MessageStatus.INCOMPLETE if parts else MessageStatus.FAILED)
+        return await self._archive.save(pending, answer=answer, partial_text="".join(parts), status=status)

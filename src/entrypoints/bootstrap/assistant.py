@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 
-from dishka import Provider, Scope, provide, provide_all
+from dishka import AsyncContainer, Provider, Scope, provide, provide_all
 from redis.asyncio import Redis
 from saq.queue.base import Queue
 
@@ -18,12 +18,15 @@ from adapters.persistence.assistant.tasks import SqlTaskRepository
 from adapters.persistence.knowledge.corpus import PostgresCorpusVersions
 from adapters.queue.ingestion_queue import SaqTaskQueue
 from adapters.redis.assistant_store import RedisAnswerCache, RedisQuotaLedger
-from application.assistant.answer import AskQuestion, GetUsage
+from application.assistant.answer import Answer, AskQuestion, GetUsage
 from application.assistant.conversations import (
     CreateConversation,
     DeleteConversation,
     GetConversation,
     ListConversations,
+    PendingReply,
+    RelayReply,
+    ReplyArchive,
     SaveReply,
     StartReply,
 )
@@ -33,11 +36,29 @@ from application.assistant.resilience import ResilientChatModel, RetryPolicy
 from application.assistant.summaries import GetTask, RequestSummary, RunSummary, TaskQueue, TaskRepository
 from application.shared.ports import Clock
 from application.shared.resilience import CircuitBreaker
+from domain.assistant.models import MessageStatus, StoredMessage
 from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.settings import Settings
 
 
+class ScopedReplyArchive:
+    """Saves a reply in a container scope of its own: the request scope that started it may be closed."""
+
+    def __init__(self, container: AsyncContainer) -> None:
+        self._container = container
+
+    async def save(
+        self, pending: PendingReply, *, answer: Answer | None, partial_text: str, status: MessageStatus
+    ) -> StoredMessage:
+        async with self._container() as scope:
+            save = await scope.get(SaveReply)
+            return await save.execute(pending, answer=answer, partial_text=partial_text, status=status)
+
+
 class AssistantProvider(Provider):
+    reply_archive = provide(ScopedReplyArchive, provides=ReplyArchive, scope=Scope.APP)
+    relay_reply = provide(RelayReply, scope=Scope.APP)
+
     @provide(scope=Scope.APP)
     def policy(self, settings: Settings) -> AssistantPolicy:
         return AssistantPolicy(

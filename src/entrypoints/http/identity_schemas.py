@@ -13,7 +13,7 @@ from application.identity.tokens import TokenPair
 from domain.identity.models import ApiKey, AuditEvent, User
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
-from entrypoints.http.schemas import Instant, Schema
+from entrypoints.http.schemas import Body, Instant, Schema
 from entrypoints.http.text_rules import display_name, line
 
 # generous upper bounds that stop abuse before policy checks give the precise message
@@ -22,10 +22,6 @@ Password = Annotated[str, msgspec.Meta(max_length=1024)]  # hashed, never stored
 Name = Annotated[str, line(200)]
 DisplayName = Annotated[str, display_name(200)]
 Token = Annotated[str, line(512, min_length=1)]
-
-
-class Body(Schema, forbid_unknown_fields=True):
-    """Unknown fields are rejected: nobody can slip ``role`` into a profile update."""
 
 
 class RegisterBody(Body):

@@ -18,8 +18,7 @@ from domain.knowledge.models import (
     Membership,
     SearchMode,
 )
-from entrypoints.http.identity_schemas import Body
-from entrypoints.http.schemas import Schema
+from entrypoints.http.schemas import Body, Schema
 from entrypoints.http.text_rules import json_problem, line, lines
 
 Title = Annotated[str, line(300)]

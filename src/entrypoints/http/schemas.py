@@ -28,6 +28,10 @@ class Schema(msgspec.Struct, kw_only=True):
     """Base for API bodies; ``msgspec.UNSET`` fields are left out of responses."""
 
 
+class Body(Schema, forbid_unknown_fields=True):
+    """Base for request bodies. Unknown fields are rejected: nobody can slip ``role`` into a profile update."""
+
+
 class DataEnvelope(Schema, Generic[T]):
     data: T
 

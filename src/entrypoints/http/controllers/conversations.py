@@ -9,32 +9,30 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from dishka import AsyncContainer
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
-from litestar.response import ServerSentEvent
 
-from application.assistant.answer import Answer, AnswerDelta, AnswerEvent, AskQuestion
+from application.assistant.answer import Answer, AskQuestion
 from application.assistant.conversations import (
     CreateConversation,
     DeleteConversation,
     GetConversation,
     ListConversations,
-    PendingReply,
+    RelayReply,
     SaveReply,
     StartReply,
 )
 from application.shared.ports import PageRequest
-from domain.assistant.models import Conversation, MessageStatus, StoredMessage
+from domain.assistant.models import Conversation, StoredMessage
 from domain.identity.principal import Principal
+from entrypoints.http.assistant_schemas import CitationOut, UsageOut
 from entrypoints.http.background import BackgroundTasks
-from entrypoints.http.controllers.assistant import CitationOut, UsageOut, stream_error
 from entrypoints.http.errors import error_responses
-from entrypoints.http.identity_schemas import Body
 from entrypoints.http.knowledge_schemas import RetrievalOut
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta
-from entrypoints.http.schemas import DataEnvelope, Schema
+from entrypoints.http.schemas import Body, DataEnvelope, Schema
+from entrypoints.http.sse import answer_events, event_stream
 from entrypoints.http.text_rules import line, lines
 
 
@@ -99,50 +97,12 @@ class ConversationDetailOut(ConversationOut):
     messages: list[MessageOut] = msgspec.field(default_factory=list)
 
 
-def _event(payload: dict[str, Any]) -> str:
-    return msgspec.json.encode(payload).decode()
-
-
-async def _pump(
-    events: AsyncIterator[AnswerEvent],
-    queue: asyncio.Queue[str | None],
-    container: AsyncContainer,
-    pending: PendingReply,
-) -> None:
-    """Runs to the end whether or not anyone still listens, then stores the reply in a scope of its own."""
-    parts: list[str] = []
-    answer: Answer | None = None
-    error: dict[str, str] | None = None
+async def _pump(lines: AsyncIterator[str], queue: asyncio.Queue[str | None]) -> None:
+    """Drives the reply to its end whether or not the client still listens; the client reads the queue."""
     try:
-        async for event in events:
-            if isinstance(event, AnswerDelta):
-                parts.append(event.text)
-                queue.put_nowait(_event({"content": event.text, "done": False}))
-            else:
-                answer = event
-    except Exception as exc:  # noqa: BLE001 - reported to the client and stored with the partial reply
-        error = stream_error(exc)
+        async for line in lines:
+            queue.put_nowait(line)
     finally:
-        status = MessageStatus.COMPLETE if answer else (MessageStatus.INCOMPLETE if parts else MessageStatus.FAILED)
-        async with container() as scope:
-            saved = await (await scope.get(SaveReply)).execute(
-                pending, answer=answer, partial_text="".join(parts), status=status
-            )
-        if error is not None:
-            queue.put_nowait(_event({"error": error, "done": True, "message_id": str(saved.id)}))
-        else:
-            out = msgspec.to_builtins(MessageOut.of(saved, answer))
-            queue.put_nowait(
-                _event(
-                    {
-                        "done": True,
-                        "citations": out["citations"],
-                        "usage": out["usage"],
-                        "retrieval": out.get("retrieval"),
-                        "message_id": str(saved.id),
-                    }
-                )
-            )
         queue.put_nowait(None)
 
 
@@ -234,6 +194,7 @@ class ConversationsController(Controller):
         start: FromDishka[StartReply],
         ask: FromDishka[AskQuestion],
         save: FromDishka[SaveReply],
+        relay: FromDishka[RelayReply],
     ) -> Response[Any]:
         pending = await start.execute(principal, conversation_id, data.content)
         if "application/json" in request.headers.get("accept", ""):
@@ -243,5 +204,5 @@ class ConversationsController(Controller):
         events = await ask.stream(principal, pending.question)  # quota and retrieval errors are still plain JSON
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         background: BackgroundTasks = request.app.state.background
-        background.spawn(_pump(events, queue, request.app.state.dishka_container, pending))
-        return ServerSentEvent(_drain(queue), headers={"Cache-Control": "no-store"})
+        background.spawn(_pump(answer_events(relay.execute(pending, events)), queue))
+        return event_stream(_drain(queue))
