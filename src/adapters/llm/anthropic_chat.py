@@ -9,7 +9,7 @@ import anthropic
 from anthropic import AsyncAnthropic
 from anthropic.types import MessageParam, TextBlock
 
-from adapters.llm.errors import retry_after_seconds
+from adapters.llm.errors import http_error, transport_error
 from adapters.llm.telemetry import llm_span
 from application.assistant.ports import Completion, ProviderError, StreamDelta, StreamDone, StreamEvent
 from domain.assistant.models import ChatTurn, TurnRole, Usage
@@ -17,14 +17,8 @@ from domain.assistant.models import ChatTurn, TurnRole, Usage
 
 def provider_error(name: str, exc: Exception) -> ProviderError:
     if isinstance(exc, anthropic.APIStatusError):
-        retryable = exc.status_code in (408, 409, 429, 529) or exc.status_code >= 500
-        retry_after = retry_after_seconds(exc.response.headers if exc.response is not None else None)
-        return ProviderError(name, f"HTTP {exc.status_code}", retryable=retryable, retry_after=retry_after)
-    if isinstance(exc, anthropic.APITimeoutError):
-        return ProviderError(name, "timed out", retryable=True)
-    if isinstance(exc, anthropic.APIConnectionError):
-        return ProviderError(name, "connection failed", retryable=True)
-    return ProviderError(name, f"unexpected response: {type(exc).__name__}", retryable=True)
+        return http_error(name, exc.status_code, exc.response.headers if exc.response is not None else None)
+    return transport_error(name, exc, timeout=anthropic.APITimeoutError, connection=anthropic.APIConnectionError)
 
 
 def _split(turns: Sequence[ChatTurn]) -> tuple[str, list[MessageParam]]:

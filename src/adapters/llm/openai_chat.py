@@ -9,27 +9,16 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
-from adapters.llm.errors import retry_after_seconds
+from adapters.llm.errors import http_error, transport_error
 from adapters.llm.telemetry import llm_span
 from application.assistant.ports import Completion, ProviderError, StreamDelta, StreamDone, StreamEvent
 from domain.assistant.models import ChatTurn, Usage
 
 
 def provider_error(name: str, exc: Exception) -> ProviderError:
-    """Map SDK errors onto retryable (429, 408, 409, 5xx, timeouts, network) or not (other 4xx)."""
     if isinstance(exc, openai.APIStatusError):
-        retryable = exc.status_code in (408, 409, 429) or exc.status_code >= 500
-        return ProviderError(
-            name,
-            f"HTTP {exc.status_code}",
-            retryable=retryable,
-            retry_after=retry_after_seconds(exc.response.headers if exc.response is not None else None),
-        )
-    if isinstance(exc, openai.APITimeoutError):
-        return ProviderError(name, "timed out", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
-        return ProviderError(name, "connection failed", retryable=True)
-    return ProviderError(name, f"unexpected response: {type(exc).__name__}", retryable=True)
+        return http_error(name, exc.status_code, exc.response.headers if exc.response is not None else None)
+    return transport_error(name, exc, timeout=openai.APITimeoutError, connection=openai.APIConnectionError)
 
 
 def _messages(turns: Sequence[ChatTurn]) -> list[ChatCompletionMessageParam]:

@@ -4,8 +4,9 @@ provider, and failover to the next provider in priority order — for streams on
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from application.assistant.ports import (
     AllProvidersFailedError,
@@ -20,6 +21,8 @@ from application.shared.resilience import CircuitBreaker
 from domain.assistant.models import ChatTurn
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,27 +68,16 @@ class ResilientChatModel:
         return "|".join(f"{p.provider}:{p.model}" for p, _ in self._providers)
 
     async def complete(self, turns: Sequence[ChatTurn], max_tokens: int) -> Completion:
-        errors: list[str] = []
-        for provider, breaker in self._providers:
-            for attempt in range(1, self._policy.attempts + 1):
-                if not breaker.allow():
-                    errors.append(f"{provider.provider}: circuit open")
-                    break
-                try:
-                    result = await provider.complete(turns, max_tokens)
-                except ProviderError as exc:
-                    breaker.failed()
-                    errors.append(str(exc))
-                    if not exc.retryable or attempt == self._policy.attempts:
-                        break
-                    await self._sleeper.sleep(self._policy.delay(attempt, exc.retry_after, self._jitter()))
-                    continue
-                breaker.succeeded()
-                return result
-            logger.warning("chat provider failed over", extra={"provider": provider.provider})
-        raise AllProvidersFailedError(details={"attempts": errors})
+        # drained to the end so that the breaker hears of the success
+        (completion,) = [c async for c in self._failover(lambda provider: _once(provider.complete(turns, max_tokens)))]
+        return completion
 
-    async def stream(self, turns: Sequence[ChatTurn], max_tokens: int) -> AsyncIterator[StreamEvent]:
+    def stream(self, turns: Sequence[ChatTurn], max_tokens: int) -> AsyncIterator[StreamEvent]:
+        return self._failover(lambda provider: provider.stream(turns, max_tokens))
+
+    async def _failover(self, call: Callable[[ChatModel], AsyncIterator[T]]) -> AsyncIterator[T]:
+        """The one retry loop: each provider in order, retried with backoff while its errors are retryable
+        and its breaker allows; once a result has been passed on there is no switch to another provider."""
         errors: list[str] = []
         for provider, breaker in self._providers:
             for attempt in range(1, self._policy.attempts + 1):
@@ -94,9 +86,9 @@ class ResilientChatModel:
                     break
                 started = False
                 try:
-                    async for event in provider.stream(turns, max_tokens):
+                    async for item in call(provider):
                         started = True
-                        yield event
+                        yield item
                 except ProviderError as exc:
                     breaker.failed()
                     if started:
@@ -108,4 +100,9 @@ class ResilientChatModel:
                     continue
                 breaker.succeeded()
                 return
+            logger.warning("chat provider failed over", extra={"provider": provider.provider})
         raise AllProvidersFailedError(details={"attempts": errors})
+
+
+async def _once(result: Awaitable[T]) -> AsyncIterator[T]:
+    yield await result

@@ -115,6 +115,20 @@ async def test_stream_fails_over_before_the_first_token() -> None:
     assert events[-1].provider == "anthropic"
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_failover_is_logged_for_calls_and_streams(streamed: bool, caplog: pytest.LogCaptureFixture) -> None:
+    primary = ScriptedChatModel("openai", [fatal("openai")])
+    model, _ = _model(primary, ScriptedChatModel("anthropic"))
+    with caplog.at_level("WARNING", logger="application.assistant.resilience"):
+        if streamed:
+            _ = [event async for event in model.stream(TURNS, 100)]
+        else:
+            await model.complete(TURNS, 100)
+    assert [(r.message, getattr(r, "provider", None)) for r in caplog.records] == [
+        ("chat provider failed over", "openai")
+    ]
+
+
 async def test_stream_does_not_switch_provider_after_tokens_were_sent() -> None:
     primary = ScriptedChatModel("openai", [MID_STREAM_FAILURE], answer="Partial answer")
     backup = ScriptedChatModel("anthropic")
