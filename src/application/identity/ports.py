@@ -12,6 +12,10 @@ from application.shared.ports import Page, PageRequest
 from domain.identity.models import ApiKey, AuditAction, AuditEvent, AuthSession, TokenPurpose, User
 from domain.identity.roles import Role
 
+# the fields a list may be sorted by (``sort=field`` or ``sort=-field``): the API checks them, the repositories map them
+USER_SORTS = ("created_at", "email", "display_name", "role")
+AUDIT_SORTS = ("occurred_at",)
+
 
 @dataclass(frozen=True, slots=True)
 class UserQuery:

@@ -73,6 +73,11 @@ class MembershipRepository(Protocol):
     async def count_owners(self, collection_id: UUID) -> int: ...
 
 
+# the fields a list may be sorted by (``sort=field`` or ``sort=-field``): the API checks them, the repositories map them
+DOCUMENT_SORTS = ("created_at", "updated_at", "title", "size_bytes", "status")
+COLLECTION_SORTS = ("name", "created_at")
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentQuery:
     collection_id: UUID

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from adapters.persistence.identity.tables import (
     AuditEventRow,
 )
 from adapters.persistence.paging import fetch_page, order_by
 from application.identity.ports import (
+    AUDIT_SORTS,
     AuditQuery,
 )
 from application.shared.ports import Page
@@ -47,7 +45,7 @@ class SqlAuditLog:
             statement = statement.where(AuditEventRow.occurred_at >= query.since)
         if query.until is not None:
             statement = statement.where(AuditEventRow.occurred_at < query.until)
-        sortable: dict[str, InstrumentedAttribute[Any]] = {"occurred_at": AuditEventRow.occurred_at}
+        sortable = {name: getattr(AuditEventRow, name) for name in AUDIT_SORTS}
         ordering = order_by(query.page.sort, sortable, AuditEventRow.id)
         rows, total = await fetch_page(self._session, statement, query.page, ordering)
         events = [

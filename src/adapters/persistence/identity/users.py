@@ -15,6 +15,7 @@ from adapters.persistence.identity.tables import (
 )
 from adapters.persistence.paging import LIKE_ESCAPE, contains_pattern, fetch_page, order_by
 from application.identity.ports import (
+    USER_SORTS,
     UserQuery,
 )
 from application.shared.ports import Page
@@ -38,12 +39,7 @@ def _user(row: UserRow) -> User:
 
 
 class SqlUserRepository:
-    _SORTABLE: ClassVar[dict[str, InstrumentedAttribute[Any]]] = {
-        "created_at": UserRow.created_at,
-        "email": UserRow.email,
-        "display_name": UserRow.display_name,
-        "role": UserRow.role,
-    }
+    _SORTABLE: ClassVar[dict[str, InstrumentedAttribute[Any]]] = {name: getattr(UserRow, name) for name in USER_SORTS}
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session

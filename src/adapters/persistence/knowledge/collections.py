@@ -18,6 +18,7 @@ from adapters.persistence.knowledge.tables import (
 )
 from adapters.persistence.paging import order_by
 from application.knowledge.ports import (
+    COLLECTION_SORTS,
     CollectionView,
 )
 from application.shared.ports import Page, PageRequest
@@ -41,8 +42,7 @@ def _collection(row: CollectionRow) -> Collection:
 
 class SqlCollectionRepository:
     _SORTABLE: ClassVar[dict[str, InstrumentedAttribute[Any]]] = {
-        "created_at": CollectionRow.created_at,
-        "name": CollectionRow.name,
+        name: getattr(CollectionRow, name) for name in COLLECTION_SORTS
     }
 
     def __init__(self, session: AsyncSession) -> None:

@@ -17,6 +17,7 @@ from adapters.persistence.knowledge.tables import (
 )
 from adapters.persistence.paging import LIKE_ESCAPE, contains_pattern, fetch_page, order_by
 from application.knowledge.ports import (
+    DOCUMENT_SORTS,
     DocumentQuery,
 )
 from application.shared.ports import Page
@@ -50,11 +51,7 @@ def _document(row: DocumentRow) -> Document:
 
 class SqlDocumentRepository:
     _SORTABLE: ClassVar[dict[str, InstrumentedAttribute[Any]]] = {
-        "created_at": DocumentRow.created_at,
-        "updated_at": DocumentRow.updated_at,
-        "title": DocumentRow.title,
-        "size_bytes": DocumentRow.size_bytes,
-        "status": DocumentRow.status,
+        name: getattr(DocumentRow, name) for name in DOCUMENT_SORTS
     }
 
     def __init__(self, session: AsyncSession) -> None:

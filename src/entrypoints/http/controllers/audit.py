@@ -10,7 +10,7 @@ from litestar import Controller, get
 from litestar.params import FromQuery
 
 from application.identity.audit import ListAuditEvents
-from application.identity.ports import AuditQuery
+from application.identity.ports import AUDIT_SORTS, AuditQuery
 from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
 from entrypoints.http.errors import error_responses
@@ -38,7 +38,7 @@ class AuditController(Controller):
         until: FromQuery[datetime | None] = None,
     ) -> ListEnvelope[AuditEventOut]:
         query = AuditQuery(
-            page=page_request(limit, offset, sort, ("occurred_at",)),
+            page=page_request(limit, offset, sort, AUDIT_SORTS),
             actor_id=actor_id,
             action=action,
             since=with_offset("since", since),

@@ -18,6 +18,7 @@ from application.knowledge.collections import (
     RemoveMember,
     UpdateCollection,
 )
+from application.knowledge.ports import COLLECTION_SORTS
 from domain.identity.principal import Principal
 from entrypoints.http.errors import error_responses
 from entrypoints.http.knowledge_schemas import (
@@ -62,7 +63,7 @@ class CollectionsController(Controller):
         offset: Offset = 0,
         sort: FromQuery[str] = "name",
     ) -> ListEnvelope[CollectionOut]:
-        page = await list_collections.execute(principal, page_request(limit, offset, sort, ("name", "created_at")))
+        page = await list_collections.execute(principal, page_request(limit, offset, sort, COLLECTION_SORTS))
         return ListEnvelope(data=[CollectionOut.of(view) for view in page.items], meta=meta(page))
 
     @get("/{collection_id:uuid}", summary="One collection", responses=error_responses(401, 404))

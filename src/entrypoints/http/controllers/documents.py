@@ -18,7 +18,7 @@ from application.knowledge.documents import (
     ListDocuments,
     UpdateDocument,
 )
-from application.knowledge.ports import DocumentQuery
+from application.knowledge.ports import DOCUMENT_SORTS, DocumentQuery
 from application.shared.ports import PageRequest
 from domain.identity.principal import Principal
 from domain.knowledge.models import DocumentStatus
@@ -29,8 +29,6 @@ from entrypoints.http.knowledge_schemas import ChunkOut, DocumentOut, UpdateDocu
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request
 from entrypoints.http.schemas import DataEnvelope
 from entrypoints.http.text_rules import line_problem
-
-DOCUMENT_SORTS = ("created_at", "updated_at", "title", "size_bytes", "status")
 
 
 class CollectionDocumentsController(Controller):

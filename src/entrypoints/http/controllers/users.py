@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParam
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.identity.passwords import ChangePassword
-from application.identity.ports import UserQuery
+from application.identity.ports import USER_SORTS, UserQuery
 from application.identity.users import DeleteUser, GetMe, GetUser, ListUsers, UpdateMe, UpdateUser, UserChanges
 from domain.identity.principal import Principal
 from domain.identity.roles import Role
@@ -19,8 +19,6 @@ from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import ChangePasswordBody, UpdateMeBody, UpdateUserBody, UserOut
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request
 from entrypoints.http.schemas import DataEnvelope
-
-USER_SORTS = ("created_at", "email", "display_name", "role")
 
 
 class UsersController(Controller):
