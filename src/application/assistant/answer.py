@@ -25,7 +25,6 @@ from domain.assistant.prompt import build_prompt
 from domain.assistant.quota import QuotaExceededError, QuotaPeriod, daily_period
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
-from domain.knowledge.access import CollectionAccess
 from domain.knowledge.models import SearchMode
 from domain.knowledge.text import count_tokens
 from domain.shared.errors import ValidationError
@@ -182,7 +181,7 @@ class AskQuestion:
             - sum(count_tokens(t.content) for t in grounded)
         )
         turns = build_prompt(text, citations, question.history, history_budget_tokens=max(room, 0))
-        scope = SearchScope(principal.user_id, CollectionAccess(principal, None).is_admin, question.collection_ids)
+        scope = SearchScope(principal.user_id, principal.acts_as_admin, question.collection_ids)
         fingerprint = await self._corpus.fingerprint(scope)
         key_material = json.dumps(
             {

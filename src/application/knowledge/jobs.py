@@ -10,13 +10,12 @@ from application.knowledge.outbox import RelayOutbox
 from application.knowledge.ports import DocumentRepository, IngestionJob, IngestionJobRepository, JobStatus
 from application.shared.ports import Clock, UnitOfWork
 from domain.identity.principal import Principal
-from domain.knowledge.access import CollectionAccess
 from domain.knowledge.models import DocumentStatus
 from domain.shared.errors import NotFoundError, PermissionDeniedError
 
 
 def _require_admin(principal: Principal) -> None:
-    if not CollectionAccess(principal, None).is_admin:
+    if not principal.acts_as_admin:
         raise PermissionDeniedError("Only admins can manage ingestion jobs.")
 
 

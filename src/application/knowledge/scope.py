@@ -6,7 +6,6 @@ from uuid import UUID
 
 from application.knowledge.ports import ReadableCollections
 from domain.identity.principal import Principal
-from domain.knowledge.access import CollectionAccess
 from domain.knowledge.errors import CollectionNotFoundError
 
 
@@ -20,7 +19,7 @@ class CollectionScope:
         if not collection_ids:
             return
         readable = await self._collections.readable(
-            principal.user_id, collection_ids, all_collections=CollectionAccess(principal, None).is_admin
+            principal.user_id, collection_ids, all_collections=principal.acts_as_admin
         )
         unreadable = sorted(collection_ids - readable)
         if unreadable:

@@ -14,7 +14,6 @@ from application.knowledge.ports import ChunkHit, Embedder, SearchFilters, Searc
 from application.knowledge.scope import CollectionScope
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
-from domain.knowledge.access import CollectionAccess
 from domain.knowledge.errors import EmbeddingsDisabledError, EmbeddingsUnavailableError
 from domain.knowledge.models import SearchMode
 from domain.knowledge.ranking import reciprocal_rank_fusion
@@ -73,7 +72,7 @@ class Search:
             await self._scope.require_readable(principal, request.collection_ids)
         scope = SearchScope(
             user_id=principal.user_id,
-            all_collections=CollectionAccess(principal, None).is_admin,
+            all_collections=principal.acts_as_admin,
             collection_ids=request.collection_ids,
         )
         mode = request.mode

@@ -27,6 +27,11 @@ class Principal:
         # a key never exceeds its owner's current rights, even after a demotion
         return granted if self.scopes is None else granted & self.scopes
 
+    @property
+    def acts_as_admin(self) -> bool:
+        """An admin with full rights: sees every collection and job (an API key scoped below users:write does not)."""
+        return self.role is Role.ADMIN and self.can(Permission.USERS_WRITE)
+
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 

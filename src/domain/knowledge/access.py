@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.identity.principal import Principal
-from domain.identity.roles import Permission, Role
+from domain.identity.roles import Permission
 from domain.knowledge.errors import CollectionNotFoundError
 from domain.knowledge.models import CollectionRole
 from domain.shared.errors import PermissionDeniedError
@@ -20,7 +20,7 @@ class CollectionAccess:
 
     @property
     def is_admin(self) -> bool:
-        return self._principal.role is Role.ADMIN and self._principal.can(Permission.USERS_WRITE)
+        return self._principal.acts_as_admin
 
     def require_read(self) -> None:
         self._principal.require(Permission.DOCUMENTS_READ)

@@ -101,3 +101,12 @@ def test_operator_is_an_admin_who_is_no_user() -> None:
     operator = Principal.operator()
     assert operator.role is Role.ADMIN
     assert operator.user_id.int == 0
+
+
+def test_only_an_admin_with_full_rights_acts_as_admin() -> None:
+    assert Principal(uuid4(), Role.ADMIN).acts_as_admin
+    assert Principal.operator().acts_as_admin
+    assert not Principal(uuid4(), Role.EDITOR).acts_as_admin
+    # an admin's key scoped to reading documents cannot see every collection
+    scoped = Principal(uuid4(), Role.ADMIN, api_key_id=uuid4(), scopes=frozenset({Permission.DOCUMENTS_READ}))
+    assert not scoped.acts_as_admin
