@@ -46,8 +46,12 @@ def test_contracts_hold_on_the_real_tree(project_copy: Path) -> None:
         ("domain/identity/models.py", "import domain.knowledge.models", "Module order inside each layer"),
         ("application/knowledge/search.py", "import application.assistant.answer", "Module order inside each layer"),
         ("adapters/persistence/identity/users.py", "import adapters.persistence.knowledge.tables", "repositories"),
-        ("entrypoints/http/controllers/jobs.py", "import entrypoints.http.controllers.assistant", "controllers"),
-        ("entrypoints/http/controllers/jobs.py", "import entrypoints.worker.tasks", "controllers"),
+        (
+            "entrypoints/http/controllers/summary_tasks.py",
+            "import entrypoints.http.controllers.assistant",
+            "controllers",
+        ),
+        ("entrypoints/http/controllers/summary_tasks.py", "import entrypoints.worker.tasks", "controllers"),
     ],
 )
 def test_a_forbidden_import_breaks_the_build(project_copy: Path, module: str, statement: str, contract: str) -> None:

@@ -18,7 +18,7 @@ from dishka import AsyncContainer
 from httpx import Response
 from litestar import Litestar
 
-from application.assistant.summaries import BackgroundTask, TaskRepository, TaskStatus
+from application.assistant.summaries import SummaryTask, SummaryTaskRepository, SummaryTaskStatus
 from application.identity.accounts import NewAccount
 from application.identity.users import CreateUser
 from application.shared.ports import UnitOfWork
@@ -156,9 +156,9 @@ class World:
     async def job(self, actor: Actor) -> str:
         async def make() -> str:
             now = datetime.now(UTC)
-            task = BackgroundTask(uuid4(), UUID(actor.id), "summarize", uuid4(), TaskStatus.QUEUED, now, now)
+            task = SummaryTask(uuid4(), UUID(actor.id), "summarize", uuid4(), SummaryTaskStatus.QUEUED, now, now)
             async with self._container() as scope:
-                await (await scope.get(TaskRepository)).add(task)
+                await (await scope.get(SummaryTaskRepository)).add(task)
                 await (await scope.get(UnitOfWork)).commit()
             return str(task.id)
 

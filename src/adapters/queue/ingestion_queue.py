@@ -35,7 +35,7 @@ class SaqIngestionQueue:
 SUMMARY_TASK = "summarize_document"
 
 
-class SaqTaskQueue:
+class SaqSummaryTaskQueue:
     def __init__(self, queue: Queue) -> None:
         self._queue = queue
 

@@ -1,4 +1,7 @@
-"""Document summaries as background jobs: request (202 + job id), run in the worker, poll the result."""
+"""Document summaries as background tasks: request (202 + id), run in the worker, poll the result.
+
+A summary task is polled at ``/jobs/{id}`` (a public URL kept for compatibility); in code "job" means an
+ingestion job (``lore jobs``) and "task" the summary task, so the two never share a name."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ from domain.shared.errors import ConflictError, DependencyUnavailableError, NotF
 MAX_SOURCE_TOKENS = 6000
 
 
-class TaskStatus(StrEnum):
+class SummaryTaskStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
@@ -35,27 +38,27 @@ class TaskStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class BackgroundTask:
+class SummaryTask:
     id: UUID
     user_id: UUID
     kind: str
     subject_id: UUID
-    status: TaskStatus
+    status: SummaryTaskStatus
     created_at: datetime
     updated_at: datetime
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
 
-class TaskRepository(Protocol):
-    async def add(self, task: BackgroundTask) -> None: ...
+class SummaryTaskRepository(Protocol):
+    async def add(self, task: SummaryTask) -> None: ...
 
-    async def get(self, task_id: UUID) -> BackgroundTask | None: ...
+    async def get(self, task_id: UUID) -> SummaryTask | None: ...
 
-    async def update(self, task: BackgroundTask) -> None: ...
+    async def update(self, task: SummaryTask) -> None: ...
 
 
-class TaskQueue(Protocol):
+class SummaryTaskQueue(Protocol):
     async def enqueue_summary(self, task_id: UUID) -> None: ...
 
 
@@ -68,8 +71,8 @@ class RequestSummary:
     def __init__(
         self,
         gate: DocumentGate,
-        tasks: TaskRepository,
-        queue: TaskQueue,
+        tasks: SummaryTaskRepository,
+        queue: SummaryTaskQueue,
         uow: UnitOfWork,
         ids: IdGenerator,
         clock: Clock,
@@ -81,21 +84,23 @@ class RequestSummary:
         self._ids = ids
         self._clock = clock
 
-    async def execute(self, principal: Principal, document_id: UUID) -> BackgroundTask:
+    async def execute(self, principal: Principal, document_id: UUID) -> SummaryTask:
         principal.require(Permission.ASSISTANT_USE)
         document, _ = await self._gate.open(principal, document_id)
         if document.status is not DocumentStatus.READY:
             raise DocumentNotReadyError()
         now = self._clock.now()
-        task = BackgroundTask(
-            self._ids.new_id(), principal.user_id, "summarize", document.id, TaskStatus.QUEUED, now, now
+        task = SummaryTask(
+            self._ids.new_id(), principal.user_id, "summarize", document.id, SummaryTaskStatus.QUEUED, now, now
         )
         await self._tasks.add(task)
         await self._uow.commit()
         try:
             await self._queue.enqueue_summary(task.id)
         except Exception as exc:
-            task = _changed(task, self._clock.now(), status=TaskStatus.FAILED, error="the job queue is unavailable")
+            task = _changed(
+                task, self._clock.now(), status=SummaryTaskStatus.FAILED, error="the job queue is unavailable"
+            )
             await self._tasks.update(task)
             await self._uow.commit()
             raise DependencyUnavailableError(
@@ -104,11 +109,11 @@ class RequestSummary:
         return task
 
 
-class GetTask:
-    def __init__(self, tasks: TaskRepository) -> None:
+class GetSummaryTask:
+    def __init__(self, tasks: SummaryTaskRepository) -> None:
         self._tasks = tasks
 
-    async def execute(self, principal: Principal, task_id: UUID) -> BackgroundTask:
+    async def execute(self, principal: Principal, task_id: UUID) -> SummaryTask:
         # a job's result is assistant output about documents, as it was requested
         principal.require(Permission.ASSISTANT_USE)
         principal.require(Permission.DOCUMENTS_READ)
@@ -123,7 +128,7 @@ class RunSummary:
 
     def __init__(
         self,
-        tasks: TaskRepository,
+        tasks: SummaryTaskRepository,
         users: UserRepository,
         gate: DocumentGate,
         chunks: ChunkRepository,
@@ -143,11 +148,11 @@ class RunSummary:
         self._clock = clock
         self._policy = policy
 
-    async def execute(self, task_id: UUID) -> BackgroundTask | None:
+    async def execute(self, task_id: UUID) -> SummaryTask | None:
         task = await self._tasks.get(task_id)
-        if task is None or task.status in (TaskStatus.DONE, TaskStatus.FAILED):
+        if task is None or task.status in (SummaryTaskStatus.DONE, SummaryTaskStatus.FAILED):
             return task
-        task = _changed(task, self._clock.now(), status=TaskStatus.RUNNING)
+        task = _changed(task, self._clock.now(), status=SummaryTaskStatus.RUNNING)
         await self._tasks.update(task)
         await self._uow.commit()
         try:
@@ -161,7 +166,7 @@ class RunSummary:
             completion = await self._complete(task.user_id, turns)
         except Exception as exc:  # noqa: BLE001 - any failure is reported on the job, not lost in logs
             message = getattr(exc, "message", None) or type(exc).__name__
-            task = _changed(task, self._clock.now(), status=TaskStatus.FAILED, error=str(message))
+            task = _changed(task, self._clock.now(), status=SummaryTaskStatus.FAILED, error=str(message))
         else:
             result = {
                 "summary": completion.text,
@@ -172,7 +177,7 @@ class RunSummary:
                     "output_tokens": completion.usage.output_tokens,
                 },
             }
-            task = _changed(task, self._clock.now(), status=TaskStatus.DONE, result=result)
+            task = _changed(task, self._clock.now(), status=SummaryTaskStatus.DONE, result=result)
         await self._tasks.update(task)
         await self._uow.commit()
         return task
@@ -216,5 +221,5 @@ def stitch_chunks(chunks: Sequence[Chunk], budget_tokens: int) -> str:
     return "".join(parts)
 
 
-def _changed(task: BackgroundTask, now: datetime, **changes: Any) -> BackgroundTask:
+def _changed(task: SummaryTask, now: datetime, **changes: Any) -> SummaryTask:
     return replace(task, updated_at=now, **changes)

@@ -14,9 +14,9 @@ from adapters.llm.anthropic_chat import AnthropicChatModel
 from adapters.llm.extractive import ExtractiveChatModel
 from adapters.llm.openai_chat import OpenAIChatModel
 from adapters.persistence.assistant.repositories import SqlConversationRepository
-from adapters.persistence.assistant.tasks import SqlTaskRepository
+from adapters.persistence.assistant.tasks import SqlSummaryTaskRepository
 from adapters.persistence.knowledge.corpus import PostgresCorpusVersions
-from adapters.queue.ingestion_queue import SaqTaskQueue
+from adapters.queue.ingestion_queue import SaqSummaryTaskQueue
 from adapters.redis.assistant_store import RedisAnswerCache, RedisQuotaLedger
 from application.assistant.answer import Answer, AskQuestion, GetUsage
 from application.assistant.conversations import (
@@ -33,7 +33,13 @@ from application.assistant.conversations import (
 from application.assistant.policy import AssistantPolicy
 from application.assistant.ports import AnswerCache, ChatModel, ConversationRepository, CorpusVersions, QuotaLedger
 from application.assistant.resilience import ResilientChatModel, RetryPolicy
-from application.assistant.summaries import GetTask, RequestSummary, RunSummary, TaskQueue, TaskRepository
+from application.assistant.summaries import (
+    GetSummaryTask,
+    RequestSummary,
+    RunSummary,
+    SummaryTaskQueue,
+    SummaryTaskRepository,
+)
 from application.shared.ports import Clock
 from application.shared.resilience import CircuitBreaker
 from domain.assistant.models import MessageStatus, StoredMessage
@@ -113,11 +119,11 @@ class AssistantProvider(Provider):
 
     corpus = provide(PostgresCorpusVersions, provides=CorpusVersions, scope=Scope.REQUEST)
     conversations = provide(SqlConversationRepository, provides=ConversationRepository, scope=Scope.REQUEST)
-    tasks = provide(SqlTaskRepository, provides=TaskRepository, scope=Scope.REQUEST)
+    tasks = provide(SqlSummaryTaskRepository, provides=SummaryTaskRepository, scope=Scope.REQUEST)
 
     @provide(scope=Scope.APP)
-    def task_queue(self, queue: Queue) -> TaskQueue:
-        return SaqTaskQueue(queue)
+    def task_queue(self, queue: Queue) -> SummaryTaskQueue:
+        return SaqSummaryTaskQueue(queue)
 
     use_cases = provide_all(
         AskQuestion,
@@ -129,7 +135,7 @@ class AssistantProvider(Provider):
         StartReply,
         SaveReply,
         RequestSummary,
-        GetTask,
+        GetSummaryTask,
         RunSummary,
         scope=Scope.REQUEST,
     )

@@ -29,9 +29,9 @@ from entrypoints.http.controllers.collections import CollectionsController
 from entrypoints.http.controllers.conversations import ConversationsController
 from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
 from entrypoints.http.controllers.health import HealthController
-from entrypoints.http.controllers.jobs import JobsController
 from entrypoints.http.controllers.pages import PagesController
 from entrypoints.http.controllers.search import SearchController
+from entrypoints.http.controllers.summary_tasks import SummaryTasksController
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.guards import authorize, document_rules, require_rules
@@ -78,7 +78,7 @@ def create_app(
             SearchController,
             AssistantController,
             ConversationsController,
-            JobsController,
+            SummaryTasksController,
         ],
     )
     otel = OpenTelemetryConfig(

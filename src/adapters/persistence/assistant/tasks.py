@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from application.assistant.summaries import BackgroundTask, TaskStatus
+from application.assistant.summaries import SummaryTask, SummaryTaskStatus
 
 
 class BackgroundTaskRow(UUIDv7Base):
@@ -27,11 +27,11 @@ class BackgroundTaskRow(UUIDv7Base):
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
-class SqlTaskRepository:
+class SqlSummaryTaskRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, task: BackgroundTask) -> None:
+    async def add(self, task: SummaryTask) -> None:
         self._session.add(
             BackgroundTaskRow(
                 id=task.id,
@@ -47,23 +47,23 @@ class SqlTaskRepository:
         )
         await self._session.flush()
 
-    async def get(self, task_id: UUID) -> BackgroundTask | None:
+    async def get(self, task_id: UUID) -> SummaryTask | None:
         row = await self._session.get(BackgroundTaskRow, task_id, populate_existing=True)
         if row is None:
             return None
-        return BackgroundTask(
+        return SummaryTask(
             id=row.id,
             user_id=row.user_id,
             kind=row.kind,
             subject_id=row.subject_id,
-            status=TaskStatus(row.status),
+            status=SummaryTaskStatus(row.status),
             created_at=row.created_at,
             updated_at=row.updated_at,
             result=dict(row.result or {}),
             error=row.error,
         )
 
-    async def update(self, task: BackgroundTask) -> None:
+    async def update(self, task: SummaryTask) -> None:
         await self._session.execute(
             update(BackgroundTaskRow)
             .where(BackgroundTaskRow.id == task.id)

@@ -1,4 +1,4 @@
-"""/api/v1/documents/{id}/summarize and /api/v1/jobs/{id}: background work the caller can poll."""
+"""/api/v1/documents/{id}/summarize and /api/v1/jobs/{id}: summary tasks the caller can poll (the URL says "jobs")."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath
 
-from application.assistant.summaries import BackgroundTask, GetTask, RequestSummary
+from application.assistant.summaries import GetSummaryTask, RequestSummary, SummaryTask
 from domain.identity.principal import Principal
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas import DataEnvelope, Schema
 
 
-class JobOut(Schema):
+class SummaryTaskOut(Schema):
     job_id: UUID
     kind: str
     status: str
@@ -27,7 +27,7 @@ class JobOut(Schema):
     error: str | None = None
 
     @classmethod
-    def of(cls, task: BackgroundTask) -> JobOut:
+    def of(cls, task: SummaryTask) -> SummaryTaskOut:
         return cls(
             job_id=task.id,
             kind=task.kind,
@@ -40,7 +40,7 @@ class JobOut(Schema):
         )
 
 
-class JobsController(Controller):
+class SummaryTasksController(Controller):
     tags = ["jobs"]  # noqa: RUF012 - litestar's declared type
 
     @post(
@@ -51,15 +51,15 @@ class JobsController(Controller):
     @inject
     async def summarize(
         self, document_id: FromPath[UUID], principal: FromDishka[Principal], request_summary: FromDishka[RequestSummary]
-    ) -> Response[DataEnvelope[JobOut]]:
+    ) -> Response[DataEnvelope[SummaryTaskOut]]:
         task = await request_summary.execute(principal, document_id)
         return Response(
-            DataEnvelope(data=JobOut.of(task)), status_code=202, headers={"Location": f"/api/v1/jobs/{task.id}"}
+            DataEnvelope(data=SummaryTaskOut.of(task)), status_code=202, headers={"Location": f"/api/v1/jobs/{task.id}"}
         )
 
     @get("/jobs/{job_id:uuid}", summary="Status and result of a background job", responses=error_responses(401, 404))
     @inject
     async def job(
-        self, job_id: FromPath[UUID], principal: FromDishka[Principal], get_task: FromDishka[GetTask]
-    ) -> DataEnvelope[JobOut]:
-        return DataEnvelope(data=JobOut.of(await get_task.execute(principal, job_id)))
+        self, job_id: FromPath[UUID], principal: FromDishka[Principal], get_task: FromDishka[GetSummaryTask]
+    ) -> DataEnvelope[SummaryTaskOut]:
+        return DataEnvelope(data=SummaryTaskOut.of(await get_task.execute(principal, job_id)))
