@@ -23,9 +23,10 @@ from domain.assistant.prompt import build_summary_prompt
 from domain.assistant.quota import QuotaExceededError, daily_period
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
+from domain.knowledge.errors import DocumentNotReadyError
 from domain.knowledge.models import Chunk, DocumentStatus
 from domain.knowledge.text import count_tokens
-from domain.shared.errors import ConflictError, DependencyUnavailableError, NotFoundError
+from domain.shared.errors import DependencyUnavailableError, NotFoundError
 
 MAX_SOURCE_TOKENS = 6000
 
@@ -60,11 +61,6 @@ class SummaryTaskRepository(Protocol):
 
 class SummaryTaskQueue(Protocol):
     async def enqueue_summary(self, task_id: UUID) -> None: ...
-
-
-class DocumentNotReadyError(ConflictError):
-    default_code = "DOCUMENT_NOT_READY"
-    default_message = "The document is not ingested yet; try again when its status is 'ready'."
 
 
 class RequestSummary:

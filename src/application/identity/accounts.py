@@ -12,7 +12,7 @@ from application.identity.policy import IdentityPolicy
 from application.identity.ports import EmailMessage, MailOutbox, PasswordHasher, UserRepository
 from application.identity.tokens import OneTimeTokens
 from application.shared.ports import Clock, IdGenerator, UnitOfWork
-from domain.identity.errors import EmailTakenError
+from domain.identity.errors import EmailTakenError, InvalidOneTimeTokenError
 from domain.identity.models import (
     AuditAction,
     TokenPurpose,
@@ -25,11 +25,6 @@ from domain.identity.roles import Role
 from domain.shared.errors import DependencyUnavailableError, ValidationError
 
 logger = logging.getLogger(__name__)
-
-
-class InvalidOneTimeTokenError(ValidationError):
-    default_code = "INVALID_OR_EXPIRED_TOKEN"
-    default_message = "The link is invalid, expired or already used."
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from application.identity.ports import (
 from application.identity.tokens import SessionIssuer, TokenPair
 from application.shared.ports import Clock, UnitOfWork
 from domain.identity.errors import (
+    AccountDisabledError,
     EmailNotVerifiedError,
     InvalidCredentialsError,
     InvalidTokenError,
@@ -27,12 +28,7 @@ from domain.identity.errors import (
 )
 from domain.identity.models import AuditAction, User, normalize_email
 from domain.identity.principal import Principal
-from domain.shared.errors import PermissionDeniedError, ValidationError
-
-
-class AccountDisabledError(PermissionDeniedError):
-    default_code = "ACCOUNT_DISABLED"
-    default_message = "This account has been deactivated."
+from domain.shared.errors import ValidationError
 
 
 @dataclass(frozen=True, slots=True)

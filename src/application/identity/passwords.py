@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.identity.accounts import InvalidOneTimeTokenError, find_by_address, send_after_commit
+from application.identity.accounts import find_by_address, send_after_commit
 from application.identity.audit import Auditor
 from application.identity.emails import password_reset_email
 from application.identity.login import LoginThrottle, MailThrottle
@@ -10,15 +10,11 @@ from application.identity.policy import IdentityPolicy
 from application.identity.ports import MailOutbox, PasswordHasher, SessionRepository, UserRepository
 from application.identity.tokens import OneTimeTokens
 from application.shared.ports import Clock, UnitOfWork
+from domain.identity.errors import InvalidCurrentPasswordError, InvalidOneTimeTokenError
 from domain.identity.models import AuditAction, TokenPurpose
 from domain.identity.passwords import PasswordPolicy
 from domain.identity.principal import Principal
-from domain.shared.errors import NotFoundError, ValidationError
-
-
-class InvalidCurrentPasswordError(ValidationError):
-    default_code = "INVALID_CURRENT_PASSWORD"
-    default_message = "The current password is incorrect."
+from domain.shared.errors import NotFoundError
 
 
 class ForgotPassword:

@@ -9,15 +9,11 @@ from application.identity.accounts import AccountFactory, NewAccount
 from application.identity.audit import Auditor
 from application.identity.ports import ApiKeyRepository, SessionRepository, UserQuery, UserRepository
 from application.shared.ports import Clock, Page, UnitOfWork
+from domain.identity.errors import SelfLockoutError
 from domain.identity.models import AuditAction, User, normalize_display_name
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
-from domain.shared.errors import ConflictError, NotFoundError
-
-
-class SelfLockoutError(ConflictError):
-    default_code = "SELF_LOCKOUT"
-    default_message = "You cannot change your own role, deactivate or delete yourself."
+from domain.shared.errors import NotFoundError
 
 
 class GetMe:

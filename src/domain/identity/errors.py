@@ -54,3 +54,23 @@ class ScopeExceedsRoleError(PermissionDeniedError):
 class InteractiveSessionRequiredError(PermissionDeniedError):
     default_code = "SESSION_REQUIRED"
     default_message = "This action needs a signed-in session; API keys cannot perform it."
+
+
+class InvalidOneTimeTokenError(ValidationError):
+    default_code = "INVALID_OR_EXPIRED_TOKEN"
+    default_message = "The link is invalid, expired or already used."
+
+
+class SelfLockoutError(ConflictError):
+    default_code = "SELF_LOCKOUT"
+    default_message = "You cannot change your own role, deactivate or delete yourself."
+
+
+class InvalidCurrentPasswordError(ValidationError):
+    default_code = "INVALID_CURRENT_PASSWORD"
+    default_message = "The current password is incorrect."
+
+
+class AccountDisabledError(PermissionDeniedError):
+    default_code = "ACCOUNT_DISABLED"
+    default_message = "This account has been deactivated."

@@ -55,3 +55,8 @@ class ExtractionError(DomainError):
 
     default_code = "EXTRACTION_FAILED"
     default_message = "The document's text could not be extracted."
+
+
+class DocumentNotReadyError(ConflictError):
+    default_code = "DOCUMENT_NOT_READY"
+    default_message = "The document is not ingested yet; try again when its status is 'ready'."

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from application.identity.accounts import InvalidOneTimeTokenError, NewAccount, RegisterUser
-from domain.identity.errors import EmailTakenError, WeakPasswordError
+from application.identity.accounts import NewAccount, RegisterUser
+from domain.identity.errors import EmailTakenError, InvalidOneTimeTokenError, WeakPasswordError
 from domain.identity.roles import Role
 from tests.support.identity_fakes import POLICY, CapturingOutbox
 from tests.unit.identity_world import GOOD_PASSWORD, World

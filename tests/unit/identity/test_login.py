@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 
 from application.identity.accounts import NewAccount
-from application.identity.login import AccountDisabledError, Credentials
+from application.identity.login import Credentials
 from domain.identity.errors import (
+    AccountDisabledError,
     EmailNotVerifiedError,
     InvalidCredentialsError,
     InvalidTokenError,

@@ -4,10 +4,16 @@ from uuid import uuid4
 
 import pytest
 
-from application.identity.accounts import InvalidOneTimeTokenError, NewAccount
+from application.identity.accounts import NewAccount
 from application.identity.login import Credentials
-from application.identity.passwords import InvalidCurrentPasswordError
-from domain.identity.errors import InvalidCredentialsError, InvalidTokenError, TooManyAttemptsError, WeakPasswordError
+from domain.identity.errors import (
+    InvalidCredentialsError,
+    InvalidCurrentPasswordError,
+    InvalidOneTimeTokenError,
+    InvalidTokenError,
+    TooManyAttemptsError,
+    WeakPasswordError,
+)
 from domain.identity.principal import Principal
 from domain.shared.errors import NotFoundError
 from tests.unit.identity_world import GOOD_PASSWORD, World

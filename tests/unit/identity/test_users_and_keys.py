@@ -7,9 +7,14 @@ import pytest
 
 from application.identity.api_keys import NewApiKey, split_key
 from application.identity.ports import AuditQuery, UserQuery
-from application.identity.users import SelfLockoutError, UserChanges
+from application.identity.users import UserChanges
 from application.shared.ports import PageRequest
-from domain.identity.errors import InteractiveSessionRequiredError, InvalidTokenError, ScopeExceedsRoleError
+from domain.identity.errors import (
+    InteractiveSessionRequiredError,
+    InvalidTokenError,
+    ScopeExceedsRoleError,
+    SelfLockoutError,
+)
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
 from domain.shared.errors import NotFoundError, PermissionDeniedError, ValidationError

@@ -14,8 +14,9 @@ from litestar.params import FromQuery
 from litestar.status_codes import HTTP_200_OK
 from litestar.types import ExceptionHandlersMap
 
-from application.identity.accounts import InvalidOneTimeTokenError, VerifyEmail
+from application.identity.accounts import VerifyEmail
 from application.identity.passwords import ResetPassword
+from domain.identity.errors import InvalidOneTimeTokenError
 from domain.shared.errors import ValidationError
 from entrypoints.http.auth import client_ip
 from entrypoints.http.html_pages import page, reset_form
