@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from adapters.mail.mailbox import read_mailbox
 from entrypoints.bootstrap.settings import Settings
 from tests.support.api import PASSWORD, Client, assert_error, create_user, login, mail_token, wait_for_mail
+from tests.support.observe import read_mailbox
 
 
 async def test_register_verify_login(mail_client: Client, settings: Settings) -> None:

@@ -23,16 +23,17 @@ import msgspec
 import pytest
 from aiosmtpd.controller import Controller
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from application.shared.ports import HeartbeatStore
 from domain.identity.roles import Role
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
 from tests.e2e.knowledge_support import add_text, new_collection, wait_for_status
 from tests.support.api import Account, Client, signed_in
+from tests.support.observe import last_heartbeat
 from tests.support.processes import LoreProcess
 
 LEASE_SECONDS = 3
@@ -212,10 +213,10 @@ async def test_jobs_held_by_a_killed_worker_run_again_on_another_within_the_boun
     survivor = LoreProcess(env, "worker")
     container = build_container(settings)
     try:
-        heartbeats = await container.get(HeartbeatStore)
+        redis = await container.get(Redis)
 
         async def survivor_started() -> bool:
-            seen = await heartbeats.last_seen()
+            seen = await last_heartbeat(redis)
             return seen is not None and seen > killed_at
 
         await _poll(survivor_started, 60, "the second worker starts")

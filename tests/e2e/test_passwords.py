@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from adapters.mail.mailbox import read_mailbox
 from entrypoints.bootstrap.settings import Settings
 from tests.support.api import PASSWORD, Client, assert_error, bearer, login, mail_token, signed_in, wait_for_mail
+from tests.support.observe import read_mailbox
 
 NEW = "an entirely new passphrase"
 

@@ -8,6 +8,7 @@ import asyncpg
 
 from adapters.persistence import migrations
 from tests.conftest import Stores
+from tests.support.observe import head_revision
 
 
 async def _extensions(url: str) -> set[str]:
@@ -37,14 +38,14 @@ def test_upgrade_downgrade_upgrade(stores: Stores) -> None:
 
     migrations.upgrade(url)
     assert "vector" in asyncio.run(_extensions(url))
-    assert asyncio.run(_version(url)) == migrations.head_revision()
+    assert asyncio.run(_version(url)) == head_revision()
 
     migrations.downgrade(url, "base")
     assert "vector" not in asyncio.run(_extensions(url))
     assert asyncio.run(_version(url)) is None
 
     migrations.upgrade(url)
-    assert asyncio.run(_version(url)) == migrations.head_revision()
+    assert asyncio.run(_version(url)) == head_revision()
 
 
 async def _execute(url: str, *statements: str) -> list[str]:
@@ -74,4 +75,4 @@ def test_names_shared_by_creators_survive_a_downgrade(stores: Stores) -> None:
     assert renamed.startswith("Handbook (")
     assert renamed.endswith(")")
     migrations.upgrade(url)
-    assert asyncio.run(_version(url)) == migrations.head_revision()
+    assert asyncio.run(_version(url)) == head_revision()

@@ -13,11 +13,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from redis.asyncio import Redis
 
-from adapters.mail.mailbox import MailboxMailer, read_mailbox
+from adapters.mail.mailbox import MailboxMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.redis.attempt_limiter import RedisAttemptLimiter
 from application.identity.ports import EmailMessage
 from entrypoints.bootstrap.settings import Settings
+from tests.support.observe import read_mailbox
 
 MESSAGE = EmailMessage(to="ann@example.org", subject="Hello", text="Line one\nLine two\n")
 

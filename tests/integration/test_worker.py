@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from redis.asyncio import Redis
 from saq.job import Status
 
-from application.shared.ports import HeartbeatStore
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.runtime import job_queue
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.worker.app import HEARTBEAT_CRON, LoreWorker, build_worker
 from entrypoints.worker.tasks import Context
+from tests.support.observe import last_heartbeat
 
 
 async def test_worker_records_heartbeats_on_start_and_on_demand(
@@ -26,18 +27,18 @@ async def test_worker_records_heartbeats_on_start_and_on_demand(
     running = asyncio.create_task(worker.start())
     queue = job_queue(settings)
     try:
-        store = await container.get(HeartbeatStore)
+        redis = await container.get(Redis)
         deadline = asyncio.get_running_loop().time() + 30  # generous: a loaded machine starts slowly
-        while await store.last_seen() is None and asyncio.get_running_loop().time() < deadline:
+        while await last_heartbeat(redis) is None and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
-        first = await store.last_seen()
+        first = await last_heartbeat(redis)
         assert first is not None
         assert datetime.now(UTC) - first < timedelta(seconds=60)
 
         result = await queue.apply("heartbeat", timeout=30)
         assert datetime.fromisoformat(result) >= first
         # the 30 s cron may beat again in between; the on-demand beat is recorded or superseded, never lost
-        assert (await store.last_seen() or first) >= datetime.fromisoformat(result)
+        assert (await last_heartbeat(redis) or first) >= datetime.fromisoformat(result)
     finally:
         await queue.disconnect()
         await worker.stop()
@@ -69,9 +70,9 @@ async def test_an_idle_worker_stops_without_waiting_out_the_grace_period(setting
     worker = build_worker(patient, container, handle_signals=False)
     running = asyncio.create_task(worker.start())
     try:
-        store = await container.get(HeartbeatStore)
+        redis = await container.get(Redis)
         for _ in range(200):  # started: its first heartbeat is written
-            if await store.last_seen() is not None:
+            if await last_heartbeat(redis) is not None:
                 break
             await asyncio.sleep(0.05)
         # a bound far below the 600 s grace: an idle worker has nothing to wait for

@@ -11,12 +11,12 @@ from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from adapters.mail.mailbox import read_mailbox
 from application.identity.accounts import NewAccount
 from application.identity.users import CreateUser
 from domain.identity.roles import Role
 from entrypoints.bootstrap.container import build_container
 from tests.support.identity_fakes import token_in
+from tests.support.observe import read_mailbox
 
 PASSWORD = "correct horse battery staple"
 Client = AsyncTestClient[Litestar]

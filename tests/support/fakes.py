@@ -35,6 +35,3 @@ class InMemoryHeartbeatStore:
 
     async def record(self, worker_id: str, at: datetime) -> None:
         self.beats.append((worker_id, at))
-
-    async def last_seen(self) -> datetime | None:
-        return self.beats[-1][1] if self.beats else None

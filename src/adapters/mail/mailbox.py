@@ -37,10 +37,3 @@ class MailboxMailer:
         temporary = self._directory / f".{name}.tmp"
         temporary.write_text(json.dumps(payload, indent=2))
         temporary.rename(self._directory / name)  # readers never see half a message
-
-
-def read_mailbox(directory: Path) -> list[dict[str, str]]:
-    """Messages oldest first."""
-    if not directory.exists():
-        return []
-    return [json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))]

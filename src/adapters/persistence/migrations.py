@@ -6,7 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from adapters.persistence.engine import to_asyncpg_url
 
@@ -27,7 +26,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
-
-
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("postgresql://localhost/x")).get_current_head()

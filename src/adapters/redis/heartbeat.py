@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from redis.asyncio import Redis
 
-_KEY = "lore:worker:heartbeat"
+HEARTBEAT_KEY = "lore:worker:heartbeat"  # value: "<ISO time> <worker id>"
 
 
 class RedisHeartbeatStore:
@@ -15,11 +15,4 @@ class RedisHeartbeatStore:
         self._ttl = ttl_seconds
 
     async def record(self, worker_id: str, at: datetime) -> None:
-        await self._redis.set(_KEY, f"{at.isoformat()} {worker_id}", ex=self._ttl)
-
-    async def last_seen(self) -> datetime | None:
-        raw = await self._redis.get(_KEY)
-        if raw is None:
-            return None
-        stamp, _, _worker = bytes(raw).decode().partition(" ")
-        return datetime.fromisoformat(stamp).astimezone(UTC)
+        await self._redis.set(HEARTBEAT_KEY, f"{at.isoformat()} {worker_id}", ex=self._ttl)

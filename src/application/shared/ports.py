@@ -42,8 +42,6 @@ class DependencyProbe(Protocol):
 class HeartbeatStore(Protocol):
     async def record(self, worker_id: str, at: datetime) -> None: ...
 
-    async def last_seen(self) -> datetime | None: ...
-
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
