@@ -75,6 +75,17 @@ class _Prepared:
 
 
 class AskQuestion:
+    """Answers a question from the passages the caller may read, with numbered citations; ``execute`` returns the
+    whole answer, ``stream`` the deltas and then the answer.
+
+    Any principal with ``assistant:use`` (and ``documents:read`` for the retrieval); a repeated question over an
+    unchanged corpus is served from the cache and charges nothing. Raises PermissionDeniedError, ValidationError
+    (empty or too long question), CollectionNotFoundError (a named collection the caller cannot read),
+    QuotaExceededError (429, before any model call), DependencyUnavailableError (quota store down) and
+    AllProvidersFailedError (503) when no provider answers; a stream that breaks after its first token raises
+    ProviderError from the iterator.
+    """
+
     def __init__(
         self,
         search: Search,
@@ -226,6 +237,12 @@ class UsageReport:
 
 
 class GetUsage:
+    """The caller's token use and quota for the current day.
+
+    Any principal with ``assistant:use``; raises PermissionDeniedError without it, DependencyUnavailableError
+    when the quota store is down.
+    """
+
     def __init__(self, quota: QuotaLedger, clock: Clock, policy: AssistantPolicy) -> None:
         self._quota = quota
         self._clock = clock

@@ -28,6 +28,12 @@ async def _owned(repository: ConversationRepository, principal: Principal, conve
 
 
 class CreateConversation:
+    """Starts a conversation of the caller's own, optionally limited to some collections.
+
+    Any principal with ``assistant:use`` and ``documents:read``; raises PermissionDeniedError, and
+    CollectionNotFoundError for a collection id the caller cannot read.
+    """
+
     def __init__(
         self,
         conversations: ConversationRepository,
@@ -63,6 +69,11 @@ class CreateConversation:
 
 
 class ListConversations:
+    """The caller's own conversations, one page, latest first.
+
+    Any principal with ``assistant:use``; raises PermissionDeniedError without it.
+    """
+
     def __init__(self, conversations: ConversationRepository) -> None:
         self._conversations = conversations
 
@@ -72,6 +83,12 @@ class ListConversations:
 
 
 class GetConversation:
+    """One of the caller's conversations with its messages, oldest first.
+
+    The owner with ``assistant:use``; raises PermissionDeniedError, and NotFoundError for a conversation that is
+    missing or someone else's.
+    """
+
     def __init__(self, conversations: ConversationRepository) -> None:
         self._conversations = conversations
 
@@ -81,6 +98,12 @@ class GetConversation:
 
 
 class DeleteConversation:
+    """Deletes one of the caller's conversations and its messages.
+
+    The owner with ``assistant:use``; raises PermissionDeniedError, and NotFoundError for a conversation that is
+    missing or someone else's.
+    """
+
     def __init__(self, conversations: ConversationRepository, uow: UnitOfWork) -> None:
         self._conversations = conversations
         self._uow = uow
@@ -99,7 +122,12 @@ class PendingReply:
 
 
 class StartReply:
-    """Stores the user's message and builds the question with the conversation's history."""
+    """Stores the user's message and builds the question with the conversation's history.
+
+    The owner with ``assistant:use``; raises PermissionDeniedError, NotFoundError (missing or someone else's
+    conversation) and ValidationError (empty or too long message). The returned PendingReply goes to
+    AskQuestion, then to SaveReply or RelayReply.
+    """
 
     def __init__(self, conversations: ConversationRepository, uow: UnitOfWork, ids: IdGenerator, clock: Clock) -> None:
         self._conversations = conversations
@@ -129,6 +157,12 @@ class StartReply:
 
 
 class SaveReply:
+    """Stores the assistant's reply to a PendingReply, complete or (with ``partial_text``) incomplete or failed.
+
+    Called by entrypoints after StartReply, which checked the caller's rights; it checks none itself and raises
+    only when the database does.
+    """
+
     def __init__(self, conversations: ConversationRepository, uow: UnitOfWork, clock: Clock) -> None:
         self._conversations = conversations
         self._uow = uow
@@ -184,10 +218,10 @@ class ReplyEnd:
 class RelayReply:
     """Relays the answer stream of a pending reply and stores the reply when the stream ends.
 
-    Called by an entrypoint after ``StartReply`` and ``AskQuestion.stream`` (which checked the caller's
-    rights); it runs to the end whether or not anyone still listens. The reply is stored COMPLETE with
-    the answer, INCOMPLETE with the text streamed before the stream broke, or FAILED when nothing came.
-    It raises nothing from the stream: a stream error travels as the ``error`` of the final ``ReplyEnd``.
+    Called by an entrypoint after ``StartReply`` and ``AskQuestion.stream`` (which checked the caller's rights);
+    it runs to the end whether or not anyone still listens. The reply is stored COMPLETE with the answer,
+    INCOMPLETE with the text streamed before the stream broke, or FAILED when nothing came. It raises nothing
+    from the stream: a stream error travels as the outcome of the final ``ReplyEnd``.
     """
 
     def __init__(self, archive: ReplyArchive) -> None:

@@ -64,6 +64,13 @@ class SummaryTaskQueue(Protocol):
 
 
 class RequestSummary:
+    """Queues a summary of a document and returns its task (202 and ``/jobs/{id}`` over HTTP).
+
+    A principal with ``assistant:use`` who can read the document; raises PermissionDeniedError, NotFoundError (a
+    document missing or not visible), DocumentNotReadyError (409, not ingested yet) and
+    DependencyUnavailableError (503, the queue is down: the task is stored as failed).
+    """
+
     def __init__(
         self,
         gate: DocumentGate,
@@ -106,6 +113,12 @@ class RequestSummary:
 
 
 class GetSummaryTask:
+    """One of the caller's summary tasks, with its result once done.
+
+    The principal who requested it, with ``assistant:use`` and ``documents:read``; raises PermissionDeniedError,
+    and NotFoundError for a task that is missing or someone else's.
+    """
+
     def __init__(self, tasks: SummaryTaskRepository) -> None:
         self._tasks = tasks
 
@@ -120,7 +133,13 @@ class GetSummaryTask:
 
 
 class RunSummary:
-    """Worker side. Access was checked when the job was requested; the document may have gone since."""
+    """Worker side: runs a queued summary task and records its result or failure on the task.
+
+    Called by the worker only. Access was checked when the task was requested; the document may have gone since,
+    and the requester may have lost access or been deactivated, so both are checked again and any failure
+    (including quota and provider errors) is stored on the task rather than raised. Returns None for an unknown
+    task; a finished task is returned as it is.
+    """
 
     def __init__(
         self,

@@ -71,6 +71,13 @@ class AccountFactory:
 
 
 class RegisterUser:
+    """Self-registration: creates an unverified account with the operator's registration role and mails a
+    verification link.
+
+    Anyone (no principal); raises TooManyAttemptsError (429, per address), ValidationError or WeakPasswordError
+    (422) for a bad email or password, and EmailTakenError (409).
+    """
+
     def __init__(
         self,
         accounts: AccountFactory,
@@ -107,7 +114,11 @@ class RegisterUser:
 
 
 class ResendVerification:
-    """Always succeeds from the caller's view, so it cannot be used to probe for accounts."""
+    """Always succeeds from the caller's view, so it cannot be used to probe for accounts.
+
+    Anyone (no principal); mails a new link only to an unverified account. Raises only TooManyAttemptsError
+    (429).
+    """
 
     def __init__(
         self,
@@ -138,6 +149,12 @@ class ResendVerification:
 
 
 class VerifyEmail:
+    """Marks the account of a verification link as verified; a second use of a valid link is harmless.
+
+    Anyone holding the link (no principal); raises InvalidOneTimeTokenError for a link that is invalid, expired
+    or spent.
+    """
+
     def __init__(
         self, users: UserRepository, tokens: OneTimeTokens, auditor: Auditor, uow: UnitOfWork, clock: Clock
     ) -> None:

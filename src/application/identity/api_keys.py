@@ -43,6 +43,12 @@ def split_key(secret: str) -> tuple[str, str] | None:
 
 
 class CreateApiKey:
+    """Creates an API key for the caller with scopes within their role; the secret is shown only in the result.
+
+    A signed-in person (never an API key): raises InteractiveSessionRequiredError, ValidationError (name, no
+    scopes, an expiry in the past) and ScopeExceedsRoleError (403) for a scope the role lacks.
+    """
+
     def __init__(
         self,
         users: UserRepository,
@@ -99,6 +105,12 @@ class CreateApiKey:
 
 
 class ListApiKeys:
+    """The API keys of the caller or, with ``user_id``, of another user.
+
+    One's own keys need a signed-in session (InteractiveSessionRequiredError otherwise); another user's need
+    ``users:read`` (PermissionDeniedError otherwise).
+    """
+
     def __init__(self, keys: ApiKeyRepository) -> None:
         self._keys = keys
 
@@ -112,6 +124,13 @@ class ListApiKeys:
 
 
 class RevokeApiKey:
+    """Revokes an API key; revoking one already revoked is a no-op.
+
+    Its owner from a signed-in session, or a principal with ``users:write``; raises
+    InteractiveSessionRequiredError (the owner over an API key) and NotFoundError for a key that is missing or
+    not the caller's to revoke.
+    """
+
     def __init__(self, keys: ApiKeyRepository, auditor: Auditor, uow: UnitOfWork, clock: Clock) -> None:
         self._keys = keys
         self._auditor = auditor

@@ -43,6 +43,11 @@ class Auditor:
 
 
 class ListAuditEvents:
+    """One page of the audit log, filtered by actor, action and time.
+
+    A principal with ``audit:read`` (admins); raises PermissionDeniedError without it.
+    """
+
     def __init__(self, log: AuditLog) -> None:
         self._log = log
 

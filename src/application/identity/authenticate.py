@@ -19,6 +19,12 @@ from domain.identity.principal import Principal
 
 
 class Authenticate:
+    """Turns a bearer credential (access JWT or API key) into the Principal of the request.
+
+    Called by entrypoints for every authenticated request, before any other use case; raises InvalidTokenError
+    (401) for a credential that is malformed, expired, revoked, or whose session or account is no longer active.
+    """
+
     def __init__(
         self,
         users: UserRepository,

@@ -20,6 +20,11 @@ class Purged:
 
 
 class PurgeExpiredCredentials:
+    """Deletes sessions and one-time tokens long past their end, and says how many went.
+
+    Called by the worker's schedule and the operator's CLI (no principal); raises only when the database does.
+    """
+
     def __init__(
         self, sessions: SessionRepository, tokens: OneTimeTokenRepository, uow: UnitOfWork, clock: Clock
     ) -> None:

@@ -93,6 +93,12 @@ class MailThrottle:
 
 
 class Login:
+    """Checks email and password and opens a session with an access and a refresh token.
+
+    Anyone (no principal); raises TooManyAttemptsError (429, by address and IP), InvalidCredentialsError (401,
+    the same for an unknown email and a wrong password), AccountDisabledError and EmailNotVerifiedError (403).
+    """
+
     def __init__(
         self,
         users: UserRepository,
@@ -158,6 +164,13 @@ class Login:
 
 
 class RefreshTokens:
+    """Spends a refresh token for a new token pair in the same session (rotation).
+
+    Anyone holding a refresh token (no principal); raises InvalidTokenError for an unknown, expired or spent
+    token or an ended session or account, and TokenReusedError when a spent token comes back, which also ends
+    its session.
+    """
+
     def __init__(
         self,
         users: UserRepository,
@@ -206,7 +219,10 @@ class RefreshTokens:
 
 
 class Logout:
-    """Ends the session the refresh token belongs to; unknown tokens are a no-op (idempotent)."""
+    """Ends the session the refresh token belongs to; unknown tokens are a no-op (idempotent).
+
+    Anyone holding a refresh token (no principal); raises nothing of its own.
+    """
 
     def __init__(
         self,
@@ -237,6 +253,11 @@ class Logout:
 
 
 class LogoutAll:
+    """Ends every session of the caller and says how many.
+
+    A signed-in person (never an API key); raises InteractiveSessionRequiredError.
+    """
+
     def __init__(self, sessions: SessionRepository, auditor: Auditor, uow: UnitOfWork, clock: Clock) -> None:
         self._sessions = sessions
         self._auditor = auditor

@@ -18,7 +18,10 @@ from domain.shared.errors import NotFoundError
 
 
 class ForgotPassword:
-    """Answers the same whether or not the account exists."""
+    """Answers the same whether or not the account exists, and mails a reset link when it does.
+
+    Anyone (no principal); raises only TooManyAttemptsError (429).
+    """
 
     def __init__(
         self,
@@ -52,6 +55,12 @@ class ForgotPassword:
 
 
 class ResetPassword:
+    """Sets a new password from a reset link and ends every session of the account.
+
+    Anyone holding the link (no principal); raises InvalidOneTimeTokenError for a link that is invalid, expired
+    or spent, and WeakPasswordError (422).
+    """
+
     def __init__(
         self,
         users: UserRepository,
@@ -95,6 +104,12 @@ class ResetPassword:
 
 
 class ChangePassword:
+    """Changes the caller's password after checking the current one; other sessions end.
+
+    A signed-in person (never an API key); raises InteractiveSessionRequiredError, TooManyAttemptsError (429),
+    InvalidCurrentPasswordError and WeakPasswordError (422).
+    """
+
     def __init__(
         self,
         users: UserRepository,

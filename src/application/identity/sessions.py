@@ -20,6 +20,11 @@ class SessionView:
 
 
 class ListSessions:
+    """The caller's active sessions, the current one marked.
+
+    A signed-in person (never an API key); raises InteractiveSessionRequiredError.
+    """
+
     def __init__(self, sessions: SessionRepository, clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -31,6 +36,12 @@ class ListSessions:
 
 
 class RevokeSession:
+    """Ends one of the caller's sessions.
+
+    A signed-in person (never an API key); raises InteractiveSessionRequiredError, and NotFoundError for a
+    session that is missing or someone else's.
+    """
+
     def __init__(self, sessions: SessionRepository, auditor: Auditor, uow: UnitOfWork, clock: Clock) -> None:
         self._sessions = sessions
         self._auditor = auditor

@@ -17,6 +17,11 @@ from domain.shared.errors import NotFoundError
 
 
 class GetMe:
+    """The caller's own account.
+
+    Any principal; raises NotFoundError when the account is gone.
+    """
+
     def __init__(self, users: UserRepository) -> None:
         self._users = users
 
@@ -28,7 +33,11 @@ class GetMe:
 
 
 class UpdateMe:
-    """Only the display name: email, role and activity are not the user's to set."""
+    """Only the display name: email, role and activity are not the user's to set.
+
+    A signed-in person (never an API key); raises InteractiveSessionRequiredError, ValidationError (422) and
+    NotFoundError when the account is gone.
+    """
 
     def __init__(self, users: UserRepository, auditor: Auditor, uow: UnitOfWork, clock: Clock) -> None:
         self._users = users
@@ -52,6 +61,11 @@ class UpdateMe:
 
 
 class ListUsers:
+    """One page of users, filtered by role, activity and a text match.
+
+    A principal with ``users:read``; raises PermissionDeniedError without it.
+    """
+
     def __init__(self, users: UserRepository) -> None:
         self._users = users
 
@@ -61,6 +75,11 @@ class ListUsers:
 
 
 class GetUser:
+    """One user by id.
+
+    A principal with ``users:read``; raises PermissionDeniedError, and NotFoundError for an unknown id.
+    """
+
     def __init__(self, users: UserRepository) -> None:
         self._users = users
 
@@ -96,6 +115,12 @@ class UserAccess:
 
 
 class UpdateUser:
+    """Changes a user's role or activity; deactivating one ends their sessions and revokes their keys.
+
+    A principal with ``users:write``; raises PermissionDeniedError, NotFoundError (unknown id) and
+    SelfLockoutError (409) for a change to the caller's own role or activity.
+    """
+
     def __init__(
         self, users: UserRepository, access: UserAccess, auditor: Auditor, uow: UnitOfWork, clock: Clock
     ) -> None:
@@ -146,6 +171,12 @@ class UpdateUser:
 
 
 class DeleteUser:
+    """Deletes a user with their sessions and keys.
+
+    A principal with ``users:write``; raises PermissionDeniedError, SelfLockoutError (409, oneself) and
+    NotFoundError (unknown id).
+    """
+
     def __init__(self, users: UserRepository, auditor: Auditor, uow: UnitOfWork) -> None:
         self._users = users
         self._auditor = auditor
@@ -166,7 +197,11 @@ class DeleteUser:
 
 
 class CreateUser:
-    """Operator path (CLI): a verified account with any role, e.g. the first admin."""
+    """Operator path (CLI): a verified account with any role, e.g. the first admin.
+
+    The operator only (the CLI; no principal, so never reachable over HTTP); raises ValidationError or
+    WeakPasswordError for a bad email or password and EmailTakenError (409).
+    """
 
     def __init__(self, accounts: AccountFactory, auditor: Auditor, uow: UnitOfWork) -> None:
         self._accounts = accounts
