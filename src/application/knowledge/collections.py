@@ -39,6 +39,12 @@ class CollectionGate:
 
 
 class CreateCollection:
+    """Creates a collection owned by the caller.
+
+    A principal with ``collections:create``; raises PermissionDeniedError, ValidationError (a bad name) and
+    CollectionNameTakenError (409, the caller already has one of that name).
+    """
+
     def __init__(
         self,
         collections: CollectionRepository,
@@ -74,6 +80,12 @@ class CreateCollection:
 
 
 class ListCollections:
+    """One page of the collections the caller can read (every collection for an admin), with the caller's role in
+    each.
+
+    A principal with ``documents:read``; raises PermissionDeniedError without it.
+    """
+
     def __init__(self, collections: CollectionRepository) -> None:
         self._collections = collections
 
@@ -85,6 +97,12 @@ class ListCollections:
 
 
 class GetCollection:
+    """One collection the caller can read, with their role and its document count.
+
+    A principal with ``documents:read`` who is a member (or an admin); raises PermissionDeniedError, and
+    CollectionNotFoundError (404) for one missing or not visible.
+    """
+
     def __init__(self, gate: CollectionGate, collections: CollectionRepository) -> None:
         self._gate = gate
         self._collections = collections
@@ -95,6 +113,13 @@ class GetCollection:
 
 
 class UpdateCollection:
+    """Renames a collection or changes its description.
+
+    Its owner (or an admin) with ``collections:manage``; raises CollectionNotFoundError (404, not visible),
+    PermissionDeniedError (403, visible but not the caller's to manage), ValidationError and
+    CollectionNameTakenError (409).
+    """
+
     def __init__(self, gate: CollectionGate, collections: CollectionRepository, uow: UnitOfWork, clock: Clock) -> None:
         self._gate = gate
         self._collections = collections
@@ -126,6 +151,12 @@ class UpdateCollection:
 
 
 class DeleteCollection:
+    """Deletes a collection with its documents and memberships.
+
+    Its owner (or an admin) with ``collections:manage``; raises CollectionNotFoundError (404, not visible) and
+    PermissionDeniedError (403).
+    """
+
     def __init__(self, gate: CollectionGate, collections: CollectionRepository, uow: UnitOfWork) -> None:
         self._gate = gate
         self._collections = collections
@@ -139,6 +170,12 @@ class DeleteCollection:
 
 
 class ListMembers:
+    """The members of a collection with their roles.
+
+    Any member (or an admin) with ``documents:read``; raises PermissionDeniedError, and CollectionNotFoundError
+    (404) for a collection not visible.
+    """
+
     def __init__(self, gate: CollectionGate, members: MembershipRepository) -> None:
         self._gate = gate
         self._members = members
@@ -149,6 +186,13 @@ class ListMembers:
 
 
 class PutMember:
+    """Adds a user to a collection or changes their role there.
+
+    The collection's owner (or an admin) with ``collections:manage``; raises CollectionNotFoundError (404, not
+    visible), PermissionDeniedError (403), NotFoundError (unknown or inactive user) and LastOwnerError (409) for
+    a change that would leave the collection without an owner.
+    """
+
     def __init__(
         self,
         gate: CollectionGate,
@@ -181,6 +225,13 @@ class PutMember:
 
 
 class RemoveMember:
+    """Removes a member from a collection; any member may also remove themself (leave).
+
+    The owner (or an admin), or the member themself, with ``collections:manage``; raises CollectionNotFoundError
+    (404, not visible), PermissionDeniedError (403), NotFoundError (not a member) and LastOwnerError (409, the
+    last owner).
+    """
+
     def __init__(self, gate: CollectionGate, members: MembershipRepository, uow: UnitOfWork) -> None:
         self._gate = gate
         self._members = members
@@ -206,7 +257,12 @@ async def _keep_an_owner(members: MembershipRepository, collection_id: UUID) -> 
 
 
 class FindCollection:
-    """An operator's reference to a collection: its id, ``OWNER-EMAIL/NAME``, or a name only one creator uses."""
+    """An operator's reference to a collection: its id, ``OWNER-EMAIL/NAME``, or a name only one collection has.
+
+    An admin with full rights (the CLI's operator); raises PermissionDeniedError for anyone else,
+    CollectionNotFoundError when nothing matches and AmbiguousCollectionNameError (409) when several collections
+    have the name.
+    """
 
     def __init__(self, collections: CollectionRepository, users: UserRepository) -> None:
         self._collections = collections

@@ -100,6 +100,14 @@ class IngestionScheduler:
 
 
 class AddDocument:
+    """Stores a document in a collection and queues its ingestion (extract, chunk, embed) in the same transaction.
+
+    An editor or owner of the collection (or an admin) with ``documents:write``; raises CollectionNotFoundError
+    (404, not visible), PermissionDeniedError (403), ValidationError (empty content), PayloadTooLargeError
+    (413), DuplicateDocumentError (409, the same content is already there) and IdempotencyKeyReusedError (409,
+    the key was used for another request).
+    """
+
     def __init__(
         self,
         gate: CollectionGate,
@@ -169,6 +177,12 @@ class AddDocument:
 
 
 class ListDocuments:
+    """One page of a collection's documents, filtered by status and a title match.
+
+    Any member (or an admin) with ``documents:read``; raises PermissionDeniedError, and CollectionNotFoundError
+    (404) for a collection not visible.
+    """
+
     def __init__(self, gate: CollectionGate, documents: DocumentRepository) -> None:
         self._gate = gate
         self._documents = documents
@@ -179,6 +193,12 @@ class ListDocuments:
 
 
 class GetDocument:
+    """One document the caller can read.
+
+    A principal with ``documents:read`` who can read its collection; raises PermissionDeniedError, and
+    NotFoundError for a document missing or not visible.
+    """
+
     def __init__(self, gate: DocumentGate) -> None:
         self._gate = gate
 
@@ -196,6 +216,13 @@ class DocumentChanges:
 
 
 class UpdateDocument:
+    """Changes a document's title or metadata, or replaces its content (which queues a new ingestion).
+
+    An editor or owner of its collection (or an admin) with ``documents:write``; raises NotFoundError (not
+    visible), PermissionDeniedError (403), ValidationError, UnsupportedMediaTypeError (415, a PDF swapped for
+    text or back without new content) and DuplicateDocumentError (409).
+    """
+
     def __init__(
         self,
         gate: DocumentGate,
@@ -259,6 +286,12 @@ class UpdateDocument:
 
 
 class DeleteDocument:
+    """Deletes a document with its chunks.
+
+    An editor or owner of its collection (or an admin) with ``documents:write``; raises NotFoundError (not
+    visible) and PermissionDeniedError (403).
+    """
+
     def __init__(self, gate: DocumentGate, documents: DocumentRepository, uow: UnitOfWork) -> None:
         self._gate = gate
         self._documents = documents
@@ -272,6 +305,12 @@ class DeleteDocument:
 
 
 class ListChunks:
+    """One page of a document's chunks, in order.
+
+    A principal with ``documents:read`` who can read the document; raises PermissionDeniedError, and
+    NotFoundError for a document missing or not visible.
+    """
+
     def __init__(self, gate: DocumentGate, chunks: ChunkRepository) -> None:
         self._gate = gate
         self._chunks = chunks

@@ -55,6 +55,13 @@ class _StageError(Exception):
 
 
 class IngestDocument:
+    """Worker side: claims an ingestion job under a lease and extracts, chunks and embeds its document.
+
+    Called by the worker only (no principal). A job that is done, superseded or held by another worker's lease
+    is skipped; a failure is recorded on the document with its stage and retried with backoff, so it raises only
+    when the database or queue does.
+    """
+
     def __init__(
         self,
         jobs: IngestionJobRepository,

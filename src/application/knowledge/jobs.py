@@ -20,6 +20,11 @@ def _require_admin(principal: Principal) -> None:
 
 
 class ListJobs:
+    """The most recent ingestion jobs, optionally by status (``lore jobs list``).
+
+    An admin with full rights (the CLI's operator); raises PermissionDeniedError for anyone else.
+    """
+
     def __init__(self, jobs: IngestionJobRepository) -> None:
         self._jobs = jobs
 
@@ -29,6 +34,12 @@ class ListJobs:
 
 
 class RetryJob:
+    """Puts an ingestion job and its document back in the queue (``lore jobs retry``).
+
+    An admin with full rights (the CLI's operator); raises PermissionDeniedError for anyone else and
+    NotFoundError for an unknown job.
+    """
+
     def __init__(
         self,
         jobs: IngestionJobRepository,
@@ -59,7 +70,12 @@ class RetryJob:
 
 
 class Reindex:
-    """Re-ingest every document of a collection, e.g. after enabling or changing embeddings."""
+    """Re-ingest every document of a collection, e.g. after enabling or changing embeddings; returns how many were
+    queued.
+
+    The collection's owner (or an admin) with ``collections:manage``; raises CollectionNotFoundError (404, not
+    visible) and PermissionDeniedError (403).
+    """
 
     def __init__(
         self,

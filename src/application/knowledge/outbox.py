@@ -14,6 +14,12 @@ logger = logging.getLogger(__name__)
 
 
 class RelayOutbox:
+    """Sends due ingestion jobs from the database (the outbox) to the queue.
+
+    Called by the API right after a commit (``try_now``, which never raises) and by the worker's schedule
+    (``execute``, which raises when the queue is unreachable; the jobs stay due, so nothing is lost).
+    """
+
     def __init__(
         self, jobs: IngestionJobRepository, queue: JobQueue, uow: UnitOfWork, clock: Clock, policy: KnowledgePolicy
     ) -> None:

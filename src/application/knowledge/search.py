@@ -56,6 +56,13 @@ class SearchResult:
 
 
 class Search:
+    """Keyword, vector or hybrid search over the passages the caller may read.
+
+    A principal with ``documents:read``; raises PermissionDeniedError, ValidationError (query or limit out of
+    range), CollectionNotFoundError (a named collection not visible), EmbeddingsDisabledError and
+    EmbeddingsUnavailableError (503, vector mode only: hybrid falls back to keyword and says so in the result).
+    """
+
     def __init__(self, index: SearchIndex, embedder: Embedder, scope: CollectionScope) -> None:
         self._index = index
         self._embedder = embedder

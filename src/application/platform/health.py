@@ -31,6 +31,11 @@ class Readiness:
 
 
 class CheckReadiness:
+    """Readiness: every dependency (Postgres, Redis) answers a round trip within a deadline.
+
+    Anyone (no principal; the health probe); raises nothing, it reports each failed dependency in the result.
+    """
+
     def __init__(self, probes: Sequence[DependencyProbe], timeout_seconds: float = 2.0) -> None:
         self._probes = probes
         self._timeout = timeout_seconds

@@ -8,6 +8,11 @@ from application.shared.ports import Clock, HeartbeatStore
 
 
 class RecordHeartbeat:
+    """Records that a worker is alive, now.
+
+    Called by the worker on start and on its schedule (no principal); raises only when the store does.
+    """
+
     def __init__(self, store: HeartbeatStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
