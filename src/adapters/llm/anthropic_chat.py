@@ -10,6 +10,7 @@ from anthropic import AsyncAnthropic
 from anthropic.types import MessageParam, TextBlock
 
 from adapters.llm.errors import http_error, transport_error
+from adapters.llm.remote_model import RemoteChatModel
 from adapters.llm.telemetry import llm_span
 from application.assistant.ports import Completion, ProviderError, StreamDelta, StreamDone, StreamEvent
 from domain.assistant.models import ChatTurn, TurnRole, Usage
@@ -28,27 +29,14 @@ def _split(turns: Sequence[ChatTurn]) -> tuple[str, list[MessageParam]]:
     return system, cast("list[MessageParam]", messages)
 
 
-class AnthropicChatModel:
+class AnthropicChatModel(RemoteChatModel):
     def __init__(
         self, *, model: str, api_key: str | None, base_url: str | None, timeout_seconds: float, name: str = "anthropic"
     ) -> None:
         self._client = AsyncAnthropic(
             api_key=api_key or "not-needed", base_url=base_url, timeout=timeout_seconds, max_retries=0
         )
-        self._model = model
-        self._name = name
-
-    @property
-    def provider(self) -> str:
-        return self._name
-
-    @property
-    def metered(self) -> bool:
-        return True
-
-    @property
-    def model(self) -> str:
-        return self._model
+        super().__init__(name=name, model=model)
 
     async def complete(self, turns: Sequence[ChatTurn], max_tokens: int) -> Completion:
         system, messages = _split(turns)

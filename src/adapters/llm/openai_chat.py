@@ -10,6 +10,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
 from adapters.llm.errors import http_error, transport_error
+from adapters.llm.remote_model import RemoteChatModel
 from adapters.llm.telemetry import llm_span
 from application.assistant.ports import Completion, ProviderError, StreamDelta, StreamDone, StreamEvent
 from domain.assistant.models import ChatTurn, Usage
@@ -27,7 +28,7 @@ def _messages(turns: Sequence[ChatTurn]) -> list[ChatCompletionMessageParam]:
     )
 
 
-class OpenAIChatModel:
+class OpenAIChatModel(RemoteChatModel):
     def __init__(
         self, *, model: str, api_key: str | None, base_url: str | None, timeout_seconds: float, name: str = "openai"
     ) -> None:
@@ -35,20 +36,7 @@ class OpenAIChatModel:
         self._client = AsyncOpenAI(
             api_key=api_key or "not-needed", base_url=base_url, timeout=timeout_seconds, max_retries=0
         )
-        self._model = model
-        self._name = name
-
-    @property
-    def provider(self) -> str:
-        return self._name
-
-    @property
-    def metered(self) -> bool:
-        return True
-
-    @property
-    def model(self) -> str:
-        return self._model
+        super().__init__(name=name, model=model)
 
     async def complete(self, turns: Sequence[ChatTurn], max_tokens: int) -> Completion:
         with llm_span(self._name, self._model, max_tokens) as span:
