@@ -38,6 +38,19 @@ def _user(row: UserRow) -> User:
     )
 
 
+def _changeable(user: User) -> dict[str, Any]:
+    """The columns ``save`` writes; ``add`` writes these and the ones fixed at creation."""
+    return {
+        "email": user.email,
+        "display_name": user.display_name,
+        "password_hash": user.password_hash,
+        "role": user.role.value,
+        "is_active": user.is_active,
+        "email_verified_at": user.email_verified_at,
+        "updated_at": user.updated_at,
+    }
+
+
 class SqlUserRepository:
     _SORTABLE: ClassVar[dict[str, InstrumentedAttribute[Any]]] = {name: getattr(UserRow, name) for name in USER_SORTS}
 
@@ -45,17 +58,7 @@ class SqlUserRepository:
         self._session = session
 
     async def add(self, user: User) -> None:
-        row = UserRow(
-            id=user.id,
-            email=user.email,
-            display_name=user.display_name,
-            password_hash=user.password_hash,
-            role=user.role.value,
-            is_active=user.is_active,
-            email_verified_at=user.email_verified_at,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-        )
+        row = UserRow(id=user.id, created_at=user.created_at, **_changeable(user))
         try:
             async with self._session.begin_nested():
                 self._session.add(row)
@@ -74,15 +77,7 @@ class SqlUserRepository:
         await self._session.execute(
             update(UserRow)
             .where(UserRow.id == user.id)
-            .values(
-                email=user.email,
-                display_name=user.display_name,
-                password_hash=user.password_hash,
-                role=user.role.value,
-                is_active=user.is_active,
-                email_verified_at=user.email_verified_at,
-                updated_at=user.updated_at,
-            )
+            .values(**_changeable(user))
             .execution_options(synchronize_session=False)
         )
 

@@ -49,6 +49,22 @@ def _document(row: DocumentRow) -> Document:
     )
 
 
+def _changeable(document: Document) -> dict[str, Any]:
+    """The columns ``save`` writes; ``add`` writes these and the ones fixed at creation."""
+    return {
+        "title": document.title,
+        "content_type": document.content_type.value,
+        "content_hash": document.content_hash,
+        "size_bytes": document.size_bytes,
+        "status": document.status.value,
+        "doc_metadata": document.metadata,
+        "chunk_count": document.chunk_count,
+        "error_stage": document.error_stage,
+        "error_message": document.error_message,
+        "updated_at": document.updated_at,
+    }
+
+
 class SqlDocumentRepository:
     _SORTABLE: ClassVar[dict[str, InstrumentedAttribute[Any]]] = {
         name: getattr(DocumentRow, name) for name in DOCUMENT_SORTS
@@ -64,17 +80,10 @@ class SqlDocumentRepository:
                     DocumentRow(
                         id=document.id,
                         collection_id=document.collection_id,
-                        title=document.title,
-                        content_type=document.content_type.value,
-                        content_hash=document.content_hash,
-                        size_bytes=document.size_bytes,
-                        status=document.status.value,
-                        doc_metadata=document.metadata,
-                        chunk_count=document.chunk_count,
                         idempotency_key=document.idempotency_key,
                         created_by=stored_user_id(document.created_by),
                         created_at=document.created_at,
-                        updated_at=document.updated_at,
+                        **_changeable(document),
                     )
                 )
                 await self._session.flush()
@@ -113,18 +122,7 @@ class SqlDocumentRepository:
         await self._session.execute(
             update(DocumentRow)
             .where(DocumentRow.id == document.id)
-            .values(
-                title=document.title,
-                content_type=document.content_type.value,
-                content_hash=document.content_hash,
-                size_bytes=document.size_bytes,
-                status=document.status.value,
-                doc_metadata=document.metadata,
-                chunk_count=document.chunk_count,
-                error_stage=document.error_stage,
-                error_message=document.error_message,
-                updated_at=document.updated_at,
-            )
+            .values(**_changeable(document))
             .execution_options(synchronize_session=False)
         )
         if source is not None:
