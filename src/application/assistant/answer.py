@@ -20,9 +20,10 @@ from application.assistant.ports import (
 from application.knowledge.ports import SearchScope
 from application.knowledge.search import Retrieval, Search, SearchRequest
 from application.shared.ports import Clock
+from domain.assistant.errors import QuotaExceededError
 from domain.assistant.models import ChatTurn, Citation, Usage
 from domain.assistant.prompt import build_prompt
-from domain.assistant.quota import QuotaExceededError, QuotaPeriod, daily_period
+from domain.assistant.quota import QuotaPeriod, daily_period
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
 from domain.knowledge.models import SearchMode

@@ -11,7 +11,6 @@ from uuid import UUID
 from application.knowledge.ports import SearchScope
 from application.shared.ports import Page, PageRequest
 from domain.assistant.models import ChatTurn, Conversation, StoredMessage, Usage
-from domain.shared.errors import DependencyUnavailableError
 
 
 class ProviderError(Exception):
@@ -22,11 +21,6 @@ class ProviderError(Exception):
         self.provider = provider
         self.retryable = retryable
         self.retry_after = retry_after
-
-
-class AllProvidersFailedError(DependencyUnavailableError):
-    default_code = "LLM_UNAVAILABLE"
-    default_message = "No language model provider could answer right now. Try again shortly."
 
 
 @dataclass(frozen=True, slots=True)

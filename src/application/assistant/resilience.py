@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from application.assistant.ports import (
-    AllProvidersFailedError,
     ChatModel,
     Completion,
     Jitter,
@@ -18,6 +17,7 @@ from application.assistant.ports import (
     StreamEvent,
 )
 from application.shared.resilience import CircuitBreaker
+from domain.assistant.errors import AllProvidersFailedError
 from domain.assistant.models import ChatTurn
 
 logger = logging.getLogger(__name__)

@@ -18,9 +18,10 @@ from application.identity.ports import UserRepository
 from application.knowledge.documents import DocumentGate
 from application.knowledge.ports import ChunkRepository
 from application.shared.ports import Clock, IdGenerator, PageRequest, UnitOfWork
+from domain.assistant.errors import QuotaExceededError
 from domain.assistant.models import ChatTurn
 from domain.assistant.prompt import build_summary_prompt
-from domain.assistant.quota import QuotaExceededError, daily_period
+from domain.assistant.quota import daily_period
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
 from domain.knowledge.errors import DocumentNotReadyError

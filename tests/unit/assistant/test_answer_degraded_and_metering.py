@@ -13,8 +13,8 @@ from application.assistant.policy import AssistantPolicy
 from application.assistant.ports import ChatModel
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Degradation, Retrieval, Search
+from domain.assistant.errors import QuotaExceededError
 from domain.assistant.models import Usage
-from domain.assistant.quota import QuotaExceededError
 from domain.identity.principal import Principal
 from domain.identity.roles import Role
 from domain.knowledge.models import SearchMode

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
+from domain.assistant.errors import QuotaExceededError
 from domain.assistant.models import ChatTurn, Citation, TurnRole, Usage
 from domain.assistant.prompt import NO_PASSAGES, SYSTEM_PROMPT, build_prompt, trim_history
-from domain.assistant.quota import QuotaExceededError, daily_period
+from domain.assistant.quota import daily_period
 
 
 def _citation(n: int, text: str) -> Citation:

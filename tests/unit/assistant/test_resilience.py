@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from application.assistant.ports import AllProvidersFailedError, ProviderError, StreamDelta, StreamDone
+from application.assistant.ports import ProviderError, StreamDelta, StreamDone
 from application.assistant.resilience import ResilientChatModel, RetryPolicy
 from application.shared.resilience import BreakerState, CircuitBreaker
+from domain.assistant.errors import AllProvidersFailedError
 from domain.assistant.models import ChatTurn, TurnRole
 from tests.support.chat_fakes import MID_STREAM_FAILURE, RecordingSleeper, ScriptedChatModel, fatal, transient
 from tests.support.identity_fakes import MovableClock
