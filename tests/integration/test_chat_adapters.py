@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -56,7 +57,20 @@ async def test_stream(provider: tuple[ChatDouble, ChatModel]) -> None:
     assert done.usage.input_tokens > 0
 
 
-@pytest.mark.parametrize(("status", "retryable"), [(429, True), (500, True), (503, True), (400, False), (401, False)])
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [
+        (408, True),
+        (409, True),
+        (429, True),
+        (500, True),
+        (503, True),
+        (529, True),
+        (400, False),
+        (401, False),
+        (404, False),
+    ],
+)
 async def test_http_errors_are_classified(provider: tuple[ChatDouble, ChatModel], status: int, retryable: bool) -> None:
     double, model = provider
     double.script.append(status)
@@ -72,6 +86,22 @@ async def test_timeouts_are_retryable(provider: tuple[ChatDouble, ChatModel]) ->
     double, model = provider
     double.script.append("slow")
     with pytest.raises(ProviderError, match="timed out") as caught:
+        await model.complete(TURNS, 50)
+    assert caught.value.retryable
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_an_unreachable_server_is_a_retryable_connection_failure(kind: str) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once the socket is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    model: ChatModel = (
+        OpenAIChatModel(model="m", api_key="k", base_url=f"{url}/v1", timeout_seconds=5.0)
+        if kind == "openai"
+        else AnthropicChatModel(model="m", api_key="k", base_url=url, timeout_seconds=5.0)
+    )
+    with pytest.raises(ProviderError, match="connection failed") as caught:
         await model.complete(TURNS, 50)
     assert caught.value.retryable
 
