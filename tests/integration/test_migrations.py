@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 
 from adapters.persistence import migrations
-from tests.conftest import Stores
+from tests.support.stores import Stores
 
 
 async def _extensions(url: str) -> set[str]:
