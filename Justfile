@@ -14,6 +14,12 @@ dev *args:
 test *args: lint
     pytest --cov --cov-report=term {{args}}
 
+# fast feedback, under 5 s: domain, application and the pure entrypoint helpers. No stores start and
+# only pytest-asyncio is loaded; tests/unit/frameworks (units that import Litestar, the database
+# drivers or OpenTelemetry, seconds of imports alone) run with `just test`
+unit *args:
+    PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 pytest -p asyncio -q tests/unit --ignore=tests/unit/frameworks {{args}}
+
 # static checks only
 lint:
     ruff check src tests migrations benchmarks

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -16,14 +16,6 @@ from entrypoints.http.app import create_app
 from tests.support.api import Account, Client
 from tests.support.chat_doubles import AnthropicDouble, OpenAIChatDouble
 from tests.support.openai_double import EmbeddingsDouble
-from tests.support.servers import serve
-
-
-@pytest.fixture(scope="session")
-def embeddings_double() -> Iterator[tuple[EmbeddingsDouble, str]]:
-    double = EmbeddingsDouble()
-    with serve(double) as url:
-        yield double, f"{url}/v1"
 
 
 @pytest.fixture
@@ -69,13 +61,6 @@ async def wait_for_status(
 
 async def search(client: Client, account: Account, query: str, **body: Any) -> Any:
     return await client.post("/api/v1/search", json={"query": query, **body}, headers=account.headers)
-
-
-@pytest.fixture(scope="session")
-def chat_doubles() -> Iterator[tuple[OpenAIChatDouble, str, AnthropicDouble, str]]:
-    openai_double, anthropic_double = OpenAIChatDouble(), AnthropicDouble()
-    with serve(openai_double) as openai_url, serve(anthropic_double) as anthropic_url:
-        yield openai_double, f"{openai_url}/v1", anthropic_double, anthropic_url
 
 
 @pytest.fixture

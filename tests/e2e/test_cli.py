@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from entrypoints.cli.main import cli
-from tests.conftest import Stores
+from tests.support.stores import Stores
 
 COMMANDS = ["dev", "serve", "worker", "migrate", "openapi"]
 

@@ -7,8 +7,8 @@ import asyncio
 import asyncpg
 
 from adapters.persistence import migrations
-from tests.conftest import Stores
 from tests.support.observe import head_revision
+from tests.support.stores import Stores
 
 
 async def _extensions(url: str) -> set[str]:

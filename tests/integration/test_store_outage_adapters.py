@@ -26,8 +26,8 @@ from adapters.redis.client import create_redis
 from application.assistant.ports import CachedAnswer
 from domain.assistant.models import Usage
 from domain.shared.errors import DependencyUnavailableError
-from tests.conftest import Stores
 from tests.support.servers import free_port
+from tests.support.stores import Stores
 
 ANSWER = CachedAnswer("Forty days.", Usage(10, 3), "openai", "gpt-test")
 TOMORROW = datetime.now(UTC) + timedelta(days=1)

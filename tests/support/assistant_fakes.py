@@ -1,4 +1,4 @@
-"""In-memory fakes of the assistant's stores: answer cache, quota ledger, corpus versions."""
+"""In-memory fakes of the assistant's stores: answer cache, quota ledger, corpus versions, summary tasks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from application.assistant.ports import CachedAnswer
+from application.assistant.summaries import SummaryTask
 from application.knowledge.ports import SearchScope
 
 
@@ -45,3 +46,51 @@ class InMemoryQuotaLedger:
 class FixedCorpusVersions:
     async def fingerprint(self, scope: SearchScope) -> str:
         return "v1"
+
+
+class MovableCorpusVersions:
+    """The corpus fingerprint as a test sets it: a new ``version`` stands for an edited document."""
+
+    def __init__(self) -> None:
+        self.version = "v1"
+
+    async def fingerprint(self, scope: SearchScope) -> str:
+        return self.version
+
+
+class UnreachableAnswerCache:
+    """The answer cache while Redis is down, as the adapter's contract has it: it fails open, so every
+    lookup misses and nothing is stored."""
+
+    async def get(self, key: str) -> CachedAnswer | None:
+        return None
+
+    async def put(self, key: str, answer: CachedAnswer, ttl_seconds: int) -> None:
+        return None
+
+
+class InMemoryTasks:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, SummaryTask] = {}
+
+    async def add(self, task: SummaryTask) -> None:
+        self.rows[task.id] = task
+
+    async def get(self, task_id: UUID) -> SummaryTask | None:
+        return self.rows.get(task_id)
+
+    async def update(self, task: SummaryTask) -> None:
+        self.rows[task.id] = task
+
+
+class RecordingTaskQueue:
+    """Keeps the summary jobs it was given; while ``down`` it fails like an unreachable Redis."""
+
+    def __init__(self, *, down: bool = False) -> None:
+        self.down = down
+        self.enqueued: list[UUID] = []
+
+    async def enqueue_summary(self, task_id: UUID) -> None:
+        if self.down:
+            raise ConnectionError("redis is not answering")
+        self.enqueued.append(task_id)

@@ -1,12 +1,29 @@
-"""In-memory fakes of the knowledge ports that search and retrieval use."""
+"""In-memory fakes of the knowledge ports: search and retrieval, and the repositories, outbox and queue
+that documents and ingestion use (sharing one set of tables with commit and rollback)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import builtins
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
-from application.knowledge.ports import ChunkHit, SearchFilters, SearchScope
-from domain.knowledge.errors import EmbeddingsUnavailableError
+from application.knowledge.ports import (
+    ChunkHit,
+    CollectionView,
+    DocumentQuery,
+    IngestionJob,
+    JobStatus,
+    NewChunk,
+    SearchFilters,
+    SearchScope,
+)
+from application.shared.ports import Page, PageRequest
+from domain.knowledge.errors import DuplicateDocumentError, EmbeddingsUnavailableError, ExtractionError
+from domain.knowledge.models import Chunk, Collection, CollectionRole, ContentType, Document, Membership
+from domain.shared.errors import DependencyUnavailableError
 
 
 def hit(text: str, collection_id: UUID | None = None) -> ChunkHit:
@@ -68,3 +85,263 @@ class FakeReadableCollections:
     ) -> frozenset[UUID]:
         visible = self.existing if all_collections else self.members.get(user_id, set())
         return frozenset(collection_ids & visible)
+
+
+class KnowledgeTables:
+    """The rows the knowledge repositories below share. Writes are visible at once (as in a session);
+    ``commit`` makes them durable and ``rollback`` returns every table to the last commit."""
+
+    def __init__(self) -> None:
+        self.collections: dict[UUID, Collection] = {}
+        self.members: dict[tuple[UUID, UUID], Membership] = {}
+        self.documents: dict[UUID, Document] = {}
+        self.sources: dict[UUID, bytes] = {}
+        self.chunks: dict[UUID, list[Chunk]] = {}  # by document
+        self.chunk_models: dict[UUID, str | None] = {}  # the embedding model of each document's chunks
+        self.jobs: dict[UUID, IngestionJob] = {}
+        self.commits = 0
+        self.rollbacks = 0
+        self._durable = self._snapshot()
+
+    _TABLES = ("collections", "members", "documents", "sources", "chunks", "chunk_models", "jobs")
+
+    def _snapshot(self) -> dict[str, dict[Any, Any]]:
+        return {name: dict(getattr(self, name)) for name in self._TABLES}
+
+    def checkpoint(self) -> None:
+        """Make the current rows durable (a commit, or seeding a test's starting state)."""
+        self._durable = self._snapshot()
+
+    async def commit(self) -> None:
+        self.commits += 1
+        self.checkpoint()
+
+    async def rollback(self) -> None:
+        self.rollbacks += 1
+        for name, rows in self._durable.items():
+            setattr(self, name, dict(rows))
+
+    def durable(self) -> dict[str, dict[Any, Any]]:
+        """What a fresh session would read: the tables as of the last commit."""
+        return self._durable
+
+
+class InMemoryCollections:
+    def __init__(self, tables: KnowledgeTables) -> None:
+        self._t = tables
+
+    async def add(self, collection: Collection) -> None:
+        self._t.collections[collection.id] = collection
+
+    async def get(self, collection_id: UUID) -> Collection | None:
+        return self._t.collections.get(collection_id)
+
+    async def save(self, collection: Collection) -> None:
+        self._t.collections[collection.id] = collection
+
+    async def delete(self, collection_id: UUID) -> None:
+        self._t.collections.pop(collection_id, None)
+
+    async def get_owned_by_name(self, owner_id: UUID, name: str) -> Collection | None:
+        return next((c for c in self._t.collections.values() if c.created_by == owner_id and c.name == name), None)
+
+    async def list_named(self, name: str) -> list[Collection]:
+        return [c for c in self._t.collections.values() if c.name == name]
+
+    async def document_count(self, collection_id: UUID) -> int:
+        return sum(d.collection_id == collection_id for d in self._t.documents.values())
+
+    async def list_visible(self, user_id: UUID, *, all_collections: bool, page: PageRequest) -> Page[CollectionView]:
+        raise NotImplementedError  # no use case under unit test lists collections
+
+
+class InMemoryMemberships:
+    def __init__(self, tables: KnowledgeTables) -> None:
+        self._t = tables
+
+    async def role_of(self, collection_id: UUID, user_id: UUID) -> CollectionRole | None:
+        membership = self._t.members.get((collection_id, user_id))
+        return None if membership is None else membership.role
+
+    async def put(self, membership: Membership) -> None:
+        self._t.members[(membership.collection_id, membership.user_id)] = membership
+
+    async def remove(self, collection_id: UUID, user_id: UUID) -> bool:
+        return self._t.members.pop((collection_id, user_id), None) is not None
+
+    async def list(self, collection_id: UUID) -> list[Membership]:
+        return [m for (cid, _), m in self._t.members.items() if cid == collection_id]
+
+    async def count_owners(self, collection_id: UUID) -> int:
+        return sum(m.role is CollectionRole.OWNER for m in await self.list(collection_id))
+
+
+class InMemoryDocuments:
+    """Unique content per collection, as the database's unique index makes it."""
+
+    def __init__(self, tables: KnowledgeTables) -> None:
+        self._t = tables
+
+    async def add(self, document: Document, source: bytes) -> None:
+        if await self.find_by_hash(document.collection_id, document.content_hash) is not None:
+            raise DuplicateDocumentError()
+        self._t.documents[document.id] = document
+        self._t.sources[document.id] = source
+
+    async def get(self, document_id: UUID) -> Document | None:
+        return self._t.documents.get(document_id)
+
+    async def source_of(self, document_id: UUID) -> bytes | None:
+        return self._t.sources.get(document_id)
+
+    async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None:
+        return next(
+            (
+                d
+                for d in self._t.documents.values()
+                if d.collection_id == collection_id and d.content_hash == content_hash
+            ),
+            None,
+        )
+
+    async def find_by_idempotency_key(self, collection_id: UUID, created_by: UUID, key: str) -> Document | None:
+        return next(
+            (
+                d
+                for d in self._t.documents.values()
+                if (d.collection_id, d.created_by, d.idempotency_key) == (collection_id, created_by, key)
+            ),
+            None,
+        )
+
+    async def save(self, document: Document, source: bytes | None = None) -> None:
+        self._t.documents[document.id] = document
+        if source is not None:
+            self._t.sources[document.id] = source
+
+    async def delete(self, document_id: UUID) -> None:  # chunks, source and jobs cascade
+        self._t.documents.pop(document_id, None)
+        self._t.sources.pop(document_id, None)
+        self._t.chunks.pop(document_id, None)
+        self._t.jobs = {k: j for k, j in self._t.jobs.items() if j.document_id != document_id}
+
+    async def ids_in_collection(self, collection_id: UUID) -> builtins.list[UUID]:
+        return [d.id for d in self._t.documents.values() if d.collection_id == collection_id]
+
+    async def list(self, query: DocumentQuery) -> Page[Document]:
+        rows = [d for d in self._t.documents.values() if d.collection_id == query.collection_id]
+        rows = [d for d in rows if query.status is None or d.status is query.status]
+        items = rows[query.page.offset : query.page.offset + query.page.limit]
+        return Page(items, len(rows), query.page.limit, query.page.offset)
+
+
+class InMemoryChunks:
+    def __init__(self, tables: KnowledgeTables, ids: Callable[[], UUID] = uuid4) -> None:
+        self._t = tables
+        self._ids = ids
+
+    async def replace(self, document: Document, chunks: Sequence[NewChunk], embedding_model: str | None) -> None:
+        self._t.chunks[document.id] = [
+            Chunk(self._ids(), document.id, document.collection_id, c.ordinal, c.text, c.start, c.end, c.token_count)
+            for c in chunks
+        ]
+        self._t.chunk_models[document.id] = embedding_model
+
+    async def list(self, document_id: UUID, page: PageRequest) -> Page[Chunk]:
+        rows = sorted(self._t.chunks.get(document_id, []), key=lambda c: c.ordinal)
+        return Page(rows[page.offset : page.offset + page.limit], len(rows), page.limit, page.offset)
+
+
+_OPEN = (JobStatus.PENDING, JobStatus.ENQUEUED, JobStatus.RUNNING)
+
+
+class InMemoryIngestionJobs:
+    """The outbox with the SQL repository's rules: leased claims, only the newest run may finish."""
+
+    def __init__(self, tables: KnowledgeTables) -> None:
+        self._t = tables
+
+    def _set(self, job_id: UUID, **changes: Any) -> None:
+        self._t.jobs[job_id] = replace(self._t.jobs[job_id], **changes)
+
+    async def add(self, job: IngestionJob) -> None:
+        self._t.jobs[job.id] = job
+
+    async def get(self, job_id: UUID) -> IngestionJob | None:
+        return self._t.jobs.get(job_id)
+
+    async def due(self, now: datetime, limit: int) -> builtins.list[IngestionJob]:
+        def is_due(job: IngestionJob) -> bool:
+            if job.status is JobStatus.PENDING:
+                return job.available_at <= now
+            return job.status is JobStatus.RUNNING and job.locked_until is not None and job.locked_until < now
+
+        return sorted(filter(is_due, self._t.jobs.values()), key=lambda j: j.available_at)[:limit]
+
+    async def mark_enqueued(self, job_ids: Sequence[UUID], now: datetime) -> None:
+        for job_id in job_ids:
+            if self._t.jobs[job_id].status is not JobStatus.DONE:
+                self._set(job_id, status=JobStatus.ENQUEUED, updated_at=now, locked_until=None)
+
+    async def claim(self, job_id: UUID, now: datetime, lease_until: datetime) -> IngestionJob | None:
+        job = self._t.jobs.get(job_id)
+        if job is None:
+            return None
+        lapsed = job.status is JobStatus.RUNNING and job.locked_until is not None and job.locked_until < now
+        if job.status not in (JobStatus.PENDING, JobStatus.ENQUEUED) and not lapsed:
+            return None
+        self._set(job_id, status=JobStatus.RUNNING, attempts=job.attempts + 1, locked_until=lease_until, updated_at=now)
+        return self._t.jobs[job_id]
+
+    async def hold(self, job_id: UUID, attempt: int) -> bool:
+        job = self._t.jobs.get(job_id)
+        return job is not None and job.attempts == attempt and job.status in (JobStatus.RUNNING, JobStatus.ENQUEUED)
+
+    async def finish(self, job_id: UUID, now: datetime) -> None:
+        self._set(job_id, status=JobStatus.DONE, locked_until=None, updated_at=now)
+
+    async def reschedule(self, job_id: UUID, now: datetime, available_at: datetime, error: str) -> None:
+        self._set(
+            job_id,
+            status=JobStatus.PENDING,
+            available_at=available_at,
+            locked_until=None,
+            last_error=error,
+            updated_at=now,
+        )
+
+    async def fail(self, job_id: UUID, now: datetime, error: str) -> None:
+        self._set(job_id, status=JobStatus.FAILED, locked_until=None, last_error=error, updated_at=now)
+
+    async def list(self, status: JobStatus | None, limit: int) -> builtins.list[IngestionJob]:
+        rows = sorted(self._t.jobs.values(), key=lambda j: j.created_at, reverse=True)
+        return [j for j in rows if status is None or j.status is status][:limit]
+
+    async def cancel_for_document(self, document_id: UUID, now: datetime) -> None:
+        for job in builtins.list(self._t.jobs.values()):
+            if job.document_id == document_id and job.status in _OPEN:
+                self._set(job.id, status=JobStatus.DONE, last_error="superseded by a newer version", updated_at=now)
+
+
+class RecordingJobQueue:
+    """Keeps what was enqueued; while ``down`` it fails like Redis that is not answering."""
+
+    def __init__(self, *, down: bool = False) -> None:
+        self.down = down
+        self.enqueued: builtins.list[UUID] = []
+
+    async def enqueue_ingestion(self, job_id: UUID) -> None:
+        if self.down:
+            raise DependencyUnavailableError("The job queue is unavailable.", details={"dependency": "redis"})
+        self.enqueued.append(job_id)
+
+
+class FakeExtractor:
+    """Reads sources as UTF-8; a source starting with ``BROKEN`` is unreadable, ``CRASH`` a bug in the reader."""
+
+    def extract(self, content_type: ContentType, source: bytes) -> str:
+        if source.startswith(b"BROKEN"):
+            raise ExtractionError("The file is not UTF-8 text.")
+        if source.startswith(b"CRASH"):
+            raise RuntimeError("reader crashed")
+        return source.decode()

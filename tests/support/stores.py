@@ -26,3 +26,18 @@ def migrated_stores(root: Path, database: str) -> Iterator[tuple[EmbeddedPostgre
     finally:
         redis.stop()
         postgres.stop()
+
+
+TEST_DATABASE = "lore_test"
+
+
+class Stores:
+    """The test run's embedded stores, as the ``stores`` fixture hands them out."""
+
+    def __init__(self, postgres: EmbeddedPostgres, redis: EmbeddedRedis) -> None:
+        self.postgres = postgres
+        self.redis = redis
+
+    @property
+    def database_url(self) -> str:
+        return self.postgres.url(TEST_DATABASE)
