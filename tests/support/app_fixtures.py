@@ -2,7 +2,8 @@
 
 Both conftests import these names, so pytest sees two definitions of each. The stores
 themselves are started once per run and kept on the pytest config, so a whole-suite run
-still starts one Postgres and one Redis.
+still starts one Postgres and one Redis; the definition that started them stops them. Session
+fixtures are torn down in reverse order of set-up, so that one goes last.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def stores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if _RUNNING_STORES not in config.stash:
         stack = ExitStack()
         postgres, redis = stack.enter_context(migrated_stores(tmp_path_factory.mktemp("stores"), TEST_DATABASE))
-        config.add_cleanup(stack.close)
+        request.addfinalizer(stack.close)
         config.stash[_RUNNING_STORES] = Stores(postgres, redis)
     return config.stash[_RUNNING_STORES]
 
