@@ -2,14 +2,14 @@
 
 Both conftests import these names, so pytest sees two definitions of each. The stores
 themselves are started once per run and kept on the pytest config, so a whole-suite run
-still starts one Postgres and one Redis.
+still starts one Postgres and one Redis; the definition that started them stops them. Session
+fixtures are torn down in reverse order of set-up, so that one goes last.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import ExitStack
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from litestar import Litestar
@@ -34,15 +34,15 @@ _RUNNING_STORES = pytest.StashKey[Stores]()
 
 
 @pytest.fixture(scope="session")
-def stores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Stores:
-    """One embedded Postgres and one Redis per test run, stopped when pytest finishes."""
+def stores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
+    """One embedded Postgres and one Redis per test run."""
     config = request.config
-    if _RUNNING_STORES not in config.stash:
-        stack = ExitStack()
-        postgres, redis = stack.enter_context(migrated_stores(tmp_path_factory.mktemp("stores"), TEST_DATABASE))
-        config.add_cleanup(stack.close)
+    if _RUNNING_STORES in config.stash:  # started by the other conftest's definition, which stops them
+        yield config.stash[_RUNNING_STORES]
+        return
+    with migrated_stores(tmp_path_factory.mktemp("stores"), TEST_DATABASE) as (postgres, redis):
         config.stash[_RUNNING_STORES] = Stores(postgres, redis)
-    return config.stash[_RUNNING_STORES]
+        yield config.stash[_RUNNING_STORES]
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from application.assistant.policy import AssistantPolicy
+from application.assistant.ports import ProviderError
 from application.assistant.summaries import (
     GetSummaryTask,
     RequestSummary,
@@ -24,19 +25,19 @@ from tests.support.assistant_fakes import InMemoryQuotaLedger, InMemoryTasks, Re
 from tests.support.chat_fakes import ScriptedChatModel, fatal
 from tests.support.identity_fakes import InMemoryUsers
 from tests.support.knowledge_fakes import InMemoryChunks
-from tests.unit.knowledge.knowledge_world import KnowledgeWorld
+from tests.unit.knowledge_world import KnowledgeWorld
 
 TEXT = "Every employee receives twenty-five vacation days each year. Unused days carry over."
 
 
 class World:
-    def __init__(self, *steps: object, quota: int = 200_000) -> None:
+    def __init__(self, *steps: str | ProviderError, quota: int = 200_000) -> None:
         self.knowledge = KnowledgeWorld()
         self.users = InMemoryUsers()
         self.tasks = InMemoryTasks()
         self.queue = RecordingTaskQueue()
         self.ledger = InMemoryQuotaLedger()
-        self.chat = ScriptedChatModel("openai", steps, answer="Twenty-five days, carried over.")  # type: ignore[arg-type]
+        self.chat = ScriptedChatModel("openai", steps, answer="Twenty-five days, carried over.")
         k = self.knowledge
         self.request = RequestSummary(k.document_gate, self.tasks, self.queue, k.tables, k.ids, k.clock)
         self.run = RunSummary(

@@ -11,7 +11,7 @@ from domain.identity.roles import Role
 from domain.knowledge.errors import CollectionNotFoundError, DuplicateDocumentError, IdempotencyKeyReusedError
 from domain.knowledge.models import CollectionRole, ContentType, DocumentStatus
 from domain.shared.errors import DomainError, PayloadTooLargeError, PermissionDeniedError, ValidationError
-from tests.unit.knowledge.knowledge_world import KnowledgeWorld, member
+from tests.unit.knowledge_world import KnowledgeWorld, member
 
 TEXT = "Every employee receives twenty-five vacation days each year."
 

@@ -11,7 +11,7 @@ from application.knowledge.ingest import IngestOutcome, IngestResult
 from application.knowledge.ports import IngestionJob, JobStatus
 from domain.knowledge.models import CollectionRole, Document, DocumentStatus
 from tests.support.knowledge_fakes import FakeEmbedder
-from tests.unit.knowledge.knowledge_world import KnowledgeWorld, member
+from tests.unit.knowledge_world import KnowledgeWorld, member
 
 TEXT = " ".join(f"word{n}" for n in range(20))  # 20 tokens: three chunks of at most 8, overlapping by 2
 

@@ -10,7 +10,7 @@ import pytest
 from application.knowledge.outbox import RelayOutbox
 from application.knowledge.ports import IngestionJob, JobStatus
 from domain.shared.errors import DependencyUnavailableError
-from tests.unit.knowledge.knowledge_world import KnowledgeWorld
+from tests.unit.knowledge_world import KnowledgeWorld
 
 
 def _job(
