@@ -102,7 +102,7 @@ class AuthController(Controller):
         "/logout",
         status_code=HTTP_204_NO_CONTENT,
         summary="End the session of a refresh token",
-        responses=error_responses(),
+        responses=error_responses(400, 422),
     )
     @inject
     async def logout(self, data: JSONBody[RefreshBody], logout: FromDishka[Logout]) -> None:

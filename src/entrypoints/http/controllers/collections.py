@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from application.knowledge.collections import (
     CreateCollection,
@@ -27,8 +28,10 @@ from entrypoints.http.knowledge_schemas import (
     MemberOut,
     UpdateCollectionBody,
 )
-from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request
+from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request, sort_by
 from entrypoints.http.schemas import DataEnvelope
+
+COLLECTION_SORTS = ("name", "created_at")
 
 
 class CollectionsController(Controller):
@@ -60,9 +63,9 @@ class CollectionsController(Controller):
         list_collections: FromDishka[ListCollections],
         limit: Limit = 20,
         offset: Offset = 0,
-        sort: FromQuery[str] = "name",
+        sort: Annotated[str, sort_by(COLLECTION_SORTS)] = "name",
     ) -> ListEnvelope[CollectionOut]:
-        page = await list_collections.execute(principal, page_request(limit, offset, sort, ("name", "created_at")))
+        page = await list_collections.execute(principal, page_request(limit, offset, sort, COLLECTION_SORTS))
         return ListEnvelope(data=[CollectionOut.of(view) for view in page.items], meta=meta(page))
 
     @get("/{collection_id:uuid}", summary="One collection", responses=error_responses(401, 404))
