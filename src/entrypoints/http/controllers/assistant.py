@@ -21,6 +21,7 @@ from domain.shared.errors import DomainError
 from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import Body
 from entrypoints.http.knowledge_schemas import RetrievalOut
+from entrypoints.http.openapi_bodies import streamed_or_whole
 from entrypoints.http.schemas import DataEnvelope, Schema
 from entrypoints.http.text_rules import lines
 
@@ -147,6 +148,7 @@ class AssistantController(Controller):
             "`retrieval` says how passages were found (keyword when the embeddings server is down)."
         ),
         responses=error_responses(400, 401, 403, 404, 422, 429, 503),
+        operation_class=streamed_or_whole(DataEnvelope[AnswerOut]),
     )
     @inject
     async def ask(

@@ -33,6 +33,7 @@ from entrypoints.http.controllers.assistant import CitationOut, UsageOut, stream
 from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import Body
 from entrypoints.http.knowledge_schemas import RetrievalOut
+from entrypoints.http.openapi_bodies import streamed_or_whole
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta
 from entrypoints.http.schemas import DataEnvelope, Schema
 from entrypoints.http.text_rules import line, lines
@@ -223,6 +224,7 @@ class ConversationsController(Controller):
         status_code=200,
         summary="Send a message; the reply streams (SSE) or, with Accept: application/json, returns whole",
         responses=error_responses(400, 401, 403, 404, 422, 429, 503),
+        operation_class=streamed_or_whole(DataEnvelope[MessageOut]),
     )
     @inject
     async def send(
