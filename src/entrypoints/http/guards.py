@@ -67,7 +67,7 @@ def document_rules(app: Litestar, prefix: str) -> None:
             rule = next((r for r in rules if r is not None), None)
             if rule is None or rule.public:
                 continue
-            handler.security = security_for(public=rule.public, interactive=rule.interactive)
+            handler.security = security_for(interactive=rule.interactive)
             statuses = (401, 403) if rule.permissions or rule.interactive else (401,)
             handler.responses = {**error_responses(*statuses), **(handler.responses or {})}
             if ACCESS_LABEL not in (handler.description or ""):  # handlers may be shared by several apps

@@ -57,9 +57,8 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
         return schema
 
 
-def security_for(*, public: bool, interactive: bool) -> list[SecurityRequirement]:
-    if public:
-        return []
+def security_for(*, interactive: bool) -> list[SecurityRequirement]:
+    """What a protected operation accepts; public ones list none."""
     if interactive:
         return [{ACCESS_TOKEN: []}]
     return [{ACCESS_TOKEN: []}, {API_KEY: []}]
