@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -26,3 +27,60 @@ def test_openapi_command_prints_the_schema(tmp_path: Path) -> None:
     schema = json.loads(result.stdout)
     assert schema["info"]["title"] == "Lore API"
     assert "/health/live" in schema["paths"]
+
+
+async def test_docs_page_loads_every_asset_from_the_app(client: AsyncTestClient[Litestar]) -> None:
+    page = await client.get("/schema")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assert len(assets) >= 4  # the bundle, the preset, the stylesheet, the icon
+    kinds = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
+    for url in assets:
+        assert url.startswith("/schema/assets/"), f"{url} is not served by the app: the page would need internet"
+        asset = await client.get(url)
+        assert asset.status_code == 200, url
+        assert kinds[Path(url).suffix] in asset.headers["content-type"], (url, asset.headers["content-type"])
+        assert len(asset.content) > 100
+
+
+async def test_options_allows_every_method_of_the_path(client: AsyncTestClient[Litestar]) -> None:
+    collections = await client.options("/api/v1/collections")
+    assert collections.status_code == 204
+    assert collections.headers["allow"] == "GET, OPTIONS, POST"
+    one = await client.options("/api/v1/collections/01a2330b-98c8-735e-953b-e4fbec06c9ee")
+    assert one.headers["allow"] == "DELETE, GET, OPTIONS, PATCH"
+
+
+async def test_schema_states_credentials_strict_bodies_sort_values_and_envelope_errors(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["accessToken"] == {
+        **schemes["accessToken"],
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    assert schemes["apiKey"]["scheme"] == "bearer"
+    paths = schema["paths"]
+    assert paths["/api/v1/collections"]["get"]["security"] == [{"accessToken": []}, {"apiKey": []}]
+    assert paths["/api/v1/auth/logout-all"]["post"]["security"] == [{"accessToken": []}]  # sessions only
+    assert "security" not in paths["/api/v1/auth/login"]["post"]
+    assert schema["components"]["schemas"]["LoginBody"]["additionalProperties"] is False
+    sort = next(p for p in paths["/api/v1/collections"]["get"]["parameters"] if p["name"] == "sort")
+    assert sort["schema"]["enum"] == ["-created_at", "-name", "created_at", "name"]
+    one = paths["/api/v1/collections/{collection_id}"]["get"]["responses"]
+    for status in ("400", "404"):  # a path id that is no UUID matches no route: 404
+        assert one[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorEnvelope"}
+    assert paths["/api/v1/documents/{document_id}/summarize"]["post"]["responses"].keys() >= {"202"}
+    ask = paths["/api/v1/ask"]["post"]["responses"]["200"]["content"]
+    assert ask.keys() == {"application/json", "text/event-stream"}
+    assert "answer" in json.dumps(ask["application/json"]["schema"])
+
+
+async def test_logout_without_a_body_says_a_body_is_required(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.post("/api/v1/auth/logout")
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["errors"][0]["message"] == "A JSON request body is required."

@@ -22,11 +22,14 @@ def normalize_email(raw: str) -> str:
     return email
 
 
+MAX_DISPLAY_NAME_LENGTH = 100
+
+
 def normalize_display_name(raw: str) -> str:
     name = " ".join(raw.split())
-    if not 1 <= len(name) <= 100:
+    if not 1 <= len(name) <= MAX_DISPLAY_NAME_LENGTH:
         raise ValidationError(
-            "The display name must be 1 to 100 characters.",
+            f"The display name must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters.",
             code="INVALID_DISPLAY_NAME",
             details={"field": "display_name"},
         )

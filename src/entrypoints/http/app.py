@@ -33,8 +33,11 @@ from entrypoints.http.controllers.pages import PagesController
 from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.summary_tasks import SummaryTasksController
 from entrypoints.http.controllers.users import UsersController
+from entrypoints.http.docs_page import docs_assets, docs_plugin
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.guards import authorize, document_rules, require_rules
+from entrypoints.http.openapi_contract import SECURITY_SCHEMES, StrictStructSchemaPlugin, document_contract
+from entrypoints.http.options import allow_headers
 from entrypoints.http.request_id import RequestIdMiddleware, request_id_from_scope
 from entrypoints.http.request_rules import screen_request
 from entrypoints.worker.app import build_worker
@@ -105,11 +108,17 @@ def create_app(
         await container.close()
 
     app = Litestar(
-        route_handlers=[HealthController, PagesController, api, *extra_route_handlers],
+        route_handlers=[HealthController, PagesController, api, docs_assets(), *extra_route_handlers],
         exception_handlers=exception_handlers(),
         before_request=screen_request,
-        plugins=[OpenTelemetryPlugin(otel)],
-        openapi_config=OpenAPIConfig(title="Lore API", version=_app_version(), path="/schema"),
+        plugins=[OpenTelemetryPlugin(otel), StrictStructSchemaPlugin()],
+        openapi_config=OpenAPIConfig(
+            title="Lore API",
+            version=_app_version(),
+            path="/schema",
+            components=SECURITY_SCHEMES,
+            render_plugins=[docs_plugin()],
+        ),
         on_startup=[start_worker],
         on_shutdown=[stop_worker_then_container],
         logging_config=None,
@@ -119,8 +128,10 @@ def create_app(
     )
     require_rules(app, API_PREFIX)
     document_rules(app, API_PREFIX)
+    document_contract(app, API_PREFIX)
     setup_dishka(container, app)
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     app.state.settings = settings
+    app.state.allow = allow_headers(app)
     app.state.background = background
     return app

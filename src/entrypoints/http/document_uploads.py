@@ -159,6 +159,10 @@ async def new_document(request: Request[Any, Any, Any], idempotency_key: str | N
 UploadOperation: type[Operation] = operation_with_body(
     {
         "application/json": schema_of(DocumentBody),
-        "multipart/form-data": schema_of(UploadForm, file=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)),
+        "multipart/form-data": schema_of(
+            UploadForm,
+            file=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+            content_type=Schema(type=OpenAPIType.STRING, enum=["", *ContentType]),  # others answer 415
+        ),
     }
 )

@@ -13,6 +13,7 @@ from litestar.types import HTTPScope
 from domain.identity.principal import Principal
 from domain.shared.errors import PermissionDeniedError
 from entrypoints.http.errors import error_responses
+from entrypoints.http.openapi_contract import security_for
 from entrypoints.http.permission_table import OPERATIONS, Operation, Rule, rule_for
 
 ACCESS_LABEL = "**Access:**"
@@ -66,6 +67,7 @@ def document_rules(app: Litestar, prefix: str) -> None:
             rule = next((r for r in rules if r is not None), None)
             if rule is None or rule.public:
                 continue
+            handler.security = security_for(interactive=rule.interactive)
             statuses = (401, 403) if rule.permissions or rule.interactive else (401,)
             handler.responses = {**error_responses(*statuses), **(handler.responses or {})}
             if ACCESS_LABEL not in (handler.description or ""):  # handlers may be shared by several apps

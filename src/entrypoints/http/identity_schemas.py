@@ -10,7 +10,7 @@ import msgspec
 
 from application.identity.sessions import SessionView
 from application.identity.tokens import TokenPair
-from domain.identity.models import ApiKey, AuditEvent, User
+from domain.identity.models import MAX_DISPLAY_NAME_LENGTH, ApiKey, AuditEvent, User
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
 from entrypoints.http.schemas import Body, Instant, Schema
@@ -20,7 +20,7 @@ from entrypoints.http.text_rules import display_name, line
 Email = Annotated[str, line(320)]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]  # hashed, never stored or shown as text
 Name = Annotated[str, line(200)]
-DisplayName = Annotated[str, display_name(200)]
+DisplayName = Annotated[str, display_name(MAX_DISPLAY_NAME_LENGTH)]
 Token = Annotated[str, line(512, min_length=1)]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, RequestBody, Schema
 
 
 def _snake(key: str) -> str:
@@ -36,13 +36,17 @@ def _schema(node: dict[str, Any], defs: dict[str, Any]) -> Schema:
     return Schema(**fields)
 
 
-def schema_of(struct: type[msgspec.Struct], **extra_properties: Schema) -> Schema:
-    """The msgspec JSON schema of ``struct`` as Litestar's OpenAPI objects, references inlined."""
+def schema_of(struct: Any, **extra_properties: Schema) -> Schema:
+    """The msgspec JSON schema of ``struct`` as Litestar's OpenAPI objects, references inlined.
+
+    ``extra_properties`` add required fields, or redocument fields of the struct (which stay optional).
+    """
     generated = msgspec.json.schema(struct)
     schema = _schema(generated, generated.get("$defs", {}))
     if extra_properties:
+        added = {name for name in extra_properties if name not in (schema.properties or {})}
         schema.properties = {**(schema.properties or {}), **extra_properties}
-        schema.required = sorted({*(schema.required or []), *extra_properties})
+        schema.required = sorted({*(schema.required or []), *added})
     return schema
 
 
@@ -57,3 +61,33 @@ def operation_with_body(content: dict[str, Schema]) -> type[Operation]:
             )
 
     return _WithBody
+
+
+SSE_DESCRIPTION = (
+    "Server-Sent Events: `data:` lines of JSON, `{content, done: false}` deltas, then one event with "
+    "`done: true` (citations, usage, model) or with `error`."
+)
+
+
+_SSE_EVENT = Schema(  # one event of the stream, as SSE parsers (and OpenAPI 3.2's itemSchema) see it
+    type=OpenAPIType.OBJECT,
+    properties={"data": Schema(type=OpenAPIType.STRING, content_media_type="application/json")},
+    required=["data"],
+    description=SSE_DESCRIPTION,
+)
+
+
+def streamed_or_whole(whole: Any) -> type[Operation]:
+    """An ``operation_class`` for a 200 that is either JSON (``whole``, a msgspec type) or an SSE stream."""
+
+    @dataclass
+    class _StreamedOrWhole(Operation):
+        def __post_init__(self) -> None:
+            response = (self.responses or {}).get("200")
+            if isinstance(response, OpenAPIResponse):
+                response.content = {
+                    "application/json": OpenAPIMediaType(schema=schema_of(whole)),
+                    "text/event-stream": OpenAPIMediaType(schema=_SSE_EVENT),
+                }
+
+    return _StreamedOrWhole

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from application.shared.ports import Page, PageRequest
 from domain.shared.errors import ValidationError
@@ -30,12 +30,24 @@ class ListEnvelope(Schema, Generic[T]):
     meta: PageMeta
 
 
+def sort_values(allowed: Collection[str]) -> list[str]:
+    """Each field ascending and, with a leading ``-``, descending."""
+    return sorted({*allowed, *(f"-{field}" for field in allowed)})
+
+
+def sort_by(allowed: Collection[str]) -> Any:
+    """``Annotated`` metadata of the ``sort`` query parameter: the enum of what ``page_request`` accepts."""
+    return QueryParameter(
+        description="Field to sort by; a leading `-` sorts descending", schema_extra={"enum": sort_values(allowed)}
+    )
+
+
 def page_request(limit: int, offset: int, sort: str, allowed: Collection[str]) -> PageRequest:
     if sort.lstrip("-") not in allowed:
         raise ValidationError(
             f"Cannot sort by '{sort}'.",
             code="INVALID_SORT",
-            details={"allowed": sorted({*allowed, *(f"-{field}" for field in allowed)})},
+            details={"allowed": sort_values(allowed)},
         )
     return PageRequest(limit=limit, offset=offset, sort=sort)
 

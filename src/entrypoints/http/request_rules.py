@@ -10,10 +10,11 @@ import re
 from itertools import accumulate
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.exceptions import ClientException
 
 from domain.shared.errors import ValidationError
+from entrypoints.http.options import answer_options
 from entrypoints.http.text_rules import line_problem
 
 MAX_JSON_DEPTH = 32
@@ -48,9 +49,12 @@ def check_query(request: Request[Any, Any, Any]) -> None:
 _FORM_MEDIA = ("multipart/", "application/x-www-form-urlencoded")
 
 
-async def screen_request(request: Request[Any, Any, Any]) -> None:
+async def screen_request(request: Request[Any, Any, Any]) -> Response[None] | None:
     """Litestar ``before_request`` hook: runs before parameters and the body are decoded."""
+    if request.method == "OPTIONS":
+        return answer_options(request)
     check_query(request)
     media = request.headers.get("content-type", "").lower()
     if request.method not in ("GET", "HEAD", "OPTIONS") and not media.startswith(_FORM_MEDIA):
         check_json_depth(await request.body())  # the body is cached for the handler
+    return None

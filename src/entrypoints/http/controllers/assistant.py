@@ -13,6 +13,7 @@ from application.assistant.answer import AskQuestion, GetUsage, Question
 from domain.identity.principal import Principal
 from entrypoints.http.assistant_schemas import AnswerOut
 from entrypoints.http.errors import error_responses
+from entrypoints.http.openapi_bodies import streamed_or_whole
 from entrypoints.http.schemas import Body, DataEnvelope, Schema
 from entrypoints.http.sse import answer_events, event_stream
 from entrypoints.http.text_rules import lines
@@ -47,6 +48,7 @@ class AssistantController(Controller):
             "`retrieval` says how passages were found (keyword when the embeddings server is down)."
         ),
         responses=error_responses(400, 401, 403, 404, 422, 429, 503),
+        operation_class=streamed_or_whole(DataEnvelope[AnswerOut]),
     )
     @inject
     async def ask(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka, inject
@@ -15,7 +16,7 @@ from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
 from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import AuditEventOut
-from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request
+from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request, sort_by
 from entrypoints.http.schemas import with_offset
 
 
@@ -31,7 +32,7 @@ class AuditController(Controller):
         list_events: FromDishka[ListAuditEvents],
         limit: Limit = 20,
         offset: Offset = 0,
-        sort: FromQuery[str] = "-occurred_at",
+        sort: Annotated[str, sort_by(AUDIT_SORTS)] = "-occurred_at",
         actor_id: FromQuery[UUID | None] = None,
         action: FromQuery[AuditAction | None] = None,
         since: FromQuery[datetime | None] = None,

@@ -67,7 +67,7 @@ class AuthController(Controller):
         "/verify-email/resend",
         status_code=HTTP_202_ACCEPTED,
         summary="Send the verification email again (202 whether or not the account exists)",
-        responses=error_responses(400, 422),
+        responses=error_responses(400, 422, 429),
     )
     @inject
     async def resend_verification(
@@ -102,7 +102,7 @@ class AuthController(Controller):
         "/logout",
         status_code=HTTP_204_NO_CONTENT,
         summary="End the session of a refresh token",
-        responses=error_responses(),
+        responses=error_responses(400, 422),
     )
     @inject
     async def logout(self, data: JSONBody[RefreshBody], logout: FromDishka[Logout]) -> None:
@@ -140,7 +140,7 @@ class AuthController(Controller):
         "/password/forgot",
         status_code=HTTP_202_ACCEPTED,
         summary="Email a reset link (202 whether or not the account exists)",
-        responses=error_responses(400, 422),
+        responses=error_responses(400, 422, 429),
     )
     @inject
     async def forgot_password(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from application.knowledge.collections import (
     CreateCollection,
@@ -28,7 +29,7 @@ from entrypoints.http.knowledge_schemas import (
     MemberOut,
     UpdateCollectionBody,
 )
-from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request
+from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request, sort_by
 from entrypoints.http.schemas import DataEnvelope
 
 
@@ -61,7 +62,7 @@ class CollectionsController(Controller):
         list_collections: FromDishka[ListCollections],
         limit: Limit = 20,
         offset: Offset = 0,
-        sort: FromQuery[str] = "name",
+        sort: Annotated[str, sort_by(COLLECTION_SORTS)] = "name",
     ) -> ListEnvelope[CollectionOut]:
         page = await list_collections.execute(principal, page_request(limit, offset, sort, COLLECTION_SORTS))
         return ListEnvelope(data=[CollectionOut.of(view) for view in page.items], meta=meta(page))

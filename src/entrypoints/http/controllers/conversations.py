@@ -30,6 +30,7 @@ from entrypoints.http.assistant_schemas import CitationOut, UsageOut
 from entrypoints.http.background import BackgroundTasks
 from entrypoints.http.errors import error_responses
 from entrypoints.http.knowledge_schemas import RetrievalOut
+from entrypoints.http.openapi_bodies import streamed_or_whole
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta
 from entrypoints.http.schemas import Body, DataEnvelope, Schema
 from entrypoints.http.sse import answer_events, event_stream
@@ -183,6 +184,7 @@ class ConversationsController(Controller):
         status_code=200,
         summary="Send a message; the reply streams (SSE) or, with Accept: application/json, returns whole",
         responses=error_responses(400, 401, 403, 404, 422, 429, 503),
+        operation_class=streamed_or_whole(DataEnvelope[MessageOut]),
     )
     @inject
     async def send(

@@ -26,7 +26,7 @@ from domain.shared.errors import ValidationError
 from entrypoints.http.document_uploads import UploadOperation, new_document
 from entrypoints.http.errors import error_responses
 from entrypoints.http.knowledge_schemas import ChunkOut, DocumentOut, UpdateDocumentBody
-from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request
+from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request, sort_by
 from entrypoints.http.schemas import DataEnvelope
 from entrypoints.http.text_rules import line_problem
 
@@ -74,7 +74,7 @@ class CollectionDocumentsController(Controller):
         list_documents: FromDishka[ListDocuments],
         limit: Limit = 20,
         offset: Offset = 0,
-        sort: FromQuery[str] = "-created_at",
+        sort: Annotated[str, sort_by(DOCUMENT_SORTS)] = "-created_at",
         status: FromQuery[DocumentStatus | None] = None,
         q: FromQuery[str | None] = None,
     ) -> ListEnvelope[DocumentOut]:

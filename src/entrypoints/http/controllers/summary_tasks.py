@@ -45,6 +45,7 @@ class SummaryTasksController(Controller):
 
     @post(
         "/documents/{document_id:uuid}/summarize",
+        status_code=202,
         summary="Summarise a document in the background",
         responses=error_responses(401, 403, 404, 409, 503),
     )

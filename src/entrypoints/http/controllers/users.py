@@ -17,7 +17,7 @@ from domain.identity.principal import Principal
 from domain.identity.roles import Role
 from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import ChangePasswordBody, UpdateMeBody, UpdateUserBody, UserOut
-from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request
+from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request, sort_by
 from entrypoints.http.schemas import DataEnvelope
 
 
@@ -58,7 +58,7 @@ class UsersController(Controller):
         list_users: FromDishka[ListUsers],
         limit: Limit = 20,
         offset: Offset = 0,
-        sort: FromQuery[str] = "-created_at",
+        sort: Annotated[str, sort_by(USER_SORTS)] = "-created_at",
         role: FromQuery[Role | None] = None,
         is_active: Annotated[bool | None, QueryParameter(name="active")] = None,
         q: str | None = Parameter(default=None, max_length=100),
