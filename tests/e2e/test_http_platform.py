@@ -94,7 +94,7 @@ async def test_health_probes_and_disabled_limits_are_not_limited(settings: Setti
             assert (await client.get("/health/live")).status_code == 200
 
 
-async def test_redis_down_reads_and_writes_go_on_expensive_calls_refuse(
+async def test_redis_down_requests_go_on_unlimited_with_one_warning(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     dave = await _signed_in_with_high_limits(settings, "dave@example.org")
@@ -107,8 +107,10 @@ async def test_redis_down_reads_and_writes_go_on_expensive_calls_refuse(
             assert "ratelimit" not in response.headers
         created = await client.post("/api/v1/collections", json={"name": "During outage"}, headers=dave.headers)
         assert created.status_code == 201
-        refused = await client.post("/api/v1/ask", json={"question": "Anything?"}, headers=dave.headers)
-        assert_error(refused, 503, "SERVICE_UNAVAILABLE")
+        # the offline answerer needs no Redis, so even the expensive policy does not refuse it
+        for _ in range(2):
+            answered = await client.post("/api/v1/ask", json={"question": "Anything?"}, headers=dave.headers)
+            assert answered.status_code == 200, answered.text
     warnings = [r for r in caplog.records if r.name == "lore.http.rate_limits"]
     assert len(warnings) == 1  # one per outage, not one per request
     assert "unavailable" in warnings[0].getMessage()

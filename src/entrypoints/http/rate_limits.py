@@ -2,10 +2,10 @@
 
 Each request is charged to one bucket per (policy, caller): the API key, else the signed-in user, else
 the client address. Policies: ``read`` (GET/HEAD), ``write`` (other methods) and ``expensive`` (uploads
-and model calls). With Redis unreachable, ``read`` and ``write`` go on unlimited (one warning per
-outage): refusing every request because the limiter's store is down would turn a cache outage into an
-API outage. ``expensive`` fails closed with 503, like the sign-in throttles and token quotas: those
-routes spend money and worker time and already need Redis.
+and model calls). With Redis unreachable every policy fails open (one warning per outage): what must
+never go unlimited already fails closed on its own (sign-in throttles, email caps, the token quota of
+metered models), and refusing everything else would turn a Redis outage into an API outage, including
+the uploads the Postgres outbox keeps accepting and the offline answerer, which needs no Redis.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from domain.identity.principal import Principal
 from domain.shared.errors import AuthenticationError, RateLimitedError
-from entrypoints.bootstrap.outages import OutageLog, failed_dependency, unavailable
+from entrypoints.bootstrap.outages import OutageLog, failed_dependency
 from entrypoints.bootstrap.rate_limiting import RateDecision, RedisRateLimiter
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.permission_table import rule_for
@@ -38,7 +38,7 @@ _EXPENSIVE = frozenset(
     }
 )
 _UNLIMITED_PREFIXES = ("/health",)  # probes of an orchestrator must never see 429
-_outages = OutageLog(logger, "Rate-limit store (Redis); limits are off for reads and writes")
+_outages = OutageLog(logger, "Rate-limit store (Redis); requests go on without limits while it is")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,6 @@ class Policy:
     name: str
     limit: int
     window_seconds: int
-    fail_open: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +57,10 @@ class Charged:
 def policy_for(settings: Settings, method: str, path_template: str) -> Policy:
     window = settings.rate_limit_window_seconds
     if (method, path_template) in _EXPENSIVE:
-        return Policy("expensive", settings.rate_limit_expensive, window, fail_open=False)
+        return Policy("expensive", settings.rate_limit_expensive, window)
     if method in ("GET", "HEAD"):
-        return Policy("read", settings.rate_limit_read, window, fail_open=True)
-    return Policy("write", settings.rate_limit_write, window, fail_open=True)
+        return Policy("read", settings.rate_limit_read, window)
+    return Policy("write", settings.rate_limit_write, window)
 
 
 def policy_header(policy: Policy) -> str:
@@ -94,8 +93,6 @@ async def _charge(connection: ASGIConnection[Any, Any, Any, Any], policy: Policy
     except Exception as exc:
         if failed_dependency(exc) != "redis":
             raise
-        if not policy.fail_open:
-            raise unavailable("redis") from exc
         _outages.failed(exc)
         return
     _outages.succeeded()
