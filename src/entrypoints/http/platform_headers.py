@@ -55,7 +55,7 @@ class PlatformHeadersMiddleware:
         headers = [(k, v) for k, v in raw if k.lower() not in _DROPPED]
         names = {k.lower() for k, _ in headers}
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-        headers.extend(_ALWAYS)
+        headers.extend((name, value) for name, value in _ALWAYS if name not in names)  # a page may set its own
         if b"content-security-policy" not in names:
             headers.append(
                 (b"content-security-policy", _PAGE_CSP if content_type.startswith(b"text/html") else _API_CSP)
