@@ -227,6 +227,14 @@ async def test_etag_304_and_if_match_412(client: Client) -> None:
     unconditional = await client.patch(url, json={"name": "No condition"}, headers=owner.headers)
     assert unconditional.status_code == 200
 
+    missing = "/api/v1/collections/00000000-0000-7000-8000-000000000000"
+    absent = await client.get(missing, headers={**owner.headers, "If-None-Match": "*"})
+    assert_error(absent, 404, "COLLECTION_NOT_FOUND")
+    assert "etag" not in absent.headers
+    # the PATCH itself answers for a resource that cannot be read
+    conditional = await client.patch(missing, json={"name": "x"}, headers={**owner.headers, "If-Match": etag})
+    assert_error(conditional, 404, "COLLECTION_NOT_FOUND")
+
 
 async def test_compression_negotiates_and_skips_small_bodies(client: Client) -> None:
     raw = await client.get("/schema/openapi.json", headers={"Accept-Encoding": "gzip"})
