@@ -85,6 +85,7 @@ async def run(requests: int, output: Path) -> None:
                     openai_api_key="bench",
                     log_level="WARNING",
                     token_quota_per_day=10**9,
+                    rate_limit_enabled=False,  # measures answering, not the limiter
                 )
                 container = build_container(settings)
                 async with container() as scope:

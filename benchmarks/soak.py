@@ -67,6 +67,7 @@ def stores(tmp: Path, embeddings_url: str) -> Iterator[Stores]:
             embeddings_base_url=f"{embeddings_url}/v1",
             log_level="WARNING",
             token_quota_per_day=10**9,
+            rate_limit_enabled=False,  # one client address drives all the traffic
         )
         asyncio.run(_create_user(settings))
         env = {k: v for k, v in os.environ.items() if k != "LORE_ENV"} | {
@@ -78,6 +79,7 @@ def stores(tmp: Path, embeddings_url: str) -> Iterator[Stores]:
             "EMBEDDINGS_BASE_URL": f"{embeddings_url}/v1",
             "LOG_LEVEL": "WARNING",
             "TOKEN_QUOTA_PER_DAY": str(10**9),
+            "RATE_LIMIT_ENABLED": "false",
         }
         yield Stores(settings, env)
 

@@ -56,6 +56,10 @@ def settings(stores: Stores, tmp_path_factory: pytest.TempPathFactory) -> Settin
         log_level="DEBUG",
         database_pool_size=5,
         worker_shutdown_grace_seconds=1,
+        # tests make many requests from one address; the limiter's own tests set low limits
+        rate_limit_read=100_000,
+        rate_limit_write=100_000,
+        rate_limit_expensive=100_000,
     )
     # installs the process-wide provider once; a second call is a no-op
     setup_tracing(settings, SimpleSpanProcessor(SPANS))

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from adapters.outages import Dependency, failed_dependency, unavailable
+from adapters.outages import Dependency, OutageLog, failed_dependency, unavailable
 
-__all__ = ["Dependency", "failed_dependency", "unavailable"]
+__all__ = ["Dependency", "OutageLog", "failed_dependency", "unavailable"]

@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +38,13 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("LLM_MAX_OUTPUT_TOKENS", 16, 32_000),
     ("LLM_CONTEXT_TOKENS", 1024, 2_000_000),
     ("TOKEN_QUOTA_PER_DAY", 1, None),
+    ("RATE_LIMIT_WINDOW_SECONDS", 1, 86_400),
+    ("RATE_LIMIT_READ", 1, None),
+    ("RATE_LIMIT_WRITE", 1, None),
+    ("RATE_LIMIT_EXPENSIVE", 1, None),
+    ("CORS_MAX_AGE_SECONDS", 0, 86_400),
+    ("HSTS_MAX_AGE_SECONDS", 0, None),
+    ("COMPRESSION_MIN_BYTES", 1, None),
 )
 _KNOWN_PROVIDERS = ("openai", "anthropic")
 # roles a self-registered account may get; admins are made by an operator (`lore users create --admin`)
@@ -104,6 +112,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     llm_context_tokens: int = 16_000
     answer_cache_ttl_seconds: int = 3600
     token_quota_per_day: int = 200_000
+    # requests per window and caller (API key, else user, else client address), one bucket per policy
+    rate_limit_enabled: bool = True
+    rate_limit_window_seconds: int = 60
+    rate_limit_read: int = 300  # GET/HEAD
+    rate_limit_write: int = 100  # other methods
+    rate_limit_expensive: int = 20  # uploads, /ask, conversation messages, summaries
+    trusted_proxies: str = ""  # comma-separated CIDRs whose X-Forwarded-For/Forwarded name the client
+    cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; empty = no CORS
+    cors_allow_credentials: bool = False
+    cors_max_age_seconds: int = 600
+    hsts_enabled: bool = False  # only when every client reaches Lore over TLS
+    hsts_max_age_seconds: int = 31_536_000
+    compression_enabled: bool = True
+    compression_min_bytes: int = 1024
 
     @property
     def provider_names(self) -> list[str]:
@@ -116,6 +138,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def email_link_base(self) -> str:
         """Links in emails open the frontend when there is one, otherwise Lore's own pages."""
         return (self.frontend_url or self.public_url).rstrip("/")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def trusted_proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        return [ip_network(cidr.strip(), strict=False) for cidr in self.trusted_proxies.split(",") if cidr.strip()]
 
     @property
     def is_production(self) -> bool:
@@ -184,6 +214,7 @@ def _validated(settings: Settings) -> Settings:
     if not 0 <= settings.chunk_overlap_tokens < settings.chunk_max_tokens:
         raise SettingsError("CHUNK_OVERLAP_TOKENS: must be at least 0 and below CHUNK_MAX_TOKENS")
     _check_providers(settings)
+    _check_http(settings)
     for variable in ("LLM_TIMEOUT_SECONDS", "EMBEDDINGS_TIMEOUT_SECONDS", "EMBEDDINGS_INGEST_TIMEOUT_SECONDS"):
         if not 0 < getattr(settings, variable.lower()) <= 600:
             raise SettingsError(f"{variable}: must be above 0 and at most 600 seconds")
@@ -240,6 +271,19 @@ def serving_at(settings: Settings, host: str, port: int, environ: Mapping[str, s
         host = "127.0.0.1"
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return msgspec.structs.replace(settings, public_url=f"http://{authority}")
+
+
+def _check_http(settings: Settings) -> None:
+    try:
+        settings.trusted_proxy_networks  # noqa: B018 - parsing is the check
+    except ValueError as exc:
+        raise SettingsError(f"TRUSTED_PROXIES: expected comma-separated CIDRs such as 10.0.0.0/8, {exc}") from None
+    origins = settings.cors_origin_list
+    if "*" in origins and settings.cors_allow_credentials:
+        raise SettingsError("CORS_ORIGINS: '*' is refused with CORS_ALLOW_CREDENTIALS; list the origins")
+    for origin in origins:
+        if origin != "*" and urlsplit(origin).scheme not in ("http", "https"):
+            raise SettingsError(f"CORS_ORIGINS: expected origins such as https://app.example.org, got {origin!r}")
 
 
 def _check_providers(settings: Settings) -> None:

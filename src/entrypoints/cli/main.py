@@ -97,7 +97,11 @@ def dev(host: str, port: int) -> None:
 
 async def _serve_with_worker(settings: Settings, host: str, port: int) -> None:
     app = create_app(settings, run_worker=True)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host=host, port=port, log_config=None, lifespan="on", server_header=False, proxy_headers=False
+        )
+    )
     await server.serve()
 
 
@@ -120,6 +124,9 @@ def serve(host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             log_config=None,
+            # no version banner; and the client address comes from TRUSTED_PROXIES, never uvicorn's defaults
+            server_header=False,
+            proxy_headers=False,
         )
 
 

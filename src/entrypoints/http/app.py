@@ -10,6 +10,7 @@ from typing import Any
 from dishka import Provider
 from dishka.integrations.litestar import LitestarProvider, setup_dishka
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.types import ControllerRouterHandler
@@ -21,6 +22,8 @@ from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.http.auth import AuthProvider
 from entrypoints.http.background import BackgroundTasks
+from entrypoints.http.compression import with_compression
+from entrypoints.http.conditional import ConditionalRequestsMiddleware
 from entrypoints.http.controllers.api_keys import ApiKeysController
 from entrypoints.http.controllers.assistant import AssistantController
 from entrypoints.http.controllers.audit import AuditController
@@ -38,6 +41,8 @@ from entrypoints.http.errors import exception_handlers
 from entrypoints.http.guards import authorize, document_rules, require_rules
 from entrypoints.http.openapi_contract import SECURITY_SCHEMES, StrictStructSchemaPlugin, document_contract
 from entrypoints.http.options import allow_headers
+from entrypoints.http.platform_headers import PlatformHeadersMiddleware
+from entrypoints.http.rate_limits import rate_limit
 from entrypoints.http.request_id import RequestIdMiddleware, request_id_from_scope
 from entrypoints.http.request_rules import screen_request
 from entrypoints.worker.app import build_worker
@@ -55,6 +60,22 @@ def _app_version() -> str:
 def _tag_span(span: Span, scope: dict[str, Any]) -> None:
     if span.is_recording():
         span.set_attribute("http.request_id", request_id_from_scope(scope))  # type: ignore[arg-type]
+
+
+EXPOSED_HEADERS = ["X-Request-ID", "RateLimit", "RateLimit-Policy", "Retry-After", "Location", "ETag"]
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.cors_origin_list:
+        return None
+    return CORSConfig(
+        allow_origins=settings.cors_origin_list,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "If-Match", "If-None-Match"],
+        allow_credentials=settings.cors_allow_credentials,
+        expose_headers=EXPOSED_HEADERS,
+        max_age=settings.cors_max_age_seconds,
+    )
 
 
 def create_app(
@@ -110,6 +131,8 @@ def create_app(
     app = Litestar(
         route_handlers=[HealthController, PagesController, api, docs_assets(), *extra_route_handlers],
         exception_handlers=exception_handlers(),
+        guards=[rate_limit],  # app-wide, so it runs before the API's authorize
+        cors_config=_cors(settings),
         before_request=screen_request,
         plugins=[OpenTelemetryPlugin(otel), StrictStructSchemaPlugin()],
         openapi_config=OpenAPIConfig(
@@ -130,7 +153,8 @@ def create_app(
     document_rules(app, API_PREFIX)
     document_contract(app, API_PREFIX)
     setup_dishka(container, app)
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    handler = with_compression(ConditionalRequestsMiddleware(app.asgi_handler), settings)
+    app.asgi_handler = RequestIdMiddleware(PlatformHeadersMiddleware(handler, settings))
     app.state.settings = settings
     app.state.allow = allow_headers(app)
     app.state.background = background

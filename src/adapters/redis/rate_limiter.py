@@ -1,0 +1,64 @@
+"""GCRA rate limiting in Redis: one Lua call per request decides and records, atomically for all API processes.
+
+The script reads Redis' own clock, so API processes with skewed clocks still share one schedule. A
+bucket is a single key holding its "theoretical arrival time" (TAT) in microseconds; it expires as soon
+as the bucket is full again, so idle callers cost no memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+# KEYS[1] bucket; ARGV: limit, window (us), cost. Returns {allowed, remaining, reset_us, retry_after_us}.
+_ACQUIRE = """
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local interval = window / limit
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + cost * interval
+if new_tat - now > window then
+  local remaining = math.floor((window - (tat - now)) / interval)
+  return {0, remaining, tat - now, new_tat - window - now}
+end
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+return {1, math.floor((window - (new_tat - now)) / interval), new_tat - now, 0}
+"""
+
+_MICROS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    remaining: int  # requests of cost 1 still allowed right now
+    reset_seconds: int  # until the whole quota is available again
+    retry_after_seconds: int  # 0 when allowed
+
+
+def _seconds(micros: int) -> int:
+    return -(-int(micros) // _MICROS)  # rounded up: a client that waits this long is let through
+
+
+class RedisRateLimiter:
+    """Redis errors propagate: the caller decides per policy whether to fail open or closed."""
+
+    def __init__(self, redis: Redis, prefix: str = "lore:rate:") -> None:
+        self._prefix = prefix
+        self._acquire = redis.register_script(_ACQUIRE)
+
+    async def acquire(self, key: str, *, limit: int, window_seconds: int, cost: int = 1) -> RateDecision:
+        allowed, remaining, reset, retry = await self._acquire(
+            keys=[self._prefix + key], args=[limit, window_seconds * _MICROS, cost]
+        )
+        return RateDecision(
+            allowed=bool(allowed),
+            remaining=max(0, int(remaining)),
+            reset_seconds=_seconds(reset),
+            retry_after_seconds=max(1, _seconds(retry)) if not allowed else 0,
+        )
