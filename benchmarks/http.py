@@ -58,6 +58,18 @@ LORE_VARIANTS: dict[str, dict[str, str]] = {
 }
 BASELINE = "baseline"
 
+PROFILE_NOTE = """Where Lore's time goes beyond the baseline's (cProfile of 1000 in-process requests, 2026-12-01, after
+issue 9's first changes): round trips to Postgres are now 4 per request as the baseline's (was 9: the pool's
+per-checkout ping was BEGIN, `;`, ROLLBACK; session and user were two queries; count and page two more), but
+Lore still opens a transaction (BEGIN ... ROLLBACK) where the baseline runs in autocommit, and on a loaded
+2-core machine each round trip costs a context switch to Postgres (`socket.send` was the largest self time).
+Per request CPU beyond that: the OpenTelemetry ASGI middleware and one span per query (the tracing-off
+row shows what they cost), the SQLAlchemy AsyncSession and greenlet hop
+per statement, dishka's request container (session, repositories, use cases), Litestar's middleware stack
+(OTel, dishka, request id, exception handling) and uvicorn's JSON access-log line. Left to do: reads in
+autocommit (no BEGIN/ROLLBACK), asyncpg statements without the ORM session for the hot reads, a smaller
+request graph for the guard's Principal."""
+
 
 @dataclass(frozen=True)
 class Run:
@@ -308,6 +320,8 @@ def report(
         "The full-stack-fastapi-template comparison cannot run here (no network to fetch it); issue 9 measured it "
         "on this machine with the same load: `GET /api/v1/items/` 223 RPS, P50 132 ms, P99 368 ms, 4.3 CPU "
         "ms/request (the target is Lore >= 2x its RPS).",
+        "",
+        PROFILE_NOTE,
         "",
     ]
     return "\n".join(lines)
