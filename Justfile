@@ -40,5 +40,6 @@ migrate *args:
 bench:
     python -m benchmarks.knowledge --output benchmarks/results/knowledge.md
     python -m benchmarks.assistant --output benchmarks/results/assistant.md
+    python -m benchmarks.http --output benchmarks/results/http.md
     python -m benchmarks.soak --minutes 10 --output benchmarks/results/soak.md
     python -m benchmarks.report

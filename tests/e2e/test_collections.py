@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar.testing import AsyncTestClient
 
@@ -9,7 +11,7 @@ from domain.identity.roles import Role
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
 from tests.e2e.knowledge_support import add_text, new_collection, search, wait_for_status
-from tests.support.api import Client, assert_error, signed_in
+from tests.support.api import Account, Client, assert_error, signed_in
 
 COLLECTIONS = "/api/v1/collections"
 
@@ -213,3 +215,33 @@ async def test_uploads_over_the_limit_get_413(settings: Settings) -> None:
         assert_error(way_over, 413, "PAYLOAD_TOO_LARGE")
         listed = await client.get(f"{COLLECTIONS}/{collection}/documents", headers=editor.headers)
         assert listed.json()["meta"]["total"] == 0
+
+
+async def test_the_list_pages_sorts_and_counts_what_the_caller_sees(client: Client) -> None:
+    editor = await signed_in(client, "lists@example.org", Role.EDITOR)
+    other = await signed_in(client, "other-lists@example.org", Role.EDITOR)
+    admin = await signed_in(client, "admin-lists@example.org", Role.ADMIN)
+    ids = {name: await new_collection(client, editor, name) for name in ("B", "A", "C")}
+    hidden = await new_collection(client, other, "Z")
+    added = await add_text(client, editor, ids["A"], "Doc", "Some text to count.")
+    assert added.status_code in (201, 202), added.text
+
+    async def listed(account: Account, **params: str | int) -> dict[str, Any]:
+        response = await client.get(COLLECTIONS, params=params, headers=account.headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    first = await listed(editor, limit=2, sort="name")
+    assert [c["name"] for c in first["data"]] == ["A", "B"]
+    assert first["meta"] == {"total": 3, "limit": 2, "offset": 0}
+    assert [(c["role"], c["document_count"]) for c in first["data"]] == [("owner", 1), ("owner", 0)]
+    assert [c["name"] for c in (await listed(editor, limit=2, offset=2, sort="name"))["data"]] == ["C"]
+    assert [c["name"] for c in (await listed(editor, sort="-name"))["data"]] == ["C", "B", "A"]
+    past_the_end = await listed(editor, offset=10)
+    assert past_the_end["data"] == []
+    assert past_the_end["meta"]["total"] == 3  # the total does not depend on the page
+    everything = await listed(admin, limit=100)
+    roles = {c["id"]: c["role"] for c in everything["data"]}
+    assert everything["meta"]["total"] == len(roles) >= 4
+    assert roles[hidden] is None  # admins see collections they are not a member of

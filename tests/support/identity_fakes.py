@@ -92,6 +92,17 @@ class InMemoryUsers:
         return Page(users[page.offset : page.offset + page.limit], len(users), page.limit, page.offset)
 
 
+class InMemorySessionHolders:
+    def __init__(self, sessions: InMemorySessions, users: InMemoryUsers) -> None:
+        self._sessions = sessions
+        self._users = users
+
+    async def get_with_user(self, session_id: UUID) -> tuple[AuthSession, User] | None:
+        session = await self._sessions.get(session_id)
+        user = None if session is None else await self._users.get(session.user_id)
+        return None if session is None or user is None else (session, user)
+
+
 class InMemorySessions:
     def __init__(self) -> None:
         self.rows: dict[UUID, AuthSession] = {}

@@ -45,6 +45,7 @@ from tests.support.identity_fakes import (
     InMemoryLimiter,
     InMemoryOneTimeTokens,
     InMemoryRefreshTokens,
+    InMemorySessionHolders,
     InMemorySessions,
     InMemoryUsers,
     MovableClock,
@@ -188,7 +189,14 @@ class World:
 
     def authenticate(self) -> Authenticate:
         return Authenticate(
-            self.users, self.sessions, self.keys, self.codec, self.secrets, self.uow, self.clock, POLICY
+            self.users,
+            InMemorySessionHolders(self.sessions, self.users),
+            self.keys,
+            self.codec,
+            self.secrets,
+            self.uow,
+            self.clock,
+            POLICY,
         )
 
     async def user(self, email: str = "ann@example.org", role: Role = Role.MEMBER) -> User:

@@ -52,10 +52,8 @@ class JwtAccessTokenCodec:
 
     def decode(self, token: str) -> AccessClaims:
         try:
-            header = jwt.get_unverified_header(token)
-            if header.get("typ") != HEADER_TYPE:
-                raise InvalidTokenError("Not an access token.")
-            claims = jwt.decode(
+            # one parse gives the verified header and claims (get_unverified_header would parse it again)
+            decoded = jwt.decode_complete(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],  # pinned: "none" and any other algorithm are refused
@@ -63,7 +61,8 @@ class JwtAccessTokenCodec:
                 issuer=self._issuer,
                 options={"require": REQUIRED_CLAIMS, "verify_signature": True},
             )
-            if claims["typ"] != TOKEN_TYPE:
+            claims = decoded["payload"]
+            if decoded["header"].get("typ") != HEADER_TYPE or claims["typ"] != TOKEN_TYPE:
                 raise InvalidTokenError("Not an access token.")
             return AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),

@@ -10,7 +10,7 @@ from application.identity.ports import (
     AccessTokenCodec,
     ApiKeyRepository,
     SecretTokens,
-    SessionRepository,
+    SessionHolders,
     UserRepository,
 )
 from application.shared.ports import Clock, UnitOfWork
@@ -28,7 +28,7 @@ class Authenticate:
     def __init__(
         self,
         users: UserRepository,
-        sessions: SessionRepository,
+        holders: SessionHolders,
         keys: ApiKeyRepository,
         codec: AccessTokenCodec,
         secrets: SecretTokens,
@@ -37,7 +37,7 @@ class Authenticate:
         policy: IdentityPolicy,
     ) -> None:
         self._users = users
-        self._sessions = sessions
+        self._holders = holders
         self._keys = keys
         self._codec = codec
         self._secrets = secrets
@@ -55,11 +55,11 @@ class Authenticate:
         claims = self._codec.decode(token)
         now = self._clock.now()
         # the JWT is only 15 minutes long, but revocation and deactivation must bite at once
-        session = await self._sessions.get(claims.session_id)
-        if session is None or session.user_id != claims.user_id or not session.is_active(now):
+        held = await self._holders.get_with_user(claims.session_id)
+        if held is None or held[0].user_id != claims.user_id or not held[0].is_active(now):
             raise InvalidTokenError("The session has ended.")
-        user = await self._users.get(claims.user_id)
-        if user is None or not user.is_active:
+        session, user = held
+        if not user.is_active:
             raise InvalidTokenError("The account is not active.")
         # the role comes from the database, so a demotion applies to live tokens too
         return Principal(user_id=user.id, role=user.role, session_id=session.id)

@@ -63,6 +63,12 @@ class SessionRepository(Protocol):
         ...
 
 
+class SessionHolders(Protocol):
+    async def get_with_user(self, session_id: UUID) -> tuple[AuthSession, User] | None:
+        """The session and the account holding it, read together: every request with an access token asks."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class RefreshTokenRecord:
     id: UUID

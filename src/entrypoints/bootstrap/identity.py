@@ -14,7 +14,7 @@ from adapters.persistence.identity.api_keys import SqlApiKeyRepository
 from adapters.persistence.identity.audit import SqlAuditLog
 from adapters.persistence.identity.one_time_tokens import SqlOneTimeTokenRepository
 from adapters.persistence.identity.refresh_tokens import SqlRefreshTokenRepository
-from adapters.persistence.identity.sessions import SqlSessionRepository
+from adapters.persistence.identity.sessions import SqlSessionHolders, SqlSessionRepository
 from adapters.persistence.identity.users import SqlUserRepository
 from adapters.queue.mail_outbox import QueueMailOutbox
 from adapters.redis.attempt_limiter import RedisAttemptLimiter
@@ -41,6 +41,7 @@ from application.identity.ports import (
     PasswordHasher,
     RefreshTokenRepository,
     SecretTokens,
+    SessionHolders,
     SessionRepository,
     UserRepository,
 )
@@ -112,6 +113,7 @@ class IdentityProvider(Provider):
 
     users = provide(SqlUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     sessions = provide(SqlSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
+    session_holders = provide(SqlSessionHolders, provides=SessionHolders, scope=Scope.REQUEST)
     refresh_tokens = provide(SqlRefreshTokenRepository, provides=RefreshTokenRepository, scope=Scope.REQUEST)
     one_time_tokens = provide(SqlOneTimeTokenRepository, provides=OneTimeTokenRepository, scope=Scope.REQUEST)
     api_keys = provide(SqlApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)

@@ -57,6 +57,16 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+TRACE_SAMPLERS = (
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+)
+
+
 class SettingsError(Exception):
     """A setting is missing or invalid; the message names the variable."""
 
@@ -71,6 +81,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str = "lore"
+    # the OpenTelemetry SDK's own variables; a child of a sampled caller is always sampled
+    otel_traces_sampler: str = "parentbased_traceidratio"
+    otel_traces_sampler_arg: float = 1.0
     worker_concurrency: int = 10
     worker_queue: str = "lore"
     public_url: str = "http://127.0.0.1:8000"  # where Lore is reached; `lore dev` derives it from --host/--port
@@ -211,6 +224,10 @@ def _validated(settings: Settings) -> Settings:
         if value < low or (high is not None and value > high):
             span = f"between {low} and {high}" if high is not None else f"at least {low}"
             raise SettingsError(f"{variable}: must be {span}")
+    if settings.otel_traces_sampler not in TRACE_SAMPLERS:
+        raise SettingsError(f"OTEL_TRACES_SAMPLER: expected one of {', '.join(TRACE_SAMPLERS)}")
+    if not 0 <= settings.otel_traces_sampler_arg <= 1:
+        raise SettingsError("OTEL_TRACES_SAMPLER_ARG: must be a ratio between 0 and 1")
     if not 0 <= settings.chunk_overlap_tokens < settings.chunk_max_tokens:
         raise SettingsError("CHUNK_OVERLAP_TOKENS: must be at least 0 and below CHUNK_MAX_TOKENS")
     _check_providers(settings)

@@ -11,6 +11,7 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
 from opentelemetry.trace import Status
 from opentelemetry.util.types import AttributeValue
 
@@ -29,7 +30,9 @@ def setup_tracing(settings: Settings, *extra_processors: SpanProcessor) -> Trace
     global _provider  # noqa: PLW0603 - the OTel global provider can be set only once per process
     if _provider is not None:
         return _provider
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.otel_service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": settings.otel_service_name}), sampler=sampler_of(settings)
+    )
     if settings.otel_exporter_otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415 - only when exporting
             OTLPSpanExporter,
@@ -46,6 +49,19 @@ def setup_tracing(settings: Settings, *extra_processors: SpanProcessor) -> Trace
     SQLAlchemyInstrumentor().instrument(tracer_provider=provider, enable_commenter=False, skip_dep_check=True)
     _provider = provider
     return provider
+
+
+def sampler_of(settings: Settings) -> Sampler:
+    """``OTEL_TRACES_SAMPLER`` / ``_ARG`` as the SDK reads them; unsampled requests get no-op spans."""
+    name = settings.otel_traces_sampler
+    root: Sampler
+    if name.endswith("always_on"):
+        root = ALWAYS_ON
+    elif name.endswith("always_off"):
+        root = ALWAYS_OFF
+    else:
+        root = TraceIdRatioBased(settings.otel_traces_sampler_arg)
+    return ParentBased(root) if name.startswith("parentbased_") else root
 
 
 class RedactingSpanProcessor(SpanProcessor):

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.identity.tables import (
     AuthSessionRow,
+    UserRow,
 )
 from adapters.persistence.identity.writes import affected_rows
-from domain.identity.models import AuthSession
+from domain.identity.models import AuthSession, User
+from domain.identity.roles import Role
+
+_SESSIONS = AuthSessionRow.__table__
+_USERS = UserRow.__table__
+# built once, plain columns (no ORM loading): this runs on every request that carries an access token
+_SESSION_WITH_USER = (
+    select(*(c.label(f"s_{c.name}") for c in _SESSIONS.c), *(c.label(f"u_{c.name}") for c in _USERS.c))
+    .join_from(_SESSIONS, _USERS, _SESSIONS.c.user_id == _USERS.c.id)
+    .where(_SESSIONS.c.id == bindparam("session_id"))
+)
 
 
 def _session_model(row: AuthSessionRow) -> AuthSession:
@@ -27,6 +39,42 @@ def _session_model(row: AuthSessionRow) -> AuthSession:
         revoked_at=row.revoked_at,
         revoked_reason=row.revoked_reason,
     )
+
+
+def _held(row: Row[Any]) -> tuple[AuthSession, User]:
+    m = row._mapping
+    session = AuthSession(
+        id=m["s_id"],
+        user_id=m["s_user_id"],
+        created_at=m["s_created_at"],
+        last_used_at=m["s_last_used_at"],
+        expires_at=m["s_expires_at"],
+        user_agent=m["s_user_agent"],
+        ip_address=m["s_ip_address"],
+        revoked_at=m["s_revoked_at"],
+        revoked_reason=m["s_revoked_reason"],
+    )
+    user = User(
+        id=m["u_id"],
+        email=m["u_email"],
+        display_name=m["u_display_name"],
+        password_hash=m["u_password_hash"],
+        role=Role(m["u_role"]),
+        is_active=m["u_is_active"],
+        email_verified_at=m["u_email_verified_at"],
+        created_at=m["u_created_at"],
+        updated_at=m["u_updated_at"],
+    )
+    return session, user
+
+
+class SqlSessionHolders:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get_with_user(self, session_id: UUID) -> tuple[AuthSession, User] | None:
+        row = (await self._session.execute(_SESSION_WITH_USER, {"session_id": session_id})).first()
+        return None if row is None else _held(row)
 
 
 class SqlSessionRepository:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import BindParameter, Select, and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from adapters.persistence.knowledge.owners import stored_user_id
 from adapters.persistence.knowledge.tables import (
@@ -16,7 +16,6 @@ from adapters.persistence.knowledge.tables import (
     CollectionRow,
     DocumentRow,
 )
-from adapters.persistence.paging import order_by
 from application.knowledge.ports import (
     COLLECTION_SORTS,
     CollectionView,
@@ -41,10 +40,6 @@ def _collection(row: CollectionRow) -> Collection:
 
 
 class SqlCollectionRepository:
-    _SORTABLE: ClassVar[dict[str, InstrumentedAttribute[Any]]] = {
-        name: getattr(CollectionRow, name) for name in COLLECTION_SORTS
-    }
-
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -105,26 +100,75 @@ class SqlCollectionRepository:
         )
 
     async def list_visible(self, user_id: UUID, *, all_collections: bool, page: PageRequest) -> Page[CollectionView]:
-        member = CollectionMemberRow
-        documents = (
-            select(func.count(DocumentRow.id))
-            .where(DocumentRow.collection_id == CollectionRow.id)
-            .correlate(CollectionRow)
-            .scalar_subquery()
-        )
-        statement = select(CollectionRow, member.role, documents.label("document_count")).outerjoin(
-            member, and_(member.collection_id == CollectionRow.id, member.user_id == user_id)
-        )
-        if not all_collections:
-            statement = statement.where(member.user_id == user_id)
-        total = await self._session.scalar(select(func.count()).select_from(statement.subquery()))
-        rows = await self._session.execute(
-            statement.order_by(*order_by(page.sort, self._SORTABLE, CollectionRow.id))
-            .limit(page.limit)
-            .offset(page.offset)
-        )
+        values = {"user_id": user_id, "limit": page.limit, "offset": page.offset}
+        rows = (await self._session.execute(_visible_page(page.sort, all_collections=all_collections), values)).all()
+        if rows:
+            total = rows[0].total
+        else:  # past the last page the window has no row to carry the total
+            total = await self._session.scalar(_visible_count(all_collections=all_collections), values)
         views = [
-            CollectionView(_collection(row), CollectionRole(role) if role else None, int(count))
-            for row, role, count in rows.all()
+            CollectionView(
+                Collection(
+                    id=row.id,
+                    name=row.name,
+                    description=row.description,
+                    created_by=row.created_by or UUID(int=0),
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                ),
+                CollectionRole(row.role) if row.role else None,
+                int(row.document_count),
+            )
+            for row in rows
         ]
         return Page(views, int(total or 0), page.limit, page.offset)
+
+
+_COLLECTIONS = CollectionRow.__table__
+_MEMBERS = CollectionMemberRow.__table__
+_DOCUMENTS = DocumentRow.__table__
+
+
+def _visible(*columns: Any, all_collections: bool) -> Select[Any]:
+    user: BindParameter[UUID] = bindparam("user_id")
+    statement = select(*columns).select_from(
+        _COLLECTIONS.outerjoin(
+            _MEMBERS, and_(_MEMBERS.c.collection_id == _COLLECTIONS.c.id, _MEMBERS.c.user_id == user)
+        )
+    )
+    return statement if all_collections else statement.where(_MEMBERS.c.user_id == user)
+
+
+def _ordering(sort: str, columns: Any) -> list[Any]:
+    """``field`` or ``-field`` with the id as tiebreak; unknown fields were rejected at the edge."""
+    descending = sort.startswith("-")
+    field = sort.lstrip("-")
+    if field not in COLLECTION_SORTS:
+        return [columns.id.desc()]
+    return [columns[field].desc(), columns.id.desc()] if descending else [columns[field].asc(), columns.id.asc()]
+
+
+# Built once per (sort, scope), not per request: one round trip gives the page and, by a window, the total;
+# the page is cut first so documents are counted only for the rows shown.
+@lru_cache(maxsize=16)
+def _visible_page(sort: str, *, all_collections: bool) -> Select[Any]:
+    page = (
+        _visible(*_COLLECTIONS.c, _MEMBERS.c.role, func.count().over().label("total"), all_collections=all_collections)
+        .order_by(*_ordering(sort, _COLLECTIONS.c))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .subquery("page")
+    )
+    documents = (
+        select(func.count(_DOCUMENTS.c.id))
+        .where(_DOCUMENTS.c.collection_id == page.c.id)
+        .correlate(page)
+        .scalar_subquery()
+        .label("document_count")
+    )
+    return select(page, documents).order_by(*_ordering(sort, page.c))
+
+
+@lru_cache(maxsize=2)
+def _visible_count(*, all_collections: bool) -> Select[Any]:
+    return _visible(func.count(), all_collections=all_collections)
