@@ -1,4 +1,4 @@
-"""Every error leaves as the envelope from ARCHITECTURE.md; 500s reveal nothing."""
+"""Every error leaves as the envelope the README documents; 500s reveal nothing."""
 
 from __future__ import annotations
 
