@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from dishka import Provider, Scope, provide, provide_all
 from saq.queue.base import Queue
 
 from adapters.extraction.extractor import DocumentTextExtractor
-from adapters.llm.embeddings import DisabledEmbedder, OpenAICompatibleEmbedder
 from adapters.persistence.knowledge.chunks import SqlChunkRepository
 from adapters.persistence.knowledge.collections import SqlCollectionRepository
 from adapters.persistence.knowledge.documents import SqlDocumentRepository
@@ -63,6 +63,9 @@ from application.shared.ports import Clock
 from application.shared.resilience import CircuitBreaker
 from entrypoints.bootstrap.settings import Settings
 
+if TYPE_CHECKING:
+    from adapters.llm.embeddings import OpenAICompatibleEmbedder
+
 
 class KnowledgeProvider(Provider):
     @provide(scope=Scope.APP)
@@ -77,7 +80,7 @@ class KnowledgeProvider(Provider):
     @provide(scope=Scope.APP)
     async def embedder(self, settings: Settings, clock: Clock) -> AsyncIterator[Embedder]:
         if not settings.embeddings_base_url:
-            yield DisabledEmbedder()
+            yield _disabled_embedder()
             return
         embedder = _openai_embedder(settings, settings.embeddings_timeout_seconds)
         # APP scope: like the chat providers' breakers, its state lives as long as the process
@@ -87,7 +90,7 @@ class KnowledgeProvider(Provider):
     @provide(scope=Scope.APP)
     async def ingestion_embedder(self, settings: Settings) -> AsyncIterator[IngestionEmbedder]:
         if not settings.embeddings_base_url:
-            yield DisabledEmbedder()
+            yield _disabled_embedder()
             return
         embedder = _openai_embedder(settings, settings.embeddings_ingest_timeout_seconds)
         yield embedder
@@ -137,7 +140,16 @@ class KnowledgeProvider(Provider):
     )
 
 
+def _disabled_embedder() -> IngestionEmbedder:
+    from adapters.llm.embeddings import DisabledEmbedder  # the module imports the OpenAI SDK: only when needed
+
+    return DisabledEmbedder()
+
+
 def _openai_embedder(settings: Settings, timeout_seconds: float) -> OpenAICompatibleEmbedder:
+    # imported here so a CLI command that embeds nothing does not pay for the OpenAI SDK
+    from adapters.llm.embeddings import OpenAICompatibleEmbedder
+
     assert settings.embeddings_base_url is not None
     return OpenAICompatibleEmbedder(
         base_url=settings.embeddings_base_url,

@@ -21,9 +21,7 @@ from domain.identity.models import User, normalize_email
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
 from domain.shared.errors import DomainError
-from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
-from entrypoints.bootstrap.stores import resolved_stores
 from entrypoints.cli.terminal import safe
 
 T = TypeVar("T")
@@ -34,6 +32,8 @@ SCOPES = click.Choice([permission.value for permission in Permission])
 
 def run(operation: Callable[[AsyncContainer], Awaitable[T]]) -> T:
     """Run one operation on the configured (or embedded) stores, turning rule violations into one line."""
+    from entrypoints.bootstrap.stores import resolved_stores  # imported here: `--help` needs none of it
+
     try:
         base = load_settings()
     except SettingsError as exc:
@@ -46,6 +46,8 @@ def run(operation: Callable[[AsyncContainer], Awaitable[T]]) -> T:
 
 
 async def _with_container(settings: Settings, operation: Callable[[AsyncContainer], Awaitable[T]]) -> T:
+    from entrypoints.bootstrap.container import build_container
+
     container = build_container(settings)
     try:
         return await operation(container)
