@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from dishka import Provider, Scope, provide, provide_all
+from redis.asyncio import Redis
 from saq.queue.base import Queue
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.extraction.extractor import DocumentTextExtractor
 from adapters.persistence.knowledge.chunks import SqlChunkRepository
@@ -17,6 +19,7 @@ from adapters.persistence.knowledge.memberships import SqlMembershipRepository
 from adapters.persistence.knowledge.readable import SqlReadableCollections
 from adapters.persistence.knowledge.search_index import PostgresSearchIndex
 from adapters.queue.ingestion_queue import SaqIngestionQueue
+from adapters.redis.query_embeddings import RedisQueryEmbeddingCache
 from application.knowledge.collections import (
     CollectionGate,
     CreateCollection,
@@ -57,6 +60,7 @@ from application.knowledge.ports import (
     SearchIndex,
     TextExtractor,
 )
+from application.knowledge.query_cache import CachedQueryEmbedder
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Search
 from application.shared.ports import Clock
@@ -78,13 +82,18 @@ class KnowledgeProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
-    async def embedder(self, settings: Settings, clock: Clock) -> AsyncIterator[Embedder]:
+    async def embedder(self, settings: Settings, clock: Clock, redis: Redis) -> AsyncIterator[Embedder]:
         if not settings.embeddings_base_url:
             yield _disabled_embedder()
             return
         embedder = _openai_embedder(settings, settings.embeddings_timeout_seconds)
-        # APP scope: like the chat providers' breakers, its state lives as long as the process
-        yield GuardedEmbedder(embedder, CircuitBreaker(clock))
+        # APP scope: like the chat providers' breakers, its state lives as long as the process; the cache sits
+        # in front of the breaker, so a question asked before is still answered while the server is down
+        yield CachedQueryEmbedder(
+            GuardedEmbedder(embedder, CircuitBreaker(clock)),
+            RedisQueryEmbeddingCache(redis),
+            settings.query_embedding_cache_ttl_seconds,
+        )
         await embedder.close()
 
     @provide(scope=Scope.APP)
@@ -107,7 +116,11 @@ class KnowledgeProvider(Provider):
     documents = provide(SqlDocumentRepository, provides=DocumentRepository, scope=Scope.REQUEST)
     chunks = provide(SqlChunkRepository, provides=ChunkRepository, scope=Scope.REQUEST)
     jobs = provide(SqlIngestionJobRepository, provides=IngestionJobRepository, scope=Scope.REQUEST)
-    index = provide(PostgresSearchIndex, provides=SearchIndex, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    def index(self, session: AsyncSession, settings: Settings) -> SearchIndex:
+        return PostgresSearchIndex(session, settings.search_ef_search)
+
     readable = provide(SqlReadableCollections, provides=ReadableCollections, scope=Scope.REQUEST)
 
     use_cases = provide_all(
