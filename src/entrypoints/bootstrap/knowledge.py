@@ -20,6 +20,7 @@ from adapters.persistence.knowledge.readable import SqlReadableCollections
 from adapters.persistence.knowledge.search_index import PostgresSearchIndex
 from adapters.queue.ingestion_queue import SaqIngestionQueue
 from adapters.redis.query_embeddings import RedisQueryEmbeddingCache
+from application.knowledge.batching import CoalescingEmbedder
 from application.knowledge.collections import (
     CollectionGate,
     CreateCollection,
@@ -97,12 +98,13 @@ class KnowledgeProvider(Provider):
         await embedder.close()
 
     @provide(scope=Scope.APP)
-    async def ingestion_embedder(self, settings: Settings) -> AsyncIterator[IngestionEmbedder]:
+    async def ingestion_embedder(self, settings: Settings, policy: KnowledgePolicy) -> AsyncIterator[IngestionEmbedder]:
         if not settings.embeddings_base_url:
             yield _disabled_embedder()
             return
         embedder = _openai_embedder(settings, settings.embeddings_ingest_timeout_seconds)
-        yield embedder
+        # APP scope: the worker's concurrent jobs share round trips (batches across documents)
+        yield CoalescingEmbedder(embedder, policy.embed_batch_size)
         await embedder.close()
 
     extractor = provide(DocumentTextExtractor, provides=TextExtractor, scope=Scope.APP)
