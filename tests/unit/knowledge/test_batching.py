@@ -38,7 +38,7 @@ async def test_concurrent_calls_share_one_request_and_get_their_own_vectors() ->
         timeout=5,
     )
 
-    assert results == [[[1.0], [2.0]], [[3.0]], [[4.0], [5.0]]]
+    assert list(results) == [[[1.0], [2.0]], [[3.0]], [[4.0], [5.0]]]
     assert inner.batches == [["a", "bb", "ccc", "dddd", "eeeee"]]
     assert (embedder.enabled, embedder.model) == (True, "rec-embed")
 
