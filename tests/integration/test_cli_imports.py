@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("litestar", "openai", "anthropic", "sqlalchemy", "uvicorn", "asyncpg", "redis", "saq", "pypdf")
+HEAVY = ("dishka", "litestar", "openai", "anthropic", "sqlalchemy", "uvicorn", "asyncpg", "redis", "saq", "pypdf")
 
 PROBE = """
 import json, sys

@@ -6,11 +6,10 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
 import click
-from dishka import AsyncContainer
 
 from application.identity.accounts import NewAccount
 from application.identity.api_keys import CreateApiKey, ListApiKeys, NewApiKey, RevokeApiKey
@@ -23,6 +22,9 @@ from domain.identity.roles import Permission, Role
 from domain.shared.errors import DomainError
 from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
 from entrypoints.cli.terminal import safe
+
+if TYPE_CHECKING:
+    from dishka import AsyncContainer  # a type only: `--help` does not import dishka
 
 T = TypeVar("T")
 
