@@ -35,4 +35,5 @@ bench:
     python -m benchmarks.knowledge --output benchmarks/results/knowledge.md
     python -m benchmarks.assistant --output benchmarks/results/assistant.md
     python -m benchmarks.soak --minutes 10 --output benchmarks/results/soak.md
+    python -m benchmarks.cli --output benchmarks/results/cli.md
     python -m benchmarks.report
