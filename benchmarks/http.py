@@ -55,6 +55,8 @@ LORE_VARIANTS: dict[str, dict[str, str]] = {
     "lore, tracing off": {"OTEL_SDK_DISABLED": "true"},
     "lore, sampled 10%": {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"},
     "lore, sampled 100%": {"OTEL_TRACES_SAMPLER": "parentbased_always_on"},
+    # the cost of the HTTP platform layer (limiter round trip to Redis, headers, conditional requests, gzip)
+    "lore, no rate limit or compression": {"RATE_LIMIT_ENABLED": "false", "COMPRESSION_ENABLED": "false"},
 }
 BASELINE = "baseline"
 
@@ -234,6 +236,9 @@ def run(rounds: int, seconds: float, connections: int, live_connections: int) ->
             "REDIS_URL": redis.url,
             "JWT_SECRET": JWT_SECRET,
             "ACCESS_TOKEN_TTL_SECONDS": "3600",  # the longest allowed; re-login per round below
+            # the limiter runs (its cost is measured) but one client never reaches the limit
+            "RATE_LIMIT_READ": str(10**9),
+            "RATE_LIMIT_WRITE": str(10**9),
         }
         settings = Settings(
             lore_env=Environment.TEST,

@@ -64,7 +64,8 @@ async def test_search_and_answers_degrade_to_keyword(
     kb_client: Client, kb_settings: Settings, failure: Failure
 ) -> None:
     editor, collection, document_id = await _handbook(kb_client)  # ingested while the embeddings server was up
-    healthy = (await search(kb_client, editor, "vacation days")).json()["meta"]
+    # another query than below: a query embedded before is served from the query-embedding cache
+    healthy = (await search(kb_client, editor, "vacation days per year")).json()["meta"]
     assert healthy == {"mode": "hybrid", "requested_mode": "hybrid", "degraded": None, "count": healthy["count"]}
 
     async with AsyncTestClient(app=create_app(_pointed_at(kb_settings, failure.url))) as down:
@@ -145,7 +146,7 @@ async def test_ingestion_has_its_own_embeddings_client_outside_the_search_breake
 
             double.delay_seconds = 1.0  # slower than the search timeout (0.3 s), well within the worker's
             with pytest.raises(EmbeddingsUnavailableError):
-                await searching.embed(["vacation days"])
+                await searching.embed(["parental leave"])  # a new query: "vacation days" is cached now
             assert len(await ingestion.embed(["a slow batch"])) == 1
         finally:
             await container.close()

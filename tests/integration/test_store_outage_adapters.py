@@ -1,5 +1,5 @@
-"""Adapters on a store that is down: the limiter and quota fail closed, the answer cache fails open,
-the engine reports connection failures as DependencyUnavailableError and leaves SQL errors alone."""
+"""Adapters on a store that is down: the limiter and quota fail closed, the answer and query-embedding
+caches fail open, the engine reports connection failures as DependencyUnavailableError and leaves SQL errors alone."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from adapters.queue.saq_queue import create_queue
 from adapters.redis.assistant_store import RedisAnswerCache, RedisQuotaLedger
 from adapters.redis.attempt_limiter import RedisAttemptLimiter
 from adapters.redis.client import create_redis
+from adapters.redis.query_embeddings import RedisQueryEmbeddingCache
 from application.assistant.ports import CachedAnswer
 from domain.assistant.models import Usage
 from domain.shared.errors import DependencyUnavailableError
@@ -173,3 +174,26 @@ async def test_the_limiter_does_not_hide_a_command_error(private_redis: tuple[Em
     await cast("Awaitable[int]", client.lpush("lore:attempts:list", "x"))
     with pytest.raises(Exception, match="WRONGTYPE"):
         await RedisAttemptLimiter(client).record_failure("list", 60)
+
+
+async def test_the_query_embedding_cache_round_trips_vectors_and_fails_open(
+    private_redis: tuple[EmbeddedRedis, Redis], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, client = private_redis
+    cache = RedisQueryEmbeddingCache(client)
+    vector = [0.1, -0.25, 1 / 3]
+    await cache.put("m:k", vector, 60)
+    assert await cache.get("m:k") == vector  # doubles: exactly the vector that was embedded
+    assert await cache.get("m:other") is None
+    await client.set("lore:query-embeddings:m:bad", b"not a vector")
+    assert await cache.get("m:bad") is None  # a corrupt entry is a miss
+
+    server.stop()
+    caplog.set_level(logging.INFO, logger="adapters.redis.query_embeddings")
+    assert await cache.get("m:k") is None  # a miss: the query is embedded instead
+    await cache.put("m:k2", vector, 60)  # not stored, and no error either
+    assert [r.getMessage() for r in caplog.records] == ["query-embedding cache unavailable: ConnectionError"]
+
+    server.start()
+    assert await cache.get("m:k") == vector
+    assert await client.ttl("lore:query-embeddings:m:k") > 0

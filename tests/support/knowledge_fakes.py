@@ -345,3 +345,18 @@ class FakeExtractor:
         if source.startswith(b"CRASH"):
             raise RuntimeError("reader crashed")
         return source.decode()
+
+
+class FakeQueryEmbeddingCache:
+    """A dict with the TTLs it was given."""
+
+    def __init__(self) -> None:
+        self.vectors: dict[str, list[float]] = {}
+        self.ttls: dict[str, int] = {}
+
+    async def get(self, key: str) -> list[float] | None:
+        return self.vectors.get(key)
+
+    async def put(self, key: str, vector: Sequence[float], ttl_seconds: int) -> None:
+        self.vectors[key] = list(vector)
+        self.ttls[key] = ttl_seconds

@@ -5,9 +5,6 @@ from __future__ import annotations
 import io
 from html.parser import HTMLParser
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-
 from domain.knowledge.errors import ExtractionError
 from domain.knowledge.models import ContentType
 
@@ -81,6 +78,10 @@ class DocumentTextExtractor:
 
     @staticmethod
     def _pdf(source: bytes) -> str:
+        # pypdf takes a quarter of a second to import: only a PDF pays for it, not every process start
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
         try:
             reader = PdfReader(io.BytesIO(source))
             if reader.is_encrypted:

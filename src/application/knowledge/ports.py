@@ -185,6 +185,15 @@ class JobQueue(Protocol):
     async def enqueue_ingestion(self, job_id: UUID) -> None: ...
 
 
+class QueryEmbeddingCache(Protocol):
+    """Vectors of search queries and questions, shared by every API process. Fails open: an unreachable
+    store is a miss (get) or a no-op (put), never an error."""
+
+    async def get(self, key: str) -> list[float] | None: ...
+
+    async def put(self, key: str, vector: Sequence[float], ttl_seconds: int) -> None: ...
+
+
 class Embedder(Protocol):
     @property
     def enabled(self) -> bool:

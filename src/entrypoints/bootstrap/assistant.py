@@ -10,9 +10,7 @@ from redis.asyncio import Redis
 from saq.queue.base import Queue
 
 from adapters.clock import AsyncioSleeper
-from adapters.llm.anthropic_chat import AnthropicChatModel
 from adapters.llm.extractive import ExtractiveChatModel
-from adapters.llm.openai_chat import OpenAIChatModel
 from adapters.persistence.assistant.repositories import SqlConversationRepository
 from adapters.persistence.assistant.tasks import SqlSummaryTaskRepository
 from adapters.persistence.knowledge.corpus import PostgresCorpusVersions
@@ -76,6 +74,10 @@ class AssistantProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def chat_model(self, settings: Settings, clock: Clock) -> AsyncIterator[ChatModel]:
+        # the SDKs are imported only when a provider is configured (CLI start-up stays short)
+        from adapters.llm.anthropic_chat import AnthropicChatModel
+        from adapters.llm.openai_chat import OpenAIChatModel
+
         adapters: list[OpenAIChatModel | AnthropicChatModel] = []
         for name in settings.provider_names:
             if name == "openai":

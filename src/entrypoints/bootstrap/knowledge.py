@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from dishka import Provider, Scope, provide, provide_all
+from redis.asyncio import Redis
 from saq.queue.base import Queue
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.extraction.extractor import DocumentTextExtractor
-from adapters.llm.embeddings import DisabledEmbedder, OpenAICompatibleEmbedder
 from adapters.persistence.knowledge.chunks import SqlChunkRepository
 from adapters.persistence.knowledge.collections import SqlCollectionRepository
 from adapters.persistence.knowledge.documents import SqlDocumentRepository
@@ -17,6 +19,8 @@ from adapters.persistence.knowledge.memberships import SqlMembershipRepository
 from adapters.persistence.knowledge.readable import SqlReadableCollections
 from adapters.persistence.knowledge.search_index import PostgresSearchIndex
 from adapters.queue.ingestion_queue import SaqIngestionQueue
+from adapters.redis.query_embeddings import RedisQueryEmbeddingCache
+from application.knowledge.batching import CoalescingEmbedder
 from application.knowledge.collections import (
     CollectionGate,
     CreateCollection,
@@ -57,11 +61,15 @@ from application.knowledge.ports import (
     SearchIndex,
     TextExtractor,
 )
+from application.knowledge.query_cache import CachedQueryEmbedder
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Search
 from application.shared.ports import Clock
 from application.shared.resilience import CircuitBreaker
 from entrypoints.bootstrap.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.llm.embeddings import OpenAICompatibleEmbedder
 
 
 class KnowledgeProvider(Provider):
@@ -75,22 +83,28 @@ class KnowledgeProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
-    async def embedder(self, settings: Settings, clock: Clock) -> AsyncIterator[Embedder]:
+    async def embedder(self, settings: Settings, clock: Clock, redis: Redis) -> AsyncIterator[Embedder]:
         if not settings.embeddings_base_url:
-            yield DisabledEmbedder()
+            yield _disabled_embedder()
             return
         embedder = _openai_embedder(settings, settings.embeddings_timeout_seconds)
-        # APP scope: like the chat providers' breakers, its state lives as long as the process
-        yield GuardedEmbedder(embedder, CircuitBreaker(clock))
+        # APP scope: like the chat providers' breakers, its state lives as long as the process; the cache sits
+        # in front of the breaker, so a question asked before is still answered while the server is down
+        yield CachedQueryEmbedder(
+            GuardedEmbedder(embedder, CircuitBreaker(clock)),
+            RedisQueryEmbeddingCache(redis),
+            settings.query_embedding_cache_ttl_seconds,
+        )
         await embedder.close()
 
     @provide(scope=Scope.APP)
-    async def ingestion_embedder(self, settings: Settings) -> AsyncIterator[IngestionEmbedder]:
+    async def ingestion_embedder(self, settings: Settings, policy: KnowledgePolicy) -> AsyncIterator[IngestionEmbedder]:
         if not settings.embeddings_base_url:
-            yield DisabledEmbedder()
+            yield _disabled_embedder()
             return
         embedder = _openai_embedder(settings, settings.embeddings_ingest_timeout_seconds)
-        yield embedder
+        # APP scope: the worker's concurrent jobs share round trips (batches across documents)
+        yield CoalescingEmbedder(embedder, policy.embed_batch_size)
         await embedder.close()
 
     extractor = provide(DocumentTextExtractor, provides=TextExtractor, scope=Scope.APP)
@@ -104,7 +118,11 @@ class KnowledgeProvider(Provider):
     documents = provide(SqlDocumentRepository, provides=DocumentRepository, scope=Scope.REQUEST)
     chunks = provide(SqlChunkRepository, provides=ChunkRepository, scope=Scope.REQUEST)
     jobs = provide(SqlIngestionJobRepository, provides=IngestionJobRepository, scope=Scope.REQUEST)
-    index = provide(PostgresSearchIndex, provides=SearchIndex, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    def index(self, session: AsyncSession, settings: Settings) -> SearchIndex:
+        return PostgresSearchIndex(session, settings.search_ef_search)
+
     readable = provide(SqlReadableCollections, provides=ReadableCollections, scope=Scope.REQUEST)
 
     use_cases = provide_all(
@@ -137,7 +155,16 @@ class KnowledgeProvider(Provider):
     )
 
 
+def _disabled_embedder() -> IngestionEmbedder:
+    from adapters.llm.embeddings import DisabledEmbedder  # the module imports the OpenAI SDK: only when needed
+
+    return DisabledEmbedder()
+
+
 def _openai_embedder(settings: Settings, timeout_seconds: float) -> OpenAICompatibleEmbedder:
+    # imported here so a CLI command that embeds nothing does not pay for the OpenAI SDK
+    from adapters.llm.embeddings import OpenAICompatibleEmbedder
+
     assert settings.embeddings_base_url is not None
     return OpenAICompatibleEmbedder(
         base_url=settings.embeddings_base_url,

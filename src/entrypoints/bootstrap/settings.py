@@ -45,6 +45,8 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("CORS_MAX_AGE_SECONDS", 0, 86_400),
     ("HSTS_MAX_AGE_SECONDS", 0, None),
     ("COMPRESSION_MIN_BYTES", 1, None),
+    ("SEARCH_EF_SEARCH", 10, 1000),
+    ("QUERY_EMBEDDING_CACHE_TTL_SECONDS", 0, 30 * 86_400),
 )
 _KNOWN_PROVIDERS = ("openai", "anthropic")
 # roles a self-registered account may get; admins are made by an operator (`lore users create --admin`)
@@ -105,6 +107,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     embeddings_dimensions: int | None = None
     embeddings_timeout_seconds: float = 10.0  # per call; past it, hybrid search runs as keyword
     embeddings_ingest_timeout_seconds: float = 60.0  # per batch in the worker; a failed batch retries the job
+    search_ef_search: int = 100  # HNSW candidate list per vector query: higher = better recall, slower
+    query_embedding_cache_ttl_seconds: int = 86_400  # 0 = identical questions are embedded again
     max_upload_bytes: int = 20 * 1024 * 1024
     chunk_max_tokens: int = 256
     chunk_overlap_tokens: int = 32

@@ -6,11 +6,10 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
 import click
-from dishka import AsyncContainer
 
 from application.identity.accounts import NewAccount
 from application.identity.api_keys import CreateApiKey, ListApiKeys, NewApiKey, RevokeApiKey
@@ -21,10 +20,11 @@ from domain.identity.models import User, normalize_email
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
 from domain.shared.errors import DomainError
-from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
-from entrypoints.bootstrap.stores import resolved_stores
 from entrypoints.cli.terminal import safe
+
+if TYPE_CHECKING:
+    from dishka import AsyncContainer  # a type only: `--help` does not import dishka
 
 T = TypeVar("T")
 
@@ -34,6 +34,8 @@ SCOPES = click.Choice([permission.value for permission in Permission])
 
 def run(operation: Callable[[AsyncContainer], Awaitable[T]]) -> T:
     """Run one operation on the configured (or embedded) stores, turning rule violations into one line."""
+    from entrypoints.bootstrap.stores import resolved_stores  # imported here: `--help` needs none of it
+
     try:
         base = load_settings()
     except SettingsError as exc:
@@ -46,6 +48,8 @@ def run(operation: Callable[[AsyncContainer], Awaitable[T]]) -> T:
 
 
 async def _with_container(settings: Settings, operation: Callable[[AsyncContainer], Awaitable[T]]) -> T:
+    from entrypoints.bootstrap.container import build_container
+
     container = build_container(settings)
     try:
         return await operation(container)

@@ -6,10 +6,10 @@ import asyncio
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import click
-from dishka import AsyncContainer
 
 from application.knowledge.collections import FindCollection
 from application.knowledge.documents import AddDocument, NewDocument
@@ -21,6 +21,9 @@ from domain.knowledge.models import Collection
 from domain.shared.errors import DomainError
 from entrypoints.cli.identity import run
 from entrypoints.cli.terminal import safe
+
+if TYPE_CHECKING:
+    from dishka import AsyncContainer  # a type only: `--help` does not import dishka
 
 COLLECTION_HELP = "The collection: its id, its name, or OWNER-EMAIL/NAME when several owners use the name."
 

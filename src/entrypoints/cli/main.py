@@ -13,21 +13,14 @@ from types import FrameType
 from typing import NoReturn
 
 import click
-import msgspec
-import uvicorn
-from litestar.serialization import encode_json
 
-from entrypoints.bootstrap.container import build_container
-from entrypoints.bootstrap.logging import configure_logging
-from entrypoints.bootstrap.runtime import downgrade, migrate
 from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings, serving_at
-from entrypoints.bootstrap.stores import resolved_stores
-from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.cli.identity import api_keys, users
 from entrypoints.cli.knowledge import ingest, jobs, reindex
 from entrypoints.cli.ports import port_problem
-from entrypoints.http.app import create_app
-from entrypoints.worker.app import build_worker
+
+# The web stack, the SDKs and SQLAlchemy are imported inside the commands that use them: importing them
+# up front made every command, `--help` included, take seconds (tests/integration/test_cli_imports.py).
 
 
 def _fail(message: str) -> NoReturn:
@@ -36,6 +29,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _settings() -> Settings:
+    from entrypoints.bootstrap.logging import configure_logging
+
     configure_logging(
         os.environ.get("LOG_LEVEL", "INFO").upper()
         if os.environ.get("LOG_LEVEL", "INFO").upper() in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -85,6 +80,9 @@ def cli() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
 def dev(host: str, port: int) -> None:
     """Run API and worker together, on embedded stores unless DATABASE_URL / REDIS_URL are set."""
+    from entrypoints.bootstrap.runtime import migrate
+    from entrypoints.bootstrap.stores import resolved_stores
+
     base = serving_at(_settings(), host, port)  # links in emails follow --host/--port unless PUBLIC_URL is set
     _require_free_port(host, port)
     with _graceful_sigterm(), resolved_stores(base) as settings:
@@ -96,6 +94,10 @@ def dev(host: str, port: int) -> None:
 
 
 async def _serve_with_worker(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from entrypoints.http.app import create_app
+
     app = create_app(settings, run_worker=True)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -111,6 +113,10 @@ async def _serve_with_worker(settings: Settings, host: str, port: int) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="HTTP worker processes.")
 def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP API (no background worker)."""
+    import uvicorn
+
+    from entrypoints.bootstrap.stores import resolved_stores
+
     base = _settings()
     _require_free_port(host, port)
     with _graceful_sigterm(), resolved_stores(base) as settings:
@@ -133,12 +139,18 @@ def serve(host: str, port: int, workers: int) -> None:
 @cli.command()
 def worker() -> None:
     """Run the background worker."""
+    from entrypoints.bootstrap.stores import resolved_stores
+
     base = _settings()
     with _graceful_sigterm(), resolved_stores(base) as settings:
         asyncio.run(_run_worker(settings))
 
 
 async def _run_worker(settings: Settings) -> None:
+    from entrypoints.bootstrap.container import build_container
+    from entrypoints.bootstrap.telemetry import setup_tracing
+    from entrypoints.worker.app import build_worker
+
     setup_tracing(settings)
     container = build_container(settings)
     try:
@@ -152,6 +164,9 @@ async def _run_worker(settings: Settings) -> None:
 @click.option("--down", "down_to", default=None, help="Downgrade to this revision instead (e.g. base).")
 def migrate_command(revision: str, down_to: str | None) -> None:
     """Apply database migrations."""
+    from entrypoints.bootstrap.runtime import downgrade, migrate
+    from entrypoints.bootstrap.stores import resolved_stores
+
     base = _settings()
     with resolved_stores(base) as settings:
         if down_to is not None:
@@ -165,6 +180,11 @@ def migrate_command(revision: str, down_to: str | None) -> None:
 @cli.command()
 def openapi() -> None:
     """Print the OpenAPI schema as JSON."""
+    import msgspec
+    from litestar.serialization import encode_json
+
+    from entrypoints.http.app import create_app
+
     settings = _settings()
     app = create_app(settings)
     schema = msgspec.json.decode(encode_json(app.openapi_schema.to_schema()))

@@ -1,0 +1,66 @@
+"""Start-up of `lore` commands: wall and CPU time of a fresh process, median of a few runs.
+
+`users list` is timed up to the point where it needs the database: importing what it runs
+(the container and its adapters), since the store start-up is not the CLI's own cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+COMMANDS = {
+    "`lore --help`": [sys.executable, "-m", "entrypoints.cli", "--help"],
+    "`lore users list --help`": [sys.executable, "-m", "entrypoints.cli", "users", "list", "--help"],
+    "imports of `lore users list` (the container)": [
+        sys.executable,
+        "-c",
+        "import entrypoints.cli.main, entrypoints.bootstrap.container",
+    ],
+}
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603 - our own fixed commands
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main(runs: int, output: Path) -> None:
+    rows = []
+    for label, command in COMMANDS.items():
+        samples = [timed(command) for _ in range(runs)]
+        wall, cpu = statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+        rows.append(f"| {label} | {wall:.2f} | {cpu:.2f} |")
+        print(rows[-1])
+    lines = [
+        f"## CLI start-up ({datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, {platform.python_version()})",
+        "",
+        f"A fresh `python -m entrypoints.cli` process per run, median of {runs} runs. Wall time depends on what"
+        " else the machine runs; CPU time much less.",
+        "",
+        "| command | wall s | CPU s |",
+        "| --- | ---: | ---: |",
+        *rows,
+        "",
+    ]
+    output.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--output", type=Path, default=Path("benchmarks/results/cli.md"))
+    args = parser.parse_args()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    main(args.runs, args.output)
