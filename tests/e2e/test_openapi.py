@@ -84,3 +84,15 @@ async def test_logout_without_a_body_says_a_body_is_required(client: AsyncTestCl
     response = await client.post("/api/v1/auth/logout")
     assert response.status_code == 422
     assert response.json()["error"]["details"]["errors"][0]["message"] == "A JSON request body is required."
+
+
+async def test_schema_documents_rate_limits_and_conditional_requests(client: AsyncTestClient[Litestar]) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    assert paths["/api/v1/collections"]["get"]["responses"]["429"]["content"]["application/json"]["schema"] == envelope
+    one = paths["/api/v1/collections/{collection_id}"]
+    assert "content" not in one["get"]["responses"]["304"]  # a 304 has no body
+    assert one["patch"]["responses"]["412"]["content"]["application/json"]["schema"] == envelope
+    assert "304" not in one["patch"]["responses"]
+    assert "412" not in one["get"]["responses"]
+    assert "412" not in paths["/api/v1/collections"]["post"]["responses"]  # only single resources take If-Match

@@ -20,6 +20,13 @@ from entrypoints.http.request_id import request_id_from_scope
 from entrypoints.http.schemas import ErrorBody, ErrorEnvelope
 
 _RESOURCE = re.compile(r"^/api/v1/(collections|documents|users)/[^/]+$")
+
+
+def is_conditional(path: str) -> bool:
+    """Single resources whose GET carries an ETag and whose PATCH honours If-Match (also for path templates)."""
+    return _RESOURCE.match(path) is not None
+
+
 _SKIPPED_FOR_READ = frozenset({b"if-match", b"if-none-match", b"content-type", b"content-length", b"accept-encoding"})
 
 
@@ -66,7 +73,7 @@ class ConditionalRequestsMiddleware:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or not _RESOURCE.match(scope["path"]):
+        if scope["type"] != ScopeType.HTTP or not is_conditional(scope["path"]):
             await self._app(scope, receive, send)
             return
         if scope["method"] == "GET":

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, get_args, get_origin, get_type_hints
 
 from litestar import Litestar
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme
 from litestar.routes import HTTPRoute
 
+from entrypoints.http.conditional import is_conditional
 from entrypoints.http.errors import error_responses
 
 if TYPE_CHECKING:
@@ -98,6 +100,11 @@ def document_contract(app: Litestar, prefix: str) -> None:
         for handler in route.route_handlers:
             if not handler.resolve_include_in_schema():
                 continue
-            statuses = (400, 404) if route.path_parameters else (400,)
-            handler.responses = {**error_responses(*statuses), **(handler.responses or {})}
+            statuses = [400, 429, 404] if route.path_parameters else [400, 429]  # 429: every API route is limited
+            conditional: dict[int, ResponseSpec] = {}
+            if is_conditional(route.path_format) and "PATCH" in handler.http_methods:
+                statuses.append(412)
+            if is_conditional(route.path_format) and "GET" in handler.http_methods:
+                conditional[304] = ResponseSpec(data_container=None, description="Not modified (If-None-Match)")
+            handler.responses = {**error_responses(*statuses), **conditional, **(handler.responses or {})}
             describe(handler)
