@@ -129,3 +129,15 @@ class OutageLog:
         if self._down:
             self._down = False
             self._logger.info("%s available again", self._what)
+
+    @contextmanager
+    def redis_fail_open(self) -> Iterator[None]:
+        """Redis down: the block is skipped as if its answer were empty, warning once per outage; other errors raise."""
+        try:
+            yield
+        except Exception as exc:
+            if failed_dependency(exc) != "redis":
+                raise
+            self.failed(exc)
+        else:
+            self.succeeded()

@@ -7,15 +7,13 @@ quota fails closed (DependencyUnavailableError: no metered call goes unaccounted
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
 from redis.asyncio import Redis
 
-from adapters.outages import OutageLog, failed_dependency, redis_outage_unavailable
+from adapters.outages import OutageLog, redis_outage_unavailable
 from application.assistant.ports import CachedAnswer
 from domain.assistant.models import Usage
 
@@ -51,21 +49,9 @@ class RedisAnswerCache:
         self._prefix = prefix
         self._outage = OutageLog(logger, "answer cache")
 
-    @contextmanager
-    def _fail_open(self) -> Iterator[None]:
-        """Redis down: carry on as if the entry were missing, warning once per outage."""
-        try:
-            yield
-        except Exception as exc:
-            if failed_dependency(exc) != "redis":
-                raise
-            self._outage.failed(exc)
-        else:
-            self._outage.succeeded()
-
     async def get(self, key: str) -> CachedAnswer | None:
         raw = None
-        with self._fail_open():
+        with self._outage.redis_fail_open():
             raw = await self._redis.get(self._prefix + key)
         if raw is None:
             return None
@@ -81,7 +67,7 @@ class RedisAnswerCache:
         stored = _Stored(
             answer.text, answer.usage.input_tokens, answer.usage.output_tokens, answer.provider, answer.model
         )
-        with self._fail_open():
+        with self._outage.redis_fail_open():
             await self._redis.set(self._prefix + key, msgspec.json.encode(stored), ex=ttl_seconds)
 
 

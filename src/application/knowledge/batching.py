@@ -11,27 +11,20 @@ import asyncio
 from collections.abc import Sequence
 
 from application.knowledge.ports import IngestionEmbedder
+from application.knowledge.wrapped_embedder import WrappedEmbedder
 
 LINGER_SECONDS = 0.005  # how long a call waits for company: small beside one embeddings round trip
 
 
-class CoalescingEmbedder:
+class CoalescingEmbedder(WrappedEmbedder):
     def __init__(self, inner: IngestionEmbedder, max_batch: int, linger_seconds: float = LINGER_SECONDS) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._max_batch = max_batch
         self._linger_seconds = linger_seconds
         self._pending: list[tuple[list[str], asyncio.Future[list[list[float]]]]] = []
         self._size = 0
         self._timer: asyncio.TimerHandle | None = None
         self._sending: set[asyncio.Task[None]] = set()
-
-    @property
-    def enabled(self) -> bool:
-        return self._inner.enabled
-
-    @property
-    def model(self) -> str:
-        return self._inner.model
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:

@@ -8,24 +8,17 @@ import math
 from collections.abc import Sequence
 
 from application.knowledge.ports import Embedder
+from application.knowledge.wrapped_embedder import WrappedEmbedder
 from application.shared.resilience import CircuitBreaker
 from domain.knowledge.errors import EmbeddingsUnavailableError
 
 logger = logging.getLogger(__name__)
 
 
-class GuardedEmbedder:
+class GuardedEmbedder(WrappedEmbedder):
     def __init__(self, inner: Embedder, breaker: CircuitBreaker) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._breaker = breaker
-
-    @property
-    def enabled(self) -> bool:
-        return self._inner.enabled
-
-    @property
-    def model(self) -> str:
-        return self._inner.model
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:

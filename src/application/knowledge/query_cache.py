@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Sequence
 
 from application.knowledge.ports import Embedder, QueryEmbeddingCache
+from application.knowledge.wrapped_embedder import WrappedEmbedder
 
 
 def query_key(model: str, text: str) -> str:
@@ -14,21 +15,13 @@ def query_key(model: str, text: str) -> str:
     return f"{model}:{digest}"
 
 
-class CachedQueryEmbedder:
+class CachedQueryEmbedder(WrappedEmbedder):
     """Wraps the query embedder. Only single texts (one query) are cached; ingestion batches are not."""
 
     def __init__(self, inner: Embedder, cache: QueryEmbeddingCache, ttl_seconds: int) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._cache = cache
         self._ttl_seconds = ttl_seconds
-
-    @property
-    def enabled(self) -> bool:
-        return self._inner.enabled
-
-    @property
-    def model(self) -> str:
-        return self._inner.model
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if len(texts) != 1 or self._ttl_seconds <= 0:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BindParameter, Select, and_, bindparam, delete, func, select, update
+from sqlalchemy import BindParameter, Row, Select, and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,8 @@ from domain.knowledge.models import (
 )
 
 
-def _collection(row: CollectionRow) -> Collection:
+def _collection(row: CollectionRow | Row[Any]) -> Collection:
+    """From an ORM row or a Core row of the same columns (the list query reads the table directly)."""
     return Collection(
         id=row.id,
         name=row.name,
@@ -108,14 +109,7 @@ class SqlCollectionRepository:
             total = await self._session.scalar(_visible_count(all_collections=all_collections), values)
         views = [
             CollectionView(
-                Collection(
-                    id=row.id,
-                    name=row.name,
-                    description=row.description,
-                    created_by=row.created_by or UUID(int=0),
-                    created_at=row.created_at,
-                    updated_at=row.updated_at,
-                ),
+                _collection(row),
                 CollectionRole(row.role) if row.role else None,
                 int(row.document_count),
             )
