@@ -237,8 +237,8 @@ def run(rounds: int, seconds: float, connections: int, live_connections: int) ->
             "JWT_SECRET": JWT_SECRET,
             "ACCESS_TOKEN_TTL_SECONDS": "3600",  # the longest allowed; re-login per round below
             # the limiter runs (its cost is measured) but one client never reaches the limit
-            "RATE_LIMIT_READ": str(10**9),
-            "RATE_LIMIT_WRITE": str(10**9),
+            "RATE_LIMIT_READ": str(10**7),
+            "RATE_LIMIT_WRITE": str(10**7),
         }
         settings = Settings(
             lore_env=Environment.TEST,

@@ -29,3 +29,12 @@ async def test_cost_and_idle_buckets_take_no_memory(redis_client: Redis) -> None
     assert too_heavy.remaining == 6  # a refused request spends nothing
     ttl = await redis_client.pttl("test:rate:upload")
     assert 0 < ttl <= 60_000 * 4 // 10 + 1  # the key lives only until the bucket is full again
+
+
+async def test_a_limit_far_above_the_clock_resolution_still_answers(redis_client: Redis) -> None:
+    # 10 million a second is 0.1 us a request: the schedule cannot move at Redis' microsecond
+    # clock, and the bucket's expiry must still be a valid one (it once was PX 0: a Redis error, a 500)
+    limiter = RedisRateLimiter(redis_client, prefix="test:rate:")
+    decisions = [await limiter.acquire("busy", limit=10_000_000, window_seconds=1) for _ in range(3)]
+    assert all(d.allowed for d in decisions)
+    assert await redis_client.pttl("test:rate:busy") >= 0

@@ -26,7 +26,8 @@ if new_tat - now > window then
   local remaining = math.floor((window - (tat - now)) / interval)
   return {0, remaining, tat - now, new_tat - window - now}
 end
-redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+-- at least 1 ms: with a tiny interval new_tat can round to now, and PX 0 is an error
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.max(1, math.ceil((new_tat - now) / 1000)))
 return {1, math.floor((window - (new_tat - now)) / interval), new_tat - now, 0}
 """
 
