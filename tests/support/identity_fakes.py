@@ -231,6 +231,12 @@ class InMemoryApiKeys:
     async def touch(self, key_id: UUID, now: datetime) -> None:
         self.rows[key_id] = replace(self.rows[key_id], last_used_at=now)
 
+    async def mark_first_use(self, key_id: UUID, now: datetime) -> bool:
+        if self.rows[key_id].last_used_at is not None:
+            return False
+        await self.touch(key_id, now)
+        return True
+
 
 class InMemoryAuditLog:
     def __init__(self) -> None:

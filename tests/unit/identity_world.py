@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from application.identity.accounts import AccountFactory, NewAccount, RegisterUser, ResendVerification, VerifyEmail
 from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
-from application.identity.audit import Auditor, ListAuditEvents
+from application.identity.audit import AuditContext, Auditor, ListAuditEvents
 from application.identity.authenticate import Authenticate
 from application.identity.login import (
     Credentials,
@@ -75,7 +75,7 @@ class World:
 
     @property
     def auditor(self) -> Auditor:
-        return Auditor(self.audit, self.ids, self.clock)
+        return Auditor(self.audit, self.ids, self.clock, AuditContext())
 
     @property
     def issuer(self) -> SessionIssuer:
@@ -194,6 +194,7 @@ class World:
             self.keys,
             self.codec,
             self.secrets,
+            self.auditor,
             self.uow,
             self.clock,
             POLICY,

@@ -95,8 +95,9 @@ class CreateApiKey:
         await self._keys.add(key)
         await self._auditor.record(
             AuditAction.API_KEY_CREATED,
-            actor_id=principal.user_id,
+            actor=principal,
             subject_id=principal.user_id,
+            target=("api_key", key.id),
             api_key_id=str(key.id),
             scopes=sorted(scope.value for scope in key.scopes),
         )
@@ -146,6 +147,10 @@ class RevokeApiKey:
             raise NotFoundError("No such API key.")
         if await self._keys.revoke(key_id, self._clock.now()):
             await self._auditor.record(
-                AuditAction.API_KEY_REVOKED, actor_id=principal.user_id, subject_id=key.user_id, api_key_id=str(key_id)
+                AuditAction.API_KEY_REVOKED,
+                actor=principal,
+                subject_id=key.user_id,
+                target=("api_key", key_id),
+                api_key_id=str(key_id),
             )
         await self._uow.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 
 from application.identity.api_keys import split_key
+from application.identity.audit import Auditor
 from application.identity.policy import IdentityPolicy
 from application.identity.ports import (
     AccessTokenCodec,
@@ -15,6 +16,7 @@ from application.identity.ports import (
 )
 from application.shared.ports import Clock, UnitOfWork
 from domain.identity.errors import InvalidTokenError
+from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
 
 
@@ -32,6 +34,7 @@ class Authenticate:
         keys: ApiKeyRepository,
         codec: AccessTokenCodec,
         secrets: SecretTokens,
+        auditor: Auditor,
         uow: UnitOfWork,
         clock: Clock,
         policy: IdentityPolicy,
@@ -41,6 +44,7 @@ class Authenticate:
         self._keys = keys
         self._codec = codec
         self._secrets = secrets
+        self._auditor = auditor
         self._uow = uow
         self._clock = clock
         self._policy = policy
@@ -74,7 +78,13 @@ class Authenticate:
         user = await self._users.get(key.user_id)
         if user is None or not user.is_active:
             raise InvalidTokenError("The account is not active.")
-        if key.last_used_at is None or now - key.last_used_at >= self._policy.api_key_touch_interval:
+        principal = Principal(user_id=user.id, role=user.role, api_key_id=key.id, scopes=key.scopes)
+        if key.last_used_at is None:
+            if await self._keys.mark_first_use(key.id, now):
+                # later uses are not audited one by one: each audited action names the key it came with
+                await self._auditor.record(AuditAction.API_KEY_FIRST_USED, actor=principal, target=("api_key", key.id))
+            await self._uow.commit()
+        elif now - key.last_used_at >= self._policy.api_key_touch_interval:
             await self._keys.touch(key.id, now)
             await self._uow.commit()
-        return Principal(user_id=user.id, role=user.role, api_key_id=key.id, scopes=key.scopes)
+        return principal

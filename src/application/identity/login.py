@@ -26,7 +26,7 @@ from domain.identity.errors import (
     TokenReusedError,
     TooManyAttemptsError,
 )
-from domain.identity.models import AuditAction, User, normalize_email
+from domain.identity.models import AuditAction, AuditOutcome, User, normalize_email
 from domain.identity.principal import Principal
 from domain.shared.errors import ValidationError
 
@@ -123,7 +123,11 @@ class Login:
         except ValidationError:
             email = credentials.email.strip().lower()[:254]
         ip = credentials.ip_address
-        await self._throttle.check(email, ip)
+        try:
+            await self._throttle.check(email, ip)
+        except TooManyAttemptsError:
+            await self._blocked(email, ip, None, "throttled")
+            raise
         user = await self._users.get_by_email(email)
         if user is None:
             # spend the same time as a real check so unknown emails cannot be told apart
@@ -132,8 +136,10 @@ class Login:
         elif not await self._hasher.verify(user.password_hash, credentials.password):
             await self._fail(email, ip, user)
         if not user.is_active:
+            await self._blocked(email, ip, user, "account_disabled")
             raise AccountDisabledError()
         if not user.is_verified:
+            await self._blocked(email, ip, user, "email_not_verified")
             raise EmailNotVerifiedError()
         await self._throttle.succeeded(email)
         if self._hasher.needs_rehash(user.password_hash):
@@ -156,11 +162,24 @@ class Login:
             AuditAction.LOGIN_FAILED,
             subject_id=None if user is None else user.id,
             ip_address=ip,
+            outcome=AuditOutcome.FAILURE,
             email=email,
             reason="unknown_email" if user is None else "wrong_password",
         )
         await self._uow.commit()
         raise InvalidCredentialsError()
+
+    async def _blocked(self, email: str, ip: str | None, user: User | None, reason: str) -> None:
+        """A sign-in refused by a rule rather than by a wrong password; audited in its own commit."""
+        await self._auditor.record(
+            AuditAction.LOGIN_BLOCKED,
+            subject_id=None if user is None else user.id,
+            outcome=AuditOutcome.DENIED,
+            ip_address=ip,
+            email=email,
+            reason=reason,
+        )
+        await self._uow.commit()
 
 
 class RefreshTokens:
@@ -268,7 +287,7 @@ class LogoutAll:
         principal.require_interactive()
         count = await self._sessions.revoke_all(principal.user_id, self._clock.now(), "logout_all")
         await self._auditor.record(
-            AuditAction.LOGOUT_ALL, actor_id=principal.user_id, subject_id=principal.user_id, sessions=count
+            AuditAction.LOGOUT_ALL, actor=principal, subject_id=principal.user_id, sessions=count
         )
         await self._uow.commit()
         return count

@@ -138,6 +138,10 @@ class ApiKeyRepository(Protocol):
 
     async def touch(self, key_id: UUID, now: datetime) -> None: ...
 
+    async def mark_first_use(self, key_id: UUID, now: datetime) -> bool:
+        """Stamps the first use of a key; True for the one caller that did (never used before)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class AuditQuery:
@@ -149,9 +153,34 @@ class AuditQuery:
 
 
 class AuditLog(Protocol):
-    async def record(self, event: AuditEvent) -> None: ...
+    async def record(self, event: AuditEvent) -> None:
+        """Appends the event to the hash chain in the caller's transaction."""
+        ...
 
     async def list(self, query: AuditQuery) -> Page[AuditEvent]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenLink:
+    seq: int  # the position in the chain where it breaks
+    event_id: UUID | None  # the row found there (None when the chain ends early)
+    reason: str  # "edited", "missing", "relinked", "truncated"
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    checked: int
+    head_hash: str | None
+    broken: BrokenLink | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken is None
+
+
+class AuditChain(Protocol):
+    async def verify(self) -> ChainReport: ...
 
 
 class PasswordHasher(Protocol):

@@ -57,7 +57,7 @@ class RevokeSession:
         await self._sessions.revoke(session_id, self._clock.now(), "revoked_by_user")
         await self._auditor.record(
             AuditAction.SESSION_REVOKED,
-            actor_id=principal.user_id,
+            actor=principal,
             subject_id=principal.user_id,
             session_id=str(session_id),
         )

@@ -145,7 +145,7 @@ class UpdateUser:
             updated = updated.with_changes(role=changes.role)
             await self._auditor.record(
                 AuditAction.ROLE_CHANGED,
-                actor_id=principal.user_id,
+                actor=principal,
                 subject_id=user.id,
                 old=user.role.value,
                 new=changes.role.value,
@@ -153,12 +153,12 @@ class UpdateUser:
         if changes.is_active is not None and changes.is_active != user.is_active:
             updated = updated.with_changes(is_active=changes.is_active)
             if changes.is_active:
-                await self._auditor.record(AuditAction.USER_REACTIVATED, actor_id=principal.user_id, subject_id=user.id)
+                await self._auditor.record(AuditAction.USER_REACTIVATED, actor=principal, subject_id=user.id)
             else:
                 sessions, keys = await self._access.cut_off(user.id, "deactivated")
                 await self._auditor.record(
                     AuditAction.USER_DEACTIVATED,
-                    actor_id=principal.user_id,
+                    actor=principal,
                     subject_id=user.id,
                     sessions_revoked=sessions,
                     api_keys_revoked=keys,
@@ -190,9 +190,7 @@ class DeleteUser:
         if user is None:
             raise NotFoundError("No such user.")
         await self._users.delete(user_id)  # sessions, tokens and keys go with it
-        await self._auditor.record(
-            AuditAction.USER_DELETED, actor_id=principal.user_id, subject_id=user_id, email=user.email
-        )
+        await self._auditor.record(AuditAction.USER_DELETED, actor=principal, subject_id=user_id, email=user.email)
         await self._uow.commit()
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.identity.accounts import find_by_address
+from application.identity.audit import Auditor
 from application.identity.ports import UserRepository
 from application.knowledge.ports import CollectionRepository, CollectionView, MembershipRepository
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
+from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
 from domain.knowledge.access import CollectionAccess
@@ -49,12 +51,14 @@ class CreateCollection:
         self,
         collections: CollectionRepository,
         members: MembershipRepository,
+        auditor: Auditor,
         uow: UnitOfWork,
         ids: IdGenerator,
         clock: Clock,
     ) -> None:
         self._collections = collections
         self._members = members
+        self._auditor = auditor
         self._uow = uow
         self._ids = ids
         self._clock = clock
@@ -75,6 +79,9 @@ class CreateCollection:
         )
         await self._collections.add(collection)
         await self._members.put(Membership(collection.id, principal.user_id, CollectionRole.OWNER, now))
+        await self._auditor.record(
+            AuditAction.COLLECTION_CREATED, actor=principal, target=("collection", collection.id), name=clean
+        )
         await self._uow.commit()
         return CollectionView(collection, CollectionRole.OWNER)
 
@@ -120,9 +127,12 @@ class UpdateCollection:
     CollectionNameTakenError (409).
     """
 
-    def __init__(self, gate: CollectionGate, collections: CollectionRepository, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(
+        self, gate: CollectionGate, collections: CollectionRepository, auditor: Auditor, uow: UnitOfWork, clock: Clock
+    ) -> None:
         self._gate = gate
         self._collections = collections
+        self._auditor = auditor
         self._uow = uow
         self._clock = clock
 
@@ -144,8 +154,17 @@ class UpdateCollection:
         if description is not None:
             changes["description"] = description.strip()[:2000]
         if changes:
+            old_name = collection.name
             collection = collection.with_changes(**changes, updated_at=self._clock.now())
             await self._collections.save(collection)
+            await self._auditor.record(
+                AuditAction.COLLECTION_UPDATED,
+                actor=principal,
+                target=("collection", collection_id),
+                fields=sorted(changes),
+                old_name=old_name if "name" in changes else None,
+                name=collection.name,
+            )
             await self._uow.commit()
         return CollectionView(collection, access.role, await self._collections.document_count(collection_id))
 
@@ -157,15 +176,21 @@ class DeleteCollection:
     PermissionDeniedError (403).
     """
 
-    def __init__(self, gate: CollectionGate, collections: CollectionRepository, uow: UnitOfWork) -> None:
+    def __init__(
+        self, gate: CollectionGate, collections: CollectionRepository, auditor: Auditor, uow: UnitOfWork
+    ) -> None:
         self._gate = gate
         self._collections = collections
+        self._auditor = auditor
         self._uow = uow
 
     async def execute(self, principal: Principal, collection_id: UUID) -> None:
-        _, access = await self._gate.open(principal, collection_id)
+        collection, access = await self._gate.open(principal, collection_id)
         access.require_manage()
         await self._collections.delete(collection_id)  # documents, chunks and jobs go with it
+        await self._auditor.record(
+            AuditAction.COLLECTION_DELETED, actor=principal, target=("collection", collection_id), name=collection.name
+        )
         await self._uow.commit()
 
 
@@ -198,12 +223,14 @@ class PutMember:
         gate: CollectionGate,
         members: MembershipRepository,
         users: UserRepository,
+        auditor: Auditor,
         uow: UnitOfWork,
         clock: Clock,
     ) -> None:
         self._gate = gate
         self._members = members
         self._users = users
+        self._auditor = auditor
         self._uow = uow
         self._clock = clock
 
@@ -220,6 +247,15 @@ class PutMember:
             await _keep_an_owner(self._members, collection_id)
         membership = Membership(collection_id, user_id, role, self._clock.now())
         await self._members.put(membership)
+        if current is not role:
+            await self._auditor.record(
+                AuditAction.MEMBER_ADDED if current is None else AuditAction.MEMBER_ROLE_CHANGED,
+                actor=principal,
+                subject_id=user_id,
+                target=("collection", collection_id),
+                role=role.value,
+                old_role=None if current is None else current.value,
+            )
         await self._uow.commit()
         return membership
 
@@ -232,9 +268,10 @@ class RemoveMember:
     last owner).
     """
 
-    def __init__(self, gate: CollectionGate, members: MembershipRepository, uow: UnitOfWork) -> None:
+    def __init__(self, gate: CollectionGate, members: MembershipRepository, auditor: Auditor, uow: UnitOfWork) -> None:
         self._gate = gate
         self._members = members
+        self._auditor = auditor
         self._uow = uow
 
     async def execute(self, principal: Principal, collection_id: UUID, user_id: UUID) -> None:
@@ -248,6 +285,13 @@ class RemoveMember:
         if current is CollectionRole.OWNER:
             await _keep_an_owner(self._members, collection_id)
         await self._members.remove(collection_id, user_id)
+        await self._auditor.record(
+            AuditAction.MEMBER_REMOVED,
+            actor=principal,
+            subject_id=user_id,
+            target=("collection", collection_id),
+            role=current.value,
+        )
         await self._uow.commit()
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from application.identity.audit import Auditor
 from application.knowledge.collections import CollectionGate
 from application.knowledge.outbox import RelayOutbox
 from application.knowledge.policy import KnowledgePolicy
@@ -20,6 +21,7 @@ from application.knowledge.ports import (
     JobStatus,
 )
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
+from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
 from domain.knowledge.access import CollectionAccess
 from domain.knowledge.errors import DuplicateDocumentError, IdempotencyKeyReusedError
@@ -292,15 +294,23 @@ class DeleteDocument:
     visible) and PermissionDeniedError (403).
     """
 
-    def __init__(self, gate: DocumentGate, documents: DocumentRepository, uow: UnitOfWork) -> None:
+    def __init__(self, gate: DocumentGate, documents: DocumentRepository, auditor: Auditor, uow: UnitOfWork) -> None:
         self._gate = gate
         self._documents = documents
+        self._auditor = auditor
         self._uow = uow
 
     async def execute(self, principal: Principal, document_id: UUID) -> None:
-        _, access = await self._gate.open(principal, document_id)
+        document, access = await self._gate.open(principal, document_id)
         access.require_write()
         await self._documents.delete(document_id)  # chunks and jobs cascade
+        await self._auditor.record(
+            AuditAction.DOCUMENT_DELETED,
+            actor=principal,
+            target=("document", document_id),
+            collection_id=str(document.collection_id),
+            title=document.title,
+        )
         await self._uow.commit()
 
 

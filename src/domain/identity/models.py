@@ -119,6 +119,21 @@ class AuditAction(StrEnum):
     USER_DELETED = "user.deleted"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
+    API_KEY_FIRST_USED = "api_key.first_used"
+    LOGIN_BLOCKED = "auth.login_blocked"
+    COLLECTION_CREATED = "collection.created"
+    COLLECTION_UPDATED = "collection.updated"
+    COLLECTION_DELETED = "collection.deleted"
+    MEMBER_ADDED = "collection.member_added"
+    MEMBER_ROLE_CHANGED = "collection.member_role_changed"
+    MEMBER_REMOVED = "collection.member_removed"
+    DOCUMENT_DELETED = "document.deleted"
+
+
+class AuditOutcome(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"  # the attempt was wrong (a bad password)
+    DENIED = "denied"  # the attempt was refused by a rule (throttled, unverified, deactivated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +145,8 @@ class AuditEvent:
     subject_id: UUID | None = None
     ip_address: str | None = None
     details: dict[str, object] = field(default_factory=dict)
+    actor_key_id: UUID | None = None  # the API key the actor used, if any
+    request_id: str | None = None
+    target_type: str | None = None  # "user", "collection", "document", "api_key"
+    target_id: str | None = None
+    outcome: AuditOutcome = AuditOutcome.SUCCESS

@@ -12,6 +12,7 @@ from adapters.mail.mailbox import MailboxMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.persistence.identity.api_keys import SqlApiKeyRepository
 from adapters.persistence.identity.audit import SqlAuditLog
+from adapters.persistence.identity.audit_chain import SqlAuditChain
 from adapters.persistence.identity.one_time_tokens import SqlOneTimeTokenRepository
 from adapters.persistence.identity.refresh_tokens import SqlRefreshTokenRepository
 from adapters.persistence.identity.sessions import SqlSessionHolders, SqlSessionRepository
@@ -24,7 +25,7 @@ from adapters.security.jwt_codec import JwtAccessTokenCodec
 from adapters.security.secret_tokens import RandomSecretTokens
 from application.identity.accounts import AccountFactory, RegisterUser, ResendVerification, VerifyEmail
 from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
-from application.identity.audit import Auditor, ListAuditEvents
+from application.identity.audit import Auditor, ListAuditEvents, VerifyAuditChain
 from application.identity.authenticate import Authenticate
 from application.identity.cleanup import PurgeExpiredCredentials
 from application.identity.login import Login, LoginThrottle, Logout, LogoutAll, MailThrottle, RefreshTokens
@@ -34,6 +35,7 @@ from application.identity.ports import (
     AccessTokenCodec,
     ApiKeyRepository,
     AttemptLimiter,
+    AuditChain,
     AuditLog,
     Mailer,
     MailOutbox,
@@ -118,9 +120,11 @@ class IdentityProvider(Provider):
     one_time_tokens = provide(SqlOneTimeTokenRepository, provides=OneTimeTokenRepository, scope=Scope.REQUEST)
     api_keys = provide(SqlApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
     audit_log = provide(SqlAuditLog, provides=AuditLog, scope=Scope.REQUEST)
+    audit_chain = provide(SqlAuditChain, provides=AuditChain, scope=Scope.REQUEST)
 
     use_cases = provide_all(
         Auditor,
+        VerifyAuditChain,
         SessionIssuer,
         OneTimeTokens,
         LoginThrottle,

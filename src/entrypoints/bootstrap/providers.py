@@ -24,6 +24,7 @@ from entrypoints.bootstrap.assistant import AssistantProvider
 from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.identity import IdentityProvider
 from entrypoints.bootstrap.knowledge import KnowledgeProvider
+from entrypoints.bootstrap.request_context import RequestContextProvider
 from entrypoints.bootstrap.settings import Settings
 
 
@@ -97,6 +98,7 @@ def default_providers(settings: Settings) -> list[Provider]:
         SettingsProvider(settings),
         InfrastructureProvider(),
         PlatformProvider(),
+        RequestContextProvider(),
         IdentityProvider(),
         KnowledgeProvider(),
         AssistantProvider(),

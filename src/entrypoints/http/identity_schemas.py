@@ -170,13 +170,21 @@ def _key_fields(key: ApiKey) -> dict[str, Any]:
 
 
 class AuditEventOut(Schema):
+    """One audited action: who (user and API key), from where (client address, request id), on what, and how
+    it ended (success, failure, denied)."""
+
     id: UUID
     action: str
     occurred_at: datetime
+    outcome: str
     details: dict[str, Any]
     actor_id: UUID | None = None
+    actor_api_key_id: UUID | None = None
     subject_id: UUID | None = None
+    target_type: str | None = None
+    target_id: str | None = None
     ip_address: str | None = None
+    request_id: str | None = None
 
     @classmethod
     def of(cls, event: AuditEvent) -> AuditEventOut:
@@ -184,8 +192,13 @@ class AuditEventOut(Schema):
             id=event.id,
             action=event.action.value,
             occurred_at=event.occurred_at,
+            outcome=event.outcome.value,
             details=dict(event.details),
             actor_id=event.actor_id,
+            actor_api_key_id=event.actor_key_id,
             subject_id=event.subject_id,
+            target_type=event.target_type,
+            target_id=event.target_id,
             ip_address=event.ip_address,
+            request_id=event.request_id,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.bootstrap.request_context import client_address_var
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.client_address import client_address
 from entrypoints.http.rate_limits import charged_of, limit_header, policy_header
@@ -42,6 +43,14 @@ class PlatformHeadersMiddleware:
         if self._networks and scope.get("client"):
             address = client_address(scope, self._networks)
             scope["client"] = (address or "unknown", scope["client"][1])  # type: ignore[index]
+        client = scope.get("client")
+        token = client_address_var.set(client[0] if client else None)
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            client_address_var.reset(token)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         is_api = scope["path"].startswith(API_PREFIX)
 
         async def send_with_headers(message: Message) -> None:

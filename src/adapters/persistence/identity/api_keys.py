@@ -90,3 +90,14 @@ class SqlApiKeyRepository:
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
+
+    async def mark_first_use(self, key_id: UUID, now: datetime) -> bool:
+        # the IS NULL guard makes one of several concurrent first requests the first
+        stamped = await self._session.execute(
+            update(ApiKeyRow)
+            .where(ApiKeyRow.id == key_id, ApiKeyRow.last_used_at.is_(None))
+            .values(last_used_at=now)
+            .returning(ApiKeyRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return stamped.first() is not None

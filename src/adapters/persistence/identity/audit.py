@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.identity.audit_chain import append
 from adapters.persistence.identity.tables import (
     AuditEventRow,
 )
@@ -14,7 +15,7 @@ from application.identity.ports import (
     AuditQuery,
 )
 from application.shared.ports import Page
-from domain.identity.models import AuditAction, AuditEvent
+from domain.identity.models import AuditAction, AuditEvent, AuditOutcome
 
 
 class SqlAuditLog:
@@ -22,18 +23,21 @@ class SqlAuditLog:
         self._session = session
 
     async def record(self, event: AuditEvent) -> None:
-        self._session.add(
-            AuditEventRow(
-                id=event.id,
-                action=event.action.value,
-                occurred_at=event.occurred_at,
-                actor_id=event.actor_id,
-                subject_id=event.subject_id,
-                ip_address=event.ip_address,
-                details=event.details,
-            )
+        row = AuditEventRow(
+            id=event.id,
+            action=event.action.value,
+            occurred_at=event.occurred_at,
+            actor_id=event.actor_id,
+            subject_id=event.subject_id,
+            ip_address=event.ip_address,
+            details=event.details,
+            actor_key_id=event.actor_key_id,
+            request_id=event.request_id,
+            target_type=event.target_type,
+            target_id=event.target_id,
+            outcome=event.outcome.value,
         )
-        await self._session.flush()
+        await append(self._session, row)
 
     async def list(self, query: AuditQuery) -> Page[AuditEvent]:
         statement = select(AuditEventRow)
@@ -57,6 +61,11 @@ class SqlAuditLog:
                 subject_id=row.subject_id,
                 ip_address=row.ip_address,
                 details=dict(row.details),
+                actor_key_id=row.actor_key_id,
+                request_id=row.request_id,
+                target_type=row.target_type,
+                target_id=row.target_id,
+                outcome=AuditOutcome(row.outcome),
             )
             for row in rows
         ]
