@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from adapters.persistence import migrations
+from adapters.persistence.identity.audit_chain import SqlAuditChain
+from application.identity.ports import ChainReport
 from tests.support.observe import head_revision
 from tests.support.stores import Stores
 
@@ -76,3 +79,50 @@ def test_names_shared_by_creators_survive_a_downgrade(stores: Stores) -> None:
     assert renamed.endswith(")")
     migrations.upgrade(url)
     assert asyncio.run(_version(url)) == head_revision()
+
+
+async def _audit_rows_then_verify(url: str, *statements: str) -> tuple[list[tuple[int, str]], ChainReport]:
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+        rows = await conn.fetch("SELECT seq, action FROM audit_events ORDER BY seq")
+    finally:
+        await conn.close()
+    engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    try:
+        async with AsyncSession(engine) as session:
+            report = await SqlAuditChain(session).verify()
+    finally:
+        await engine.dispose()
+    return [(row["seq"], row["action"]) for row in rows], report
+
+
+def test_existing_audit_rows_are_chained_by_the_upgrade(stores: Stores) -> None:
+    asyncio.run(stores.postgres.ensure_database("lore_migrations_audit"))
+    url = stores.postgres.url("lore_migrations_audit")
+    migrations.upgrade(url, "0006_collection_names_per_owner")
+    insert = (
+        "INSERT INTO audit_events (id, action, occurred_at, subject_id, ip_address, details) VALUES "
+        "(gen_random_uuid(), '{}', now() + interval '{} second', gen_random_uuid(), '192.0.2.1', '{}')"
+    )
+    asyncio.run(
+        _execute(
+            url,
+            insert.format("auth.login_failed", 2, '{"reason": "wrong_password", "n": 1.5}'),
+            insert.format("user.registered", 0, "{}"),
+            insert.format("auth.login_succeeded", 1, '{"session_id": "x"}'),
+        )
+    )
+
+    migrations.upgrade(url)
+    links, report = asyncio.run(_audit_rows_then_verify(url))
+    assert links == [(1, "user.registered"), (2, "auth.login_succeeded"), (3, "auth.login_failed")]
+    assert report.intact
+    assert report.checked == 3
+
+    migrations.downgrade(url, "0006_collection_names_per_owner")
+    migrations.upgrade(url)
+    _, tampered = asyncio.run(_audit_rows_then_verify(url, "UPDATE audit_events SET details = '{}' WHERE seq = 3"))
+    assert tampered.broken is not None
+    assert (tampered.broken.seq, tampered.broken.reason) == (3, "edited")

@@ -15,6 +15,7 @@ from typing import NoReturn
 import click
 
 from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings, serving_at
+from entrypoints.cli.audit import audit
 from entrypoints.cli.identity import api_keys, users
 from entrypoints.cli.knowledge import ingest, jobs, reindex
 from entrypoints.cli.ports import port_problem
@@ -196,3 +197,4 @@ cli.add_command(api_keys)
 cli.add_command(ingest)
 cli.add_command(jobs)
 cli.add_command(reindex)
+cli.add_command(audit)
