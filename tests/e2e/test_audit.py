@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 from litestar import Litestar
+from litestar.enums import ScopeType
 from litestar.testing import AsyncTestClient
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -152,7 +153,7 @@ def _from_peer(app: ASGIApp, peer: str) -> ASGIApp:
     """Makes requests arrive from ``peer`` (the test client always says "testclient")."""
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == ScopeType.HTTP:
             scope["client"] = (peer, 4711)
         await app(scope, receive, send)
 
