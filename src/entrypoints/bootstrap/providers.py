@@ -14,11 +14,13 @@ from adapters.ids import Uuid7Generator
 from adapters.persistence.engine import create_engine, create_session_factory
 from adapters.persistence.uow import SqlAlchemyUnitOfWork
 from adapters.probes import PostgresProbe, RedisProbe
+from adapters.queue.health import SaqWorkerStatus
 from adapters.queue.saq_queue import create_queue
 from adapters.redis.client import create_redis
 from adapters.redis.heartbeat import RedisHeartbeatStore
 from application.platform.health import CheckReadiness
 from application.platform.heartbeat import RecordHeartbeat
+from application.platform.worker_status import GetWorkerStatus, WorkerStatusSource
 from application.shared.ports import Clock, HeartbeatStore, IdGenerator, UnitOfWork
 from entrypoints.bootstrap.assistant import AssistantProvider
 from entrypoints.bootstrap.closing import close_quietly
@@ -91,6 +93,12 @@ class PlatformProvider(Provider):
         return RedisHeartbeatStore(redis)
 
     record_heartbeat = provide(RecordHeartbeat, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.APP)
+    def worker_status_source(self, redis: Redis, settings: Settings) -> WorkerStatusSource:
+        return SaqWorkerStatus(redis, [settings.worker_queue])
+
+    worker_status = provide(GetWorkerStatus, scope=Scope.APP)
 
 
 def default_providers(settings: Settings) -> list[Provider]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from adapters.persistence import migrations
+from adapters.queue.health import WORKER_INFO_SECONDS
 from adapters.queue.saq_queue import JobQueue, create_queue
 from entrypoints.bootstrap.settings import Settings
 
-__all__ = ["JobQueue", "downgrade", "job_queue", "migrate"]
+__all__ = ["WORKER_INFO_SECONDS", "JobQueue", "downgrade", "job_queue", "migrate"]
 
 
 def migrate(settings: Settings, revision: str = "head") -> None:

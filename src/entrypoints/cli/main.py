@@ -19,6 +19,7 @@ from entrypoints.cli.audit import audit
 from entrypoints.cli.identity import api_keys, users
 from entrypoints.cli.knowledge import ingest, jobs, reindex
 from entrypoints.cli.ports import port_problem
+from entrypoints.cli.status import status
 
 # The web stack, the SDKs and SQLAlchemy are imported inside the commands that use them: importing them
 # up front made every command, `--help` included, take seconds (tests/integration/test_cli_imports.py).
@@ -198,3 +199,4 @@ cli.add_command(ingest)
 cli.add_command(jobs)
 cli.add_command(reindex)
 cli.add_command(audit)
+cli.add_command(status)

@@ -34,6 +34,7 @@ from entrypoints.http.controllers.documents import CollectionDocumentsController
 from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.pages import PagesController
 from entrypoints.http.controllers.search import SearchController
+from entrypoints.http.controllers.status import StatusController
 from entrypoints.http.controllers.summary_tasks import SummaryTasksController
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.docs_page import docs_assets, docs_plugin
@@ -96,6 +97,7 @@ def create_app(
             UsersController,
             ApiKeysController,
             AuditController,
+            StatusController,
             CollectionsController,
             CollectionDocumentsController,
             DocumentsController,

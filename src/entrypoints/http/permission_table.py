@@ -94,6 +94,7 @@ OPERATIONS: dict[Operation, Rule] = {
     ("GET", "/api/v1/api-keys"): SESSION,
     ("DELETE", "/api/v1/api-keys/{key_id}"): Rule(interactive=True, note="own keys; `users:write`: anyone's"),
     ("GET", "/api/v1/audit-events"): needs(Permission.AUDIT_READ),
+    ("GET", "/api/v1/admin/status"): needs(Permission.AUDIT_READ, note="operators' view of the workers"),
     # knowledge
     ("POST", "/api/v1/collections"): needs(Permission.COLLECTIONS_CREATE, note="the caller becomes its owner"),
     ("GET", "/api/v1/collections"): needs(_READ, note="admins see every collection"),

@@ -12,7 +12,7 @@ from saq import CronJob, Worker
 from saq.types import PartialTimersDict
 
 from entrypoints.bootstrap.closing import close_quietly
-from entrypoints.bootstrap.runtime import JobQueue, job_queue
+from entrypoints.bootstrap.runtime import WORKER_INFO_SECONDS, JobQueue, job_queue
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.worker.liveness import keep_jobs_alive
 from entrypoints.worker.tasks import (
@@ -102,7 +102,9 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
         # SAQ's defaults but the sweep, which puts back jobs whose worker stopped touching them (see
         # JobQueue); its lock makes it one sweep per interval across all workers. (SAQ's partial
         # timers type still requires every key.)
-        timers=PartialTimersDict(schedule=1, worker_info=10, sweep=settings.job_sweep_seconds, abort=1),
+        timers=PartialTimersDict(
+            schedule=1, worker_info=WORKER_INFO_SECONDS, sweep=settings.job_sweep_seconds, abort=1
+        ),
     )
     if not handle_signals:
         # under `lore dev` uvicorn owns SIGINT/SIGTERM and stops the worker itself
