@@ -135,3 +135,30 @@ async def test_logout_ends_the_session_and_is_idempotent() -> None:
     await world.logout().execute(pair.refresh_token)
     await world.logout().execute("unknown")
     assert world.audit.actions().count("auth.logout") == 1
+
+
+async def test_blocked_sign_ins_are_audited_as_denied_with_the_reason() -> None:
+    world = World()
+    await world.register().execute(NewAccount("ann@example.org", GOOD_PASSWORD, "Ann"))
+    bob = await world.user("bob@example.org")
+    world.users.rows[bob.id] = bob.with_changes(is_active=False)
+    await world.user("cy@example.org")
+    for email, error in [("ann@example.org", EmailNotVerifiedError), ("bob@example.org", AccountDisabledError)]:
+        with pytest.raises(error):
+            await world.login().execute(Credentials(email, GOOD_PASSWORD, ip_address="10.0.0.7"))
+    for _ in range(5):
+        with pytest.raises(InvalidCredentialsError):
+            await world.login().execute(Credentials("cy@example.org", "wrong"))
+    with pytest.raises(TooManyAttemptsError):
+        await world.login().execute(Credentials("cy@example.org", GOOD_PASSWORD))
+
+    blocked = [event for event in world.audit.events if event.action.value == "auth.login_blocked"]
+    assert [(event.details["reason"], event.outcome.value) for event in blocked] == [
+        ("email_not_verified", "denied"),
+        ("account_disabled", "denied"),
+        ("throttled", "denied"),
+    ]
+    assert blocked[0].ip_address == "10.0.0.7"
+    assert blocked[1].subject_id == bob.id
+    failed = [event for event in world.audit.events if event.action.value == "auth.login_failed"]
+    assert {event.outcome.value for event in failed} == {"failure"}

@@ -165,3 +165,19 @@ async def test_expired_tampered_and_foreign_keys() -> None:
 async def test_malformed_credentials_are_invalid(credential: str) -> None:
     with pytest.raises(InvalidTokenError):
         await World().authenticate().execute(credential)
+
+
+async def test_only_an_api_keys_first_use_is_audited_with_the_key_as_actor() -> None:
+    world = World()
+    member = await _principal(world, "ann@example.org", Role.MEMBER)
+    created = await world.create_key().execute(member, NewApiKey("ci", frozenset({Permission.DOCUMENTS_READ})))
+    for _ in range(2):
+        await world.authenticate().execute(created.secret)
+    world.clock.advance(timedelta(days=2))  # past the touch interval: touched again, not audited again
+    await world.authenticate().execute(created.secret)
+
+    first = [event for event in world.audit.events if event.action.value == "api_key.first_used"]
+    assert len(first) == 1
+    assert (first[0].actor_id, first[0].actor_key_id) == (member.user_id, created.key.id)
+    assert (first[0].target_type, first[0].target_id) == ("api_key", str(created.key.id))
+    assert world.keys.rows[created.key.id].last_used_at == world.clock.now()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from adapters.persistence.identity.audit_chain import append
 from adapters.persistence.identity.tables import (
@@ -17,8 +19,23 @@ from application.identity.ports import (
 from application.shared.ports import Page
 from domain.identity.models import AuditAction, AuditEvent, AuditOutcome
 
+_PENDING = "lore.audit_pending"
+
+
+def _link_pending(session: Session) -> None:
+    # a sync hook, run inside SQLAlchemy's greenlet, so the session's sync API reaches the database
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        append(session, rows)
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
 
 class SqlAuditLog:
+    """Events wait in the session and join the hash chain at commit, whoever commits it."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -37,7 +54,12 @@ class SqlAuditLog:
             target_id=event.target_id,
             outcome=event.outcome.value,
         )
-        await append(self._session, row)
+        pending: list[AuditEventRow] = self._session.info.setdefault(_PENDING, [])
+        pending.append(row)
+        sync_session = self._session.sync_session
+        if not orm_event.contains(sync_session, "before_commit", _link_pending):
+            orm_event.listen(sync_session, "before_commit", _link_pending)
+            orm_event.listen(sync_session, "after_rollback", _drop_pending)
 
     async def list(self, query: AuditQuery) -> Page[AuditEvent]:
         statement = select(AuditEventRow)

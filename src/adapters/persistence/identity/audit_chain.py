@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -19,6 +19,7 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from adapters.persistence.identity.tables import AuditEventRow, audit_chain_head
 from application.identity.ports import BrokenLink, ChainReport
@@ -67,26 +68,27 @@ def as_stored(details: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-async def append(session: AsyncSession, row: AuditEventRow) -> None:
-    """Links ``row`` after the current head and moves the head, in the caller's transaction."""
-    await session.execute(
-        insert(audit_chain_head).values(id=_HEAD_ID, seq=0, row_hash=GENESIS).on_conflict_do_nothing()
-    )
-    head = (
-        await session.execute(
-            select(audit_chain_head.c.seq, audit_chain_head.c.row_hash)
-            .where(audit_chain_head.c.id == _HEAD_ID)
-            .with_for_update()
-        )
+def append(session: Session, rows: Sequence[AuditEventRow]) -> None:
+    """Links ``rows`` after the current head and moves the head, in the session's transaction.
+
+    Called just before the commit (see ``SqlAuditLog``), so the head's lock is the last one a transaction
+    takes and is held only for the commit: it cannot close a deadlock cycle.
+    """
+    session.execute(insert(audit_chain_head).values(id=_HEAD_ID, seq=0, row_hash=GENESIS).on_conflict_do_nothing())
+    head = session.execute(
+        select(audit_chain_head.c.seq, audit_chain_head.c.row_hash)
+        .where(audit_chain_head.c.id == _HEAD_ID)
+        .with_for_update()
     ).one()
-    row.seq = head.seq + 1
-    row.prev_hash = head.row_hash
-    row.details = as_stored(row.details)
-    row.row_hash = link_hash(chain_fields(row), row.prev_hash)
-    session.add(row)
-    await session.flush()
-    await session.execute(
-        update(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID).values(seq=row.seq, row_hash=row.row_hash)
+    seq, prev_hash = head.seq, head.row_hash
+    for row in rows:
+        seq += 1
+        row.seq, row.prev_hash = seq, prev_hash
+        row.details = as_stored(row.details)
+        row.row_hash = prev_hash = link_hash(chain_fields(row), row.prev_hash)
+        session.add(row)
+    session.execute(
+        update(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID).values(seq=seq, row_hash=prev_hash)
     )
 
 
