@@ -4,6 +4,7 @@ a live worker shows as alive, and a SIGKILLed one stops counting once its heartb
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -68,8 +69,8 @@ def _queue(status: dict[str, Any]) -> dict[str, Any]:
     return queue
 
 
-async def _lore_status(env: dict[str, str]) -> tuple[int, str, str]:
-    done = await asyncio.to_thread(run_lore, env, "status")
+async def _lore_status(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    done = await asyncio.to_thread(run_lore, env, "status", *args)
     return done.returncode, done.stdout, done.stderr
 
 
@@ -121,6 +122,11 @@ async def test_status_shows_the_backlog_a_live_worker_and_a_dead_one(
         code, _, err = await _lore_status(env)
         assert code == 1
         assert "no live worker" in err
+        code, out, _ = await _lore_status(env, "--json")
+        assert code == 1
+        as_json = json.loads(out)
+        assert as_json["healthy"] is False
+        assert as_json["queues"][0]["name"] == settings.worker_queue
     finally:
         worker.stop(signal.SIGKILL)
 
