@@ -97,6 +97,8 @@ class SqlAuditChain:
         self._session = session
 
     async def verify(self) -> ChainReport:
+        # one snapshot for the walk and the head, so rows appended meanwhile cannot look like a truncation
+        await self._session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         expected_seq, prev_hash, checked = 1, GENESIS, 0
         while True:
             rows = (
