@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Literal
 
 import asyncpg.exceptions as pg
@@ -130,14 +131,26 @@ class OutageLog:
             self._down = False
             self._logger.info("%s available again", self._what)
 
-    @contextmanager
-    def redis_fail_open(self) -> Iterator[None]:
+    def redis_fail_open(self) -> RedisFailOpen:
         """Redis down: the block is skipped as if its answer were empty, warning once per outage; other errors raise."""
-        try:
-            yield
-        except Exception as exc:
-            if failed_dependency(exc) != "redis":
-                raise
-            self.failed(exc)
-        else:
-            self.succeeded()
+        return RedisFailOpen(self)
+
+
+class RedisFailOpen:
+    """``OutageLog.redis_fail_open``; a class whose ``__exit__`` says ``bool``, so type checkers know the
+    block may end early and code after it can test what the block assigned."""
+
+    def __init__(self, log: OutageLog) -> None:
+        self._log = log
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+        if exc is None:
+            self._log.succeeded()
+            return False
+        if not isinstance(exc, Exception) or failed_dependency(exc) != "redis":
+            return False
+        self._log.failed(exc)
+        return True

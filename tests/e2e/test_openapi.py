@@ -8,7 +8,13 @@ from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from application.assistant.conversations import MAX_MESSAGE_CHARS
+from application.assistant.policy import MAX_QUESTION_CHARS
+from application.identity.api_keys import MAX_KEY_NAME_LENGTH
+from application.knowledge.search import MAX_QUERY_LENGTH
+from domain.knowledge.models import MAX_DESCRIPTION_LENGTH
 from entrypoints.cli.main import cli
+from tests.support.api import assert_error, signed_in
 
 
 async def test_schema_is_served_and_documents_errors(client: AsyncTestClient[Litestar]) -> None:
@@ -96,3 +102,36 @@ async def test_schema_documents_rate_limits_and_conditional_requests(client: Asy
     assert "304" not in one["patch"]["responses"]
     assert "412" not in one["get"]["responses"]
     assert "412" not in paths["/api/v1/collections"]["post"]["responses"]  # only single resources take If-Match
+
+
+async def test_schema_states_the_use_cases_text_limits(client: AsyncTestClient[Litestar]) -> None:
+    """One constant for each limit: what the schema allows, the use case accepts (test_contract.py holds it)."""
+    bodies = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    limits = {
+        ("AskBody", "question"): MAX_QUESTION_CHARS,
+        ("MessageBody", "content"): MAX_MESSAGE_CHARS,
+        ("SearchBody", "query"): MAX_QUERY_LENGTH,
+        ("CreateApiKeyBody", "name"): MAX_KEY_NAME_LENGTH,
+        ("CreateCollectionBody", "description"): MAX_DESCRIPTION_LENGTH,
+    }
+    for (body, field), limit in limits.items():
+        assert bodies[body]["properties"][field]["maxLength"] == limit, (body, field)
+    assert MAX_MESSAGE_CHARS <= MAX_QUESTION_CHARS  # a message is answered as a question
+
+
+async def test_blank_text_and_loose_json_types_are_refused_before_the_use_case(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    account = await signed_in(client, "strict-bodies@example.org")
+    blank = await client.post("/api/v1/search", json={"query": " \n\t "}, headers=account.headers)
+    error = assert_error(blank, 422, "VALIDATION_ERROR")["details"]["errors"][0]
+    assert error["key"] == "query"
+    assert error["message"].startswith("Must not be blank and must not contain control characters")
+    loose = await client.post("/api/v1/ask", json={"question": "hi", "stream": "true"}, headers=account.headers)
+    error = assert_error(loose, 422, "VALIDATION_ERROR")["details"]["errors"][0]
+    assert (error["key"], error["message"]) == ("stream", "Expected `bool`, got `str`")
+    bad_key = await client.post(
+        "/api/v1/search", json={"query": "x", "filters": {"metadata": {"a\u0007": 1}}}, headers=account.headers
+    )
+    message = assert_error(bad_key, 422, "VALIDATION_ERROR")["details"]["errors"][0]["message"]
+    assert "must not contain control characters" in message  # not "A JSON request body is required."

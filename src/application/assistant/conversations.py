@@ -8,6 +8,7 @@ from typing import Protocol
 from uuid import UUID
 
 from application.assistant.answer import Answer, AnswerDelta, AnswerEvent, Question
+from application.assistant.policy import MAX_QUESTION_CHARS
 from application.assistant.ports import ConversationRepository
 from application.knowledge.scope import CollectionScope
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
@@ -16,7 +17,7 @@ from domain.identity.principal import Principal
 from domain.identity.roles import Permission
 from domain.shared.errors import NotFoundError, ValidationError
 
-MAX_MESSAGE_CHARS = 8000
+MAX_MESSAGE_CHARS = MAX_QUESTION_CHARS  # a message is asked as a question: one limit
 
 
 async def _owned(repository: ConversationRepository, principal: Principal, conversation_id: UUID) -> Conversation:

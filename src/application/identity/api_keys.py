@@ -17,6 +17,7 @@ from domain.shared.errors import NotFoundError, ValidationError
 
 KEY_PREFIX = "lore_"
 PREFIX_LENGTH = 12
+MAX_KEY_NAME_LENGTH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +71,10 @@ class CreateApiKey:
     async def execute(self, principal: Principal, request: NewApiKey) -> CreatedApiKey:
         principal.require_interactive()
         name = " ".join(request.name.split())
-        if not 1 <= len(name) <= 100:
-            raise ValidationError("The key name must be 1 to 100 characters.", details={"field": "name"})
+        if not 1 <= len(name) <= MAX_KEY_NAME_LENGTH:
+            raise ValidationError(
+                f"The key name must be 1 to {MAX_KEY_NAME_LENGTH} characters.", details={"field": "name"}
+            )
         if not request.scopes:
             raise ValidationError("Give the key at least one scope.", details={"field": "scopes"})
         beyond = request.scopes - principal.permissions

@@ -19,7 +19,7 @@ from domain.knowledge.errors import (
     CollectionNotFoundError,
     LastOwnerError,
 )
-from domain.knowledge.models import Collection, CollectionRole, Membership, clean_name
+from domain.knowledge.models import MAX_DESCRIPTION_LENGTH, Collection, CollectionRole, Membership, clean_name
 from domain.shared.errors import NotFoundError, PermissionDeniedError
 
 
@@ -72,7 +72,7 @@ class CreateCollection:
         collection = Collection(
             id=self._ids.new_id(),
             name=clean,
-            description=description.strip()[:2000],
+            description=description.strip()[:MAX_DESCRIPTION_LENGTH],
             created_by=principal.user_id,
             created_at=now,
             updated_at=now,
@@ -152,7 +152,7 @@ class UpdateCollection:
                 )
             changes["name"] = clean
         if description is not None:
-            changes["description"] = description.strip()[:2000]
+            changes["description"] = description.strip()[:MAX_DESCRIPTION_LENGTH]
         if changes:
             old_name = collection.name
             collection = collection.with_changes(**changes, updated_at=self._clock.now())

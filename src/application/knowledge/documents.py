@@ -26,7 +26,7 @@ from domain.identity.principal import Principal
 from domain.knowledge.access import CollectionAccess
 from domain.knowledge.errors import DuplicateDocumentError, IdempotencyKeyReusedError
 from domain.knowledge.formats import detect_format
-from domain.knowledge.models import Chunk, ContentType, Document, DocumentStatus, clean_name
+from domain.knowledge.models import MAX_TITLE_LENGTH, Chunk, ContentType, Document, DocumentStatus, clean_name
 from domain.shared.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 
 
@@ -133,7 +133,7 @@ class AddDocument:
     async def execute(self, principal: Principal, collection_id: UUID, new: NewDocument) -> AddedDocument:
         _, access = await self._gate.open(principal, collection_id)
         access.require_write()
-        title = clean_name(new.title, field_name="title", limit=300)
+        title = clean_name(new.title, field_name="title", limit=MAX_TITLE_LENGTH)
         if not new.source:
             raise ValidationError("The document is empty.", details={"field": "content"})
         content_type = detect_format(new.source, new.content_type)
@@ -248,7 +248,7 @@ class UpdateDocument:
         access.require_write()
         updates: dict[str, Any] = {}
         if changes.title is not None:
-            updates["title"] = clean_name(changes.title, field_name="title", limit=300)
+            updates["title"] = clean_name(changes.title, field_name="title", limit=MAX_TITLE_LENGTH)
         if changes.metadata is not None:
             updates["metadata"] = _checked_metadata(changes.metadata, self._policy)
         if changes.content_type is not None and changes.content is None:

@@ -37,7 +37,12 @@ class SearchMode(StrEnum):
     VECTOR = "vector"
 
 
-def clean_name(raw: str, *, field_name: str = "name", limit: int = 200) -> str:
+MAX_COLLECTION_NAME_LENGTH = 200
+MAX_TITLE_LENGTH = 300
+MAX_DESCRIPTION_LENGTH = 2000
+
+
+def clean_name(raw: str, *, field_name: str = "name", limit: int = MAX_COLLECTION_NAME_LENGTH) -> str:
     value = " ".join(raw.split())
     if not 1 <= len(value) <= limit:
         raise ValidationError(f"The {field_name} must be 1 to {limit} characters.", details={"field": field_name})

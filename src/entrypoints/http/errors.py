@@ -110,7 +110,7 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
     for error in errors:
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             error["message"] = _explained(error["message"])
-            if error.get("key") == "data" and error.get("source") == "body":  # Litestar says only "'data'"
+            if error["message"] == "'data'" and error.get("source") == "body":  # no body: Litestar says only "'data'"
                 error["message"] = "A JSON request body is required."
     return error_response(request, 422, "VALIDATION_ERROR", "The request is not valid.", details={"errors": errors})
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from application.identity.api_keys import MAX_KEY_NAME_LENGTH
 from application.identity.sessions import SessionView
 from application.identity.tokens import TokenPair
 from domain.identity.models import MAX_DISPLAY_NAME_LENGTH, ApiKey, AuditEvent, User
@@ -19,7 +20,7 @@ from entrypoints.http.text_rules import display_name, line
 # generous upper bounds that stop abuse before policy checks give the precise message
 Email = Annotated[str, line(320)]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]  # hashed, never stored or shown as text
-Name = Annotated[str, line(200)]
+KeyName = Annotated[str, line(MAX_KEY_NAME_LENGTH, not_blank=True)]
 DisplayName = Annotated[str, display_name(MAX_DISPLAY_NAME_LENGTH)]
 Token = Annotated[str, line(512, min_length=1)]
 
@@ -68,7 +69,7 @@ class UpdateUserBody(Body):
 
 
 class CreateApiKeyBody(Body):
-    name: Name
+    name: KeyName
     scopes: Annotated[list[Permission], msgspec.Meta(min_length=1, max_length=20)]
     expires_at: Instant | None = None
 

@@ -9,8 +9,11 @@ from uuid import UUID
 import msgspec
 
 from application.knowledge.ports import ChunkHit, CollectionView
-from application.knowledge.search import Degradation, Retrieval
+from application.knowledge.search import MAX_QUERY_LENGTH, Degradation, Retrieval
 from domain.knowledge.models import (
+    MAX_COLLECTION_NAME_LENGTH,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_TITLE_LENGTH,
     Chunk,
     CollectionRole,
     ContentType,
@@ -21,10 +24,10 @@ from domain.knowledge.models import (
 from entrypoints.http.schemas import Body, Schema
 from entrypoints.http.text_rules import json_problem, line, lines
 
-Title = Annotated[str, line(300)]
-CollectionName = Annotated[str, line(200)]
-Description = Annotated[str, lines(4000)]
-Content = Annotated[str, lines()]
+Title = Annotated[str, line(MAX_TITLE_LENGTH, not_blank=True)]
+CollectionName = Annotated[str, line(MAX_COLLECTION_NAME_LENGTH, not_blank=True)]
+Description = Annotated[str, lines(MAX_DESCRIPTION_LENGTH)]
+Content = Annotated[str, lines(min_length=1)]
 
 
 def _check_json(field: str, value: Any) -> None:
@@ -77,7 +80,7 @@ class SearchFiltersBody(Body):
 
 
 class SearchBody(Body):
-    query: Annotated[str, lines(2000)]  # pasted text may span lines
+    query: Annotated[str, lines(MAX_QUERY_LENGTH, not_blank=True)]  # pasted text may span lines
     mode: SearchMode = SearchMode.HYBRID
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     collection_ids: list[UUID] | None = None

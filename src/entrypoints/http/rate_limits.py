@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from domain.identity.principal import Principal
 from domain.shared.errors import AuthenticationError, RateLimitedError
-from entrypoints.bootstrap.outages import OutageLog, failed_dependency
+from entrypoints.bootstrap.outages import OutageLog
 from entrypoints.bootstrap.rate_limiting import RateDecision, RedisRateLimiter
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.permission_table import rule_for
@@ -86,16 +86,13 @@ def _limiter(connection: ASGIConnection[Any, Any, Any, Any], redis: Redis) -> Re
 
 async def _charge(connection: ASGIConnection[Any, Any, Any, Any], policy: Policy, caller: str) -> None:
     limiter = _limiter(connection, await connection.state.dishka_container.get(Redis))
-    try:
+    decision: RateDecision | None = None
+    with _outages.redis_fail_open():
         decision = await limiter.acquire(
             f"{policy.name}:{caller}", limit=policy.limit, window_seconds=policy.window_seconds
         )
-    except Exception as exc:
-        if failed_dependency(exc) != "redis":
-            raise
-        _outages.failed(exc)
-        return
-    _outages.succeeded()
+    if decision is None:
+        return  # Redis unreachable: fail open
     connection.scope.setdefault("state", {})[STATE_KEY] = Charged(policy, decision)
     if not decision.allowed:
         raise RateLimitedError(

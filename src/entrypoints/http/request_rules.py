@@ -1,19 +1,26 @@
-"""Checks every request passes before any handler decodes it: JSON nesting depth and query strings.
+"""Checks every request passes before any handler decodes it: JSON nesting depth, query strings, body types.
 
 msgspec and the json module recurse per nesting level, so a body of a few thousand brackets raised
 RecursionError (a 500) before any schema was consulted; no Lore body needs more than a few levels.
+Litestar converts bodies in msgspec's lax mode (made for query strings), which takes ``"true"`` for a
+boolean and ``"5"`` for an integer: a JSON body is checked strictly against its type first, so what
+the OpenAPI schema calls a boolean is one.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from itertools import accumulate
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import ClientException
+from litestar.handlers import HTTPRouteHandler
 
 from domain.shared.errors import ValidationError
+from entrypoints.http.errors import body_validation_error
 from entrypoints.http.options import answer_options
 from entrypoints.http.text_rules import line_problem
 
@@ -44,6 +51,27 @@ def check_query(request: Request[Any, Any, Any]) -> None:
             raise ValidationError(problem, details={"field": name, "source": "query"})
 
 
+@cache
+def _body_type(handler: HTTPRouteHandler) -> type[msgspec.Struct] | None:
+    data = handler.parsed_fn_signature.parameters.get("data")
+    kind = None if data is None else data.type_
+    return kind if isinstance(kind, type) and issubclass(kind, msgspec.Struct) else None
+
+
+def check_body_types(request: Request[Any, Any, Any], raw: bytes) -> None:
+    """The body's JSON types as its struct declares them (a malformed body is left to the handler's 400)."""
+    handler = request.route_handler
+    kind = _body_type(handler) if isinstance(handler, HTTPRouteHandler) and raw.strip() else None
+    if kind is None:
+        return
+    try:
+        msgspec.json.decode(raw, type=kind)
+    except msgspec.ValidationError as exc:
+        raise body_validation_error(exc) from None
+    except msgspec.DecodeError:
+        return
+
+
 # Form bodies are parsed by their own parsers (uploads check their ``metadata`` field themselves); a deep
 # JSON body merely labelled as a form still meets ``malformed_on_recursion`` in the error handlers.
 _FORM_MEDIA = ("multipart/", "application/x-www-form-urlencoded")
@@ -56,5 +84,7 @@ async def screen_request(request: Request[Any, Any, Any]) -> Response[None] | No
     check_query(request)
     media = request.headers.get("content-type", "").lower()
     if request.method not in ("GET", "HEAD", "OPTIONS") and not media.startswith(_FORM_MEDIA):
-        check_json_depth(await request.body())  # the body is cached for the handler
+        raw = await request.body()  # cached for the handler
+        check_json_depth(raw)
+        check_body_types(request, raw)
     return None

@@ -29,27 +29,39 @@ SINGLE_LINE = f"^[^{_C0}{_LINE_SEPARATORS}]*(?!\\n)$"
 MULTI_LINE = f"^[^{_C0_BUT_WHITESPACE}]*$"
 DISPLAY_NAME = f"^[^{_C0}{_LINE_SEPARATORS}{_FORMAT}]*(?!\\n)$"
 
+# the use cases trim or collapse whitespace and then require a character: say so in the schema too
+_NOT_BLANK = r"(?!\s*$)"
+
+
+def _not_blank(pattern: str) -> str:
+    return "^" + _NOT_BLANK + pattern.removeprefix("^")
+
+
 _SINGLE = re.compile(SINGLE_LINE)
 _MULTI = re.compile(MULTI_LINE)
 
 # what a pattern mismatch means, for error messages (msgspec would quote the regex)
-EXPLAINED = {
+_MEANINGS = {
     SINGLE_LINE: "must not contain control characters or line breaks",
     MULTI_LINE: "must not contain control characters other than tab and line breaks",
     DISPLAY_NAME: "must not contain control, line-break or invisible formatting characters (such as bidi overrides)",
 }
+EXPLAINED = _MEANINGS | {_not_blank(regex): f"must not be blank and {meaning}" for regex, meaning in _MEANINGS.items()}
 
 
-def line(max_length: int, *, min_length: int = 0) -> msgspec.Meta:
-    return msgspec.Meta(pattern=SINGLE_LINE, min_length=min_length or None, max_length=max_length)
+def line(max_length: int, *, min_length: int = 0, not_blank: bool = False) -> msgspec.Meta:
+    pattern = _not_blank(SINGLE_LINE) if not_blank else SINGLE_LINE
+    return msgspec.Meta(pattern=pattern, min_length=min_length or None, max_length=max_length)
 
 
-def lines(max_length: int | None = None) -> msgspec.Meta:
-    return msgspec.Meta(pattern=MULTI_LINE, max_length=max_length)
+def lines(max_length: int | None = None, *, min_length: int = 0, not_blank: bool = False) -> msgspec.Meta:
+    pattern = _not_blank(MULTI_LINE) if not_blank else MULTI_LINE
+    return msgspec.Meta(pattern=pattern, min_length=min_length or None, max_length=max_length)
 
 
 def display_name(max_length: int) -> msgspec.Meta:
-    return msgspec.Meta(pattern=DISPLAY_NAME, max_length=max_length)
+    """Display names are collapsed and must keep a character, so a blank one is refused here already."""
+    return msgspec.Meta(pattern=_not_blank(DISPLAY_NAME), max_length=max_length)
 
 
 def _bad(value: str, *, multi_line: bool) -> bool:

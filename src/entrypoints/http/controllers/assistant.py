@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
 
 from application.assistant.answer import AskQuestion, GetUsage, Question
+from application.assistant.policy import MAX_QUESTION_CHARS
 from domain.identity.principal import Principal
 from entrypoints.http.assistant_schemas import AnswerOut
 from entrypoints.http.errors import error_responses
@@ -20,7 +21,7 @@ from entrypoints.http.text_rules import lines
 
 
 class AskBody(Body):
-    question: Annotated[str, lines(8000)]
+    question: Annotated[str, lines(MAX_QUESTION_CHARS, not_blank=True)]
     collection_ids: list[UUID] | None = None
     stream: bool = False
 

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody
 
 from application.assistant.answer import Answer, AskQuestion
 from application.assistant.conversations import (
+    MAX_MESSAGE_CHARS,
     CreateConversation,
     DeleteConversation,
     GetConversation,
@@ -43,7 +44,7 @@ class CreateConversationBody(Body):
 
 
 class MessageBody(Body):
-    content: Annotated[str, lines(16000)]
+    content: Annotated[str, lines(MAX_MESSAGE_CHARS, not_blank=True)]
 
 
 class ConversationOut(Schema):
