@@ -98,12 +98,17 @@ async def test_a_job_left_active_by_a_dead_worker_is_swept_and_run_again(queue: 
     assert (job.status, job.result, job.attempts) == (Status.COMPLETE, "done again", 2)
 
 
-async def test_a_job_taken_but_not_yet_marked_active_is_put_back_only_if_still_so_a_sweep_later(
+async def test_a_job_taken_but_not_yet_marked_active_is_put_back_only_once_unmarked_for_its_heartbeat(
     queue: JobQueue,
 ) -> None:
     async def next_sweep() -> list[str]:
         await queue.redis.delete(queue.namespace("sweep"))  # as if the interval had passed
         return await queue.sweep(lock=1)
+
+    async def a_heartbeat_passes() -> None:
+        since = queue.namespace("sweep:unmarked_since")
+        for job_id, first_seen in (await queue.redis.hgetall(since)).items():  # type: ignore[misc]
+            await queue.redis.hset(since, job_id, str(int(first_seen) - HEARTBEAT * 1000))  # type: ignore[misc]
 
     marked = await queue.enqueue("work", key="marked", retries=3)
     orphan = await queue.enqueue("work", key="orphan", retries=3)
@@ -113,9 +118,11 @@ async def test_a_job_taken_but_not_yet_marked_active_is_put_back_only_if_still_s
     assert live is not None
     assert dead is not None
     assert await next_sweep() == []  # ... an instant ago, as far as this sweep can tell
+    assert await next_sweep() == []  # and a sweep later still (a worker starved of CPU may take that long)
     live.started = now()
     await live.update(status=Status.ACTIVE)  # one marks it active; the other died before it could
 
+    await a_heartbeat_passes()
     assert await next_sweep() == [orphan.id]
     assert await next_sweep() == []
     stored = await queue.jobs(["marked", "orphan"])
