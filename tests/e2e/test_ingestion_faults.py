@@ -29,6 +29,7 @@ from entrypoints.http.app import create_app
 from tests.e2e.knowledge_support import add_text, new_collection, search, wait_for_status
 from tests.support.api import signed_in
 from tests.support.openai_double import EmbeddingsDouble
+from tests.support.processes import STARTUP_LIMIT_SECONDS
 from tests.support.servers import serve
 
 
@@ -172,7 +173,9 @@ async def test_a_killed_worker_process_leaves_a_job_that_is_retried_once(
             stderr=subprocess.DEVNULL,
         )
         try:
-            for _ in range(200):  # until the worker is inside the embedding call
+            # until the worker is inside the embedding call (a fresh process on a loaded machine starts slowly)
+            deadline = asyncio.get_running_loop().time() + STARTUP_LIMIT_SECONDS
+            while asyncio.get_running_loop().time() < deadline:
                 if slow.requests and await _jobs(engine) == [("running", 1)]:
                     break
                 await asyncio.sleep(0.1)
@@ -183,7 +186,7 @@ async def test_a_killed_worker_process_leaves_a_job_that_is_retried_once(
     assert await _chunk_rows(engine, document_id) == 0  # nothing half-written
 
     async with AsyncTestClient(app=create_app(settings, run_worker=True)) as client:
-        ready = await wait_for_status(client, editor, document_id, timeout=30)
+        ready = await wait_for_status(client, editor, document_id, timeout=120)
         assert await _chunk_rows(engine, document_id) == ready["chunk_count"] > 1
     assert await _jobs(engine) == [("done", 2)]
 
