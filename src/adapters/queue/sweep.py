@@ -68,10 +68,26 @@ async def sweep(queue: RedisQueue, lock: int, abort_wait: float) -> list[str]:
 async def _put_back(queue: RedisQueue, job: Job, abort_wait: float) -> None:
     """As SAQ does: abort it (a live worker cancels its run), then retry it or, out of retries, abort it."""
     logger.info("sweeping abandoned job", extra={"job": job.key, "function": job.function})
-    await queue.abort(job, error=queue.swept_error_message)
+    await abort_in_place(queue, job, queue.swept_error_message)
     with suppress(TimeoutError):  # nobody acknowledged: its worker is gone
         await job.refresh(abort_wait)
     if job.retryable:
         await queue.retry(job, error=queue.swept_error_message)
     else:
         await queue.finish(job, Status.ABORTED, error=queue.swept_error_message)
+
+
+async def abort_in_place(queue: RedisQueue, job: Job, error: str) -> None:
+    """SAQ's abort, but the job stays in the active list until it is retried or finished.
+
+    SAQ's abort takes it off the active list at once: a sweeper that died before its retry (a second
+    later) left the job in no list at all, and nothing ever ran it again. Left there, marked aborting,
+    the next sweep finds it (not active: put back once unmarked for its heartbeat).
+    """
+    job.status, job.error = Status.ABORTING, error
+    async with queue.redis.pipeline(transaction=True) as pipe:
+        pipe.zrem(queue.namespace("incomplete"), job.id)
+        pipe.set(job.id, queue.serialize(job))
+        pipe.setex(job.abort_id, 5, error)  # as SAQ's abort: a live worker's abort chore sees it
+        pipe.publish(job.id, job.status)
+        await pipe.execute()
