@@ -29,6 +29,7 @@ from entrypoints.http.app import create_app
 from tests.e2e.knowledge_support import add_text, new_collection, search, wait_for_status
 from tests.support.api import signed_in
 from tests.support.openai_double import EmbeddingsDouble
+from tests.support.processes import STARTUP_LIMIT_SECONDS
 from tests.support.servers import serve
 
 
@@ -172,7 +173,9 @@ async def test_a_killed_worker_process_leaves_a_job_that_is_retried_once(
             stderr=subprocess.DEVNULL,
         )
         try:
-            for _ in range(200):  # until the worker is inside the embedding call
+            # until the worker is inside the embedding call (a fresh process on a loaded machine starts slowly)
+            deadline = asyncio.get_running_loop().time() + STARTUP_LIMIT_SECONDS
+            while asyncio.get_running_loop().time() < deadline:
                 if slow.requests and await _jobs(engine) == [("running", 1)]:
                     break
                 await asyncio.sleep(0.1)
@@ -183,7 +186,7 @@ async def test_a_killed_worker_process_leaves_a_job_that_is_retried_once(
     assert await _chunk_rows(engine, document_id) == 0  # nothing half-written
 
     async with AsyncTestClient(app=create_app(settings, run_worker=True)) as client:
-        ready = await wait_for_status(client, editor, document_id, timeout=30)
+        ready = await wait_for_status(client, editor, document_id, timeout=120)
         assert await _chunk_rows(engine, document_id) == ready["chunk_count"] > 1
     assert await _jobs(engine) == [("done", 2)]
 
@@ -218,8 +221,10 @@ async def test_a_run_whose_lease_ran_out_leaves_the_outcome_to_the_run_that_took
             raise AssertionError("condition not met within 15 s")
 
         async def lease_over() -> bool:
-            async with engine.connect() as connection:
-                return bool(await connection.scalar(text("SELECT locked_until < now() FROM ingestion_jobs")))
+            # its renewals stalled (a frozen loop, a lost connection to the database): the lease lapses
+            async with engine.begin() as connection:
+                await connection.execute(text("UPDATE ingestion_jobs SET locked_until = now() - interval '1 second'"))
+            return True
 
         before = len(double.requests)  # the double serves the whole session
 
@@ -240,6 +245,29 @@ async def test_a_run_whose_lease_ran_out_leaves_the_outcome_to_the_run_that_took
     assert [o.outcome for o in outcomes] == [IngestOutcome.SKIPPED, IngestOutcome.READY]
     assert await _chunk_rows(engine, document_id) == outcomes[1].chunks > 1
     assert await _jobs(engine) == [("done", 2)]
+
+
+async def test_a_run_that_takes_longer_than_its_lease_keeps_the_job(
+    kb_settings: Settings, embeddings_double: tuple[EmbeddingsDouble, str], engine: AsyncEngine
+) -> None:
+    """Its worker renews the lease while it works: the relay (every 5 s) never sends the job again.
+
+    Unrenewed, each run that outlived its lease was superseded by the next, and a job whose runs all took
+    that long never finished.
+    """
+    double, _ = embeddings_double
+    double.delay_seconds = 7  # one embedding call outlasts the 1 s lease and a relay round
+    settings = msgspec.structs.replace(kb_settings, ingest_lease_seconds=1)
+    try:
+        async with AsyncTestClient(app=create_app(settings, run_worker=True)) as client:
+            editor = await signed_in(client, "ed@example.org", Role.EDITOR)
+            collection = await new_collection(client, editor)
+            document_id = (await add_text(client, editor, collection, "Slow", "Embedded slowly.")).json()["data"]["id"]
+            ready = await wait_for_status(client, editor, document_id, timeout=120)
+    finally:
+        double.delay_seconds = 0
+    assert await _jobs(engine) == [("done", 1)]  # one run, never superseded
+    assert await _chunk_rows(engine, document_id) == ready["chunk_count"] == 1
 
 
 async def test_a_run_whose_lease_ran_out_does_not_record_its_failure_over_the_newer_run(

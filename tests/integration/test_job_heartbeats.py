@@ -11,6 +11,7 @@ from saq.job import Job, Status
 from saq.types import PartialTimersDict
 from saq.utils import now
 
+from adapters.queue.sweep import abort_in_place
 from entrypoints.bootstrap.runtime import JobQueue, job_queue
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.worker.app import LoreWorker
@@ -98,12 +99,17 @@ async def test_a_job_left_active_by_a_dead_worker_is_swept_and_run_again(queue: 
     assert (job.status, job.result, job.attempts) == (Status.COMPLETE, "done again", 2)
 
 
-async def test_a_job_taken_but_not_yet_marked_active_is_put_back_only_if_still_so_a_sweep_later(
+async def test_a_job_taken_but_not_yet_marked_active_is_put_back_only_once_unmarked_for_its_heartbeat(
     queue: JobQueue,
 ) -> None:
     async def next_sweep() -> list[str]:
         await queue.redis.delete(queue.namespace("sweep"))  # as if the interval had passed
         return await queue.sweep(lock=1)
+
+    async def a_heartbeat_passes() -> None:
+        since = queue.namespace("sweep:unmarked_since")
+        for job_id, first_seen in (await queue.redis.hgetall(since)).items():  # type: ignore[misc]
+            await queue.redis.hset(since, job_id, str(int(first_seen) - HEARTBEAT * 1000))  # type: ignore[misc]
 
     marked = await queue.enqueue("work", key="marked", retries=3)
     orphan = await queue.enqueue("work", key="orphan", retries=3)
@@ -113,9 +119,11 @@ async def test_a_job_taken_but_not_yet_marked_active_is_put_back_only_if_still_s
     assert live is not None
     assert dead is not None
     assert await next_sweep() == []  # ... an instant ago, as far as this sweep can tell
+    assert await next_sweep() == []  # and a sweep later still (a worker starved of CPU may take that long)
     live.started = now()
     await live.update(status=Status.ACTIVE)  # one marks it active; the other died before it could
 
+    await a_heartbeat_passes()
     assert await next_sweep() == [orphan.id]
     assert await next_sweep() == []
     stored = await queue.jobs(["marked", "orphan"])
@@ -141,3 +149,25 @@ async def test_a_sweep_drops_ids_without_a_job_and_gives_up_a_job_out_of_attempt
     await queue.redis.rpush(queue.namespace("active"), ghost)  # type: ignore[misc]
     assert await queue.sweep(lock=60) == []  # one sweep per interval across workers: the next waits
     assert await queue.count("active") == 1
+
+
+async def test_a_job_whose_sweeper_died_between_abort_and_retry_is_put_back_by_a_later_sweep(queue: JobQueue) -> None:
+    job = await queue.enqueue("work", key="half-swept", retries=3)
+    assert job is not None
+    taken = await queue.dequeue()
+    assert taken is not None
+    taken.attempts, taken.started = 1, now()
+    await taken.update(status=Status.ACTIVE, touched=1)  # its worker died long ago
+    await abort_in_place(queue, taken, queue.swept_error_message)  # a sweeper got this far, then died
+
+    assert await queue.redis.lrange(queue.namespace("active"), 0, -1) == [job.id.encode()]  # type: ignore[misc]
+    await queue.redis.delete(queue.namespace("sweep"))
+    assert await queue.sweep(lock=1) == []  # not active: looked at again once unmarked for its heartbeat
+    since = queue.namespace("sweep:unmarked_since")
+    await queue.redis.hset(since, job.id, str(now() - HEARTBEAT * 1000))  # type: ignore[misc]
+    await queue.redis.delete(queue.namespace("sweep"))
+    assert await queue.sweep(lock=1) == [job.id]
+    stored = await queue.job("half-swept")
+    assert stored is not None
+    assert stored.status is Status.QUEUED
+    assert await queue.count("queued") == 1

@@ -323,6 +323,24 @@ class InMemoryIngestionJobs:
                 self._set(job.id, status=JobStatus.DONE, last_error="superseded by a newer version", updated_at=now)
 
 
+class InMemoryIngestionLeases:
+    """Lease renewals on the in-memory outbox, with the SQL adapter's rule: a lapsed lease stays lapsed."""
+
+    def __init__(self, tables: KnowledgeTables) -> None:
+        self._t = tables
+        self.renewals = 0
+
+    async def renew(self, job_id: UUID, attempt: int, now: datetime, until: datetime) -> bool:
+        job = self._t.jobs.get(job_id)
+        held = job is not None and job.attempts == attempt and job.status is JobStatus.RUNNING
+        if not held or job is None or job.locked_until is None or job.locked_until < now:
+            return False
+        renewed = replace(job, locked_until=until)
+        self._t.jobs[job_id] = self._t.durable()["jobs"][job_id] = renewed  # committed on its own
+        self.renewals += 1
+        return True
+
+
 class RecordingJobQueue:
     """Keeps what was enqueued; while ``down`` it fails like Redis that is not answering."""
 

@@ -23,6 +23,7 @@ from tests.support.knowledge_fakes import (
     InMemoryCollections,
     InMemoryDocuments,
     InMemoryIngestionJobs,
+    InMemoryIngestionLeases,
     InMemoryMemberships,
     KnowledgeTables,
     RecordingJobQueue,
@@ -46,6 +47,7 @@ class KnowledgeWorld:
         self.documents = InMemoryDocuments(self.tables)
         self.chunks = InMemoryChunks(self.tables)
         self.jobs = InMemoryIngestionJobs(self.tables)
+        self.leases = InMemoryIngestionLeases(self.tables)
         self.gate = CollectionGate(self.collections, self.members)
         self.document_gate = DocumentGate(self.documents, self.gate)
         self.relay = RelayOutbox(self.jobs, self.queue, self.tables, self.clock, self.policy)
@@ -54,7 +56,15 @@ class KnowledgeWorld:
             self.gate, self.documents, scheduler, self.relay, self.tables, self.ids, self.clock, self.policy
         )
         self.ingest = IngestDocument(
-            self.jobs, self.documents, self.chunks, FakeExtractor(), self.embedder, self.tables, self.clock, self.policy
+            self.jobs,
+            self.documents,
+            self.chunks,
+            FakeExtractor(),
+            self.embedder,
+            self.tables,
+            self.clock,
+            self.policy,
+            self.leases,
         )
 
     def collection(self, *members: tuple[Principal, CollectionRole]) -> UUID:

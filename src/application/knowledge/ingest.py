@@ -9,6 +9,7 @@ from datetime import timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from application.knowledge.lease import lease_kept
 from application.knowledge.outbox import retry_delay
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
@@ -16,6 +17,7 @@ from application.knowledge.ports import (
     DocumentRepository,
     IngestionEmbedder,
     IngestionJobRepository,
+    IngestionLeases,
     NewChunk,
     TextExtractor,
 )
@@ -72,8 +74,10 @@ class IngestDocument:
         uow: UnitOfWork,
         clock: Clock,
         policy: KnowledgePolicy,
+        leases: IngestionLeases,
     ) -> None:
         self._jobs = jobs
+        self._leases = leases
         self._documents = documents
         self._chunks = chunks
         self._extractor = extractor
@@ -96,7 +100,9 @@ class IngestDocument:
         await self._documents.save(document.with_changes(status=DocumentStatus.PROCESSING, updated_at=now))
         await self._uow.commit()
         try:
-            chunks = await self._build_chunks(document)
+            # renewed while it works: only a worker gone silent loses the job to another run
+            async with lease_kept(self._leases, self._clock, job.id, job.attempts, self._policy.lease_seconds):
+                chunks = await self._build_chunks(document)
         except _StageError as failure:
             await self._uow.rollback()
             return await self._handle_failure(job.id, job.attempts, document.id, failure)

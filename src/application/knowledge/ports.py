@@ -181,6 +181,15 @@ class IngestionJobRepository(Protocol):
     async def cancel_for_document(self, document_id: UUID, now: datetime) -> None: ...
 
 
+class IngestionLeases(Protocol):
+    """Renews the lease of a running ingestion job, each renewal committed on its own (beside the run's work)."""
+
+    async def renew(self, job_id: UUID, attempt: int, now: datetime, until: datetime) -> bool:
+        """Move run ``attempt``'s lease to ``until`` while it still holds it (not lapsed at ``now``, not claimed
+        since); False otherwise."""
+        ...
+
+
 class JobQueue(Protocol):
     async def enqueue_ingestion(self, job_id: UUID) -> None: ...
 

@@ -15,6 +15,7 @@ from adapters.persistence.knowledge.chunks import SqlChunkRepository
 from adapters.persistence.knowledge.collections import SqlCollectionRepository
 from adapters.persistence.knowledge.documents import SqlDocumentRepository
 from adapters.persistence.knowledge.ingestion_jobs import SqlIngestionJobRepository
+from adapters.persistence.knowledge.leases import SqlIngestionLeases
 from adapters.persistence.knowledge.memberships import SqlMembershipRepository
 from adapters.persistence.knowledge.readable import SqlReadableCollections
 from adapters.persistence.knowledge.search_index import PostgresSearchIndex
@@ -55,6 +56,7 @@ from application.knowledge.ports import (
     Embedder,
     IngestionEmbedder,
     IngestionJobRepository,
+    IngestionLeases,
     JobQueue,
     MembershipRepository,
     ReadableCollections,
@@ -118,6 +120,7 @@ class KnowledgeProvider(Provider):
     documents = provide(SqlDocumentRepository, provides=DocumentRepository, scope=Scope.REQUEST)
     chunks = provide(SqlChunkRepository, provides=ChunkRepository, scope=Scope.REQUEST)
     jobs = provide(SqlIngestionJobRepository, provides=IngestionJobRepository, scope=Scope.REQUEST)
+    leases = provide(SqlIngestionLeases, provides=IngestionLeases, scope=Scope.APP)
 
     @provide(scope=Scope.REQUEST)
     def index(self, session: AsyncSession, settings: Settings) -> SearchIndex:
