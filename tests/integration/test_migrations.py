@@ -76,3 +76,27 @@ def test_names_shared_by_creators_survive_a_downgrade(stores: Stores) -> None:
     assert renamed.endswith(")")
     migrations.upgrade(url)
     assert asyncio.run(_version(url)) == head_revision()
+
+
+async def _columns(url: str, table: str) -> set[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT column_name FROM information_schema.columns WHERE table_name = $1", table)
+        return {row["column_name"] for row in rows}
+    finally:
+        await conn.close()
+
+
+def test_job_trace_context_column_comes_and_goes(stores: Stores) -> None:
+    asyncio.run(stores.postgres.ensure_database("lore_migrations_trace"))
+    url = stores.postgres.url("lore_migrations_trace")
+    migrations.upgrade(url, "0006_collection_names_per_owner")
+    assert "traceparent" not in asyncio.run(_columns(url, "ingestion_jobs"))
+
+    migrations.upgrade(url, "0007_job_trace_context")
+    assert "traceparent" in asyncio.run(_columns(url, "ingestion_jobs"))
+
+    migrations.downgrade(url, "0006_collection_names_per_owner")
+    assert "traceparent" not in asyncio.run(_columns(url, "ingestion_jobs"))
+    migrations.upgrade(url)
+    assert asyncio.run(_version(url)) == head_revision()

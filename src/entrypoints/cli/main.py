@@ -18,6 +18,7 @@ from entrypoints.bootstrap.settings import Settings, SettingsError, load_setting
 from entrypoints.cli.identity import api_keys, users
 from entrypoints.cli.knowledge import ingest, jobs, reindex
 from entrypoints.cli.ports import port_problem
+from entrypoints.cli.tracing import TracedGroup
 
 # The web stack, the SDKs and SQLAlchemy are imported inside the commands that use them: importing them
 # up front made every command, `--help` included, take seconds (tests/integration/test_cli_imports.py).
@@ -70,7 +71,7 @@ def _graceful_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-@click.group(name="lore", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="lore", cls=TracedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Lore: a self-hostable backend for AI knowledge apps."""
 

@@ -132,6 +132,8 @@ class IngestionJobRow(UUIDv7Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    # W3C traceparent of the request (or command) that created the job; the worker's spans join its trace
+    traceparent: Mapped[str | None] = mapped_column(String(128))  # 55 chars in W3C version 00
 
 
 __all__ = ["INDEXED_DIMENSIONS", "metadata"]
