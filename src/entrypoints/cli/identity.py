@@ -32,25 +32,34 @@ ROLES = click.Choice([role.value for role in Role])
 SCOPES = click.Choice([permission.value for permission in Permission])
 
 
-def run(operation: Callable[[AsyncContainer], Awaitable[T]]) -> T:
-    """Run one operation on the configured (or embedded) stores, turning rule violations into one line."""
+def run(operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool = False) -> T:
+    """Run one operation on the configured (or embedded) stores, turning rule violations into one line.
+
+    ``lean``: the operation needs only the database and the identity store (`users`, `api-keys`), so it
+    gets a container that imports neither Redis, the queue nor the other modules' adapters.
+    """
     from entrypoints.bootstrap.stores import resolved_stores  # imported here: `--help` needs none of it
 
     try:
         base = load_settings()
     except SettingsError as exc:
         raise click.ClickException(f"configuration error: {exc}") from None
-    with resolved_stores(base) as settings:
+    with resolved_stores(base, redis=not lean) as settings:
         try:
-            return asyncio.run(_with_container(settings, operation))
+            return asyncio.run(_with_container(settings, operation, lean=lean))
         except DomainError as exc:
             raise click.ClickException(f"{exc.code}: {exc.message}") from None
 
 
-async def _with_container(settings: Settings, operation: Callable[[AsyncContainer], Awaitable[T]]) -> T:
-    from entrypoints.bootstrap.container import build_container
+async def _with_container(settings: Settings, operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool) -> T:
+    if lean:
+        from entrypoints.bootstrap.operator_container import build_operator_container
 
-    container = build_container(settings)
+        container = build_operator_container(settings)
+    else:
+        from entrypoints.bootstrap.container import build_container
+
+        container = build_container(settings)
     try:
         return await operation(container)
     finally:
@@ -103,7 +112,7 @@ def create_user(email: str, display_name: str | None, is_admin: bool, role: str 
         async with container() as scope:
             return await (await scope.get(CreateUser)).execute(account)
 
-    user = run(operation)
+    user = run(operation, lean=True)
     click.echo(f"created {user.role.value} {user.email} ({user.id})")
 
 
@@ -122,7 +131,7 @@ def list_users(role: str | None, active: bool | None, query: str | None, limit: 
         async with container() as scope:
             return (await (await scope.get(ListUsers)).execute(Principal.operator(), user_query)).items
 
-    for user in run(operation):
+    for user in run(operation, lean=True):
         _print_user(user)
 
 
@@ -132,7 +141,7 @@ def _change(email: str, changes: UserChanges) -> User:
         async with container() as scope:
             return await (await scope.get(UpdateUser)).execute(Principal.operator(), user.id, changes)
 
-    return run(operation)
+    return run(operation, lean=True)
 
 
 @users.command(name="set-role")
@@ -173,7 +182,7 @@ def create_key(email: str, name: str, scopes: tuple[str, ...], expires_in_days: 
             created = await (await scope.get(CreateApiKey)).execute(Principal(owner.id, owner.role), request)
         return f"{created.key.id}  {created.secret}"
 
-    click.echo(run(operation))
+    click.echo(run(operation, lean=True))
     click.echo("store the secret now: it is not shown again", err=True)
 
 
@@ -192,7 +201,7 @@ def list_keys(email: str) -> None:
             for key in keys
         ]
 
-    for line in run(operation):
+    for line in run(operation, lean=True):
         click.echo(line)
 
 
@@ -205,5 +214,5 @@ def revoke_key(key_id: UUID) -> None:
         async with container() as scope:
             await (await scope.get(RevokeApiKey)).execute(Principal.operator(), key_id)
 
-    run(operation)
+    run(operation, lean=True)
     click.echo(f"revoked {key_id}")

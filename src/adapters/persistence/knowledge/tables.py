@@ -6,14 +6,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDv7Base
-from advanced_alchemy.types import DateTimeUTC
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adapters.persistence.base import metadata
+from adapters.persistence.base import DateTimeUTC, UUIDv7Base, metadata
 
 # one HNSW index per common embedding size; a column without fixed dimensions holds any model's vectors
 INDEXED_DIMENSIONS = (384, 768, 1024, 1536)
