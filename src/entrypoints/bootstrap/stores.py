@@ -34,10 +34,13 @@ def resolved_stores(settings: Settings, *, redis: bool = True) -> Iterator[Setti
             asyncio.run(postgres.ensure_database())
             database_url = postgres.url()
             logger.info("using embedded postgres", extra={"database_url": database_url})
-        if not redis_url and redis:
+        redis_dir = settings.lore_data_dir.resolve() / "redis"
+        # without Redis in use, one is still joined if it may run (its pidfile is there): one left behind by a
+        # crashed `lore dev` is adopted, so stopped on exit, as any command on embedded stores does
+        if not redis_url and (redis or (redis_dir / "redis.pid").exists()):
             from adapters.embedded.redis import EmbeddedRedis  # noqa: PLC0415 - redis-py only when needed
 
-            embedded = EmbeddedRedis(settings.lore_data_dir.resolve() / "redis")
+            embedded = EmbeddedRedis(redis_dir)
             embedded.start()
             stack.callback(embedded.stop)
             redis_url = embedded.url
