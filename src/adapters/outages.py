@@ -7,13 +7,13 @@ a constraint, a script error) is a bug or a conflict, and stays what it is.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Literal
 
 import asyncpg.exceptions as pg
-import redis.exceptions
 import sqlalchemy.exc
 
 from domain.shared.errors import DependencyUnavailableError
@@ -33,8 +33,6 @@ _POSTGRES_DOWN = (
     pg.CrashShutdownError,
     pg.TooManyConnectionsError,
 )
-# what redis-py raises for a server that is gone, refuses or does not answer in time
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def unavailable(dependency: Dependency) -> DependencyUnavailableError:
@@ -70,7 +68,12 @@ def _database_down(exc: BaseException) -> bool:
 
 
 def _redis_down(exc: BaseException) -> bool:
-    if isinstance(exc, REDIS_DOWN):
+    # looked up, not imported: a command on the database alone never loads redis-py (whose import is slow),
+    # and until it is loaded nothing raised can have come from it
+    errors = sys.modules.get("redis.exceptions")
+    if errors is None:
+        return False
+    if isinstance(exc, (errors.ConnectionError, errors.TimeoutError)):
         return True
     return isinstance(exc, OSError) and _raised_through(exc, "redis")
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+from entrypoints.bootstrap.settings import Settings
 
 HEAVY = ("dishka", "litestar", "openai", "anthropic", "sqlalchemy", "uvicorn", "asyncpg", "redis", "saq", "pypdf")
 
@@ -15,7 +19,7 @@ try:
     cli(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"code": code, "modules": sorted({name.split(".")[0] for name in sys.modules})}))
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 CONTAINER_PROBE = """
@@ -25,9 +29,22 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
 
 
-def _loaded_by(*args: str) -> tuple[object, set[str]]:
+# what `lore users list` has no use for: the web stack, the SDKs, Redis and the queue, JWT, the OTel SDK
+# (only the API is imported, for the command's root span) and advanced-alchemy (it imports Litestar)
+NOT_FOR_USERS = (
+    "litestar", "openai", "anthropic", "uvicorn", "redis", "saq", "pypdf", "advanced_alchemy", "jwt", "httpx",
+    "croniter", "pgvector",
+)  # fmt: skip
+
+
+def _loaded_by(*args: str, env: dict[str, str] | None = None) -> tuple[object, set[str]]:
+    code, modules = _modules_loaded_by(*args, env=env)
+    return code, {name.split(".")[0] for name in modules}
+
+
+def _modules_loaded_by(*args: str, env: dict[str, str] | None = None) -> tuple[object, set[str]]:
     output = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True, timeout=120, env=env
     ).stdout
     result = json.loads(output.strip().splitlines()[-1])
     return result["code"], set(result["modules"])
@@ -55,3 +72,21 @@ def test_the_container_does_not_import_the_llm_sdks_or_the_web_framework() -> No
     modules = set(json.loads(output.strip().splitlines()[-1]))
 
     assert modules.isdisjoint({"openai", "anthropic", "pypdf", "uvicorn"}), modules
+
+
+def test_users_list_imports_only_the_database_and_the_identity_module(settings: Settings, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")} | {
+        "LORE_ENV": "test",
+        "LORE_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": settings.require_database_url,
+        "JWT_SECRET": settings.jwt_secret,
+    }
+    env.pop("REDIS_URL", None)  # and no embedded Redis is started for it
+    code, modules = _modules_loaded_by("users", "list", env=env)
+
+    assert code == 0
+    top = {name.split(".")[0] for name in modules}
+    assert {"sqlalchemy", "asyncpg"} <= top  # it did reach the database
+    assert top.isdisjoint(NOT_FOR_USERS), sorted(top & set(NOT_FOR_USERS))
+    assert not {name for name in modules if name.startswith("opentelemetry.sdk")}
+    assert not {name for name in modules if name.startswith(("adapters.llm", "adapters.queue", "adapters.redis"))}

@@ -126,3 +126,27 @@ def test_existing_audit_rows_are_chained_by_the_upgrade(stores: Stores) -> None:
     _, tampered = asyncio.run(_audit_rows_then_verify(url, "UPDATE audit_events SET details = '{}' WHERE seq = 3"))
     assert tampered.broken is not None
     assert (tampered.broken.seq, tampered.broken.reason) == (3, "edited")
+
+
+async def _columns(url: str, table: str) -> set[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT column_name FROM information_schema.columns WHERE table_name = $1", table)
+        return {row["column_name"] for row in rows}
+    finally:
+        await conn.close()
+
+
+def test_job_trace_context_column_comes_and_goes(stores: Stores) -> None:
+    asyncio.run(stores.postgres.ensure_database("lore_migrations_trace"))
+    url = stores.postgres.url("lore_migrations_trace")
+    migrations.upgrade(url, "0007_audit_chain")
+    assert "traceparent" not in asyncio.run(_columns(url, "ingestion_jobs"))
+
+    migrations.upgrade(url, "0008_job_trace_context")
+    assert "traceparent" in asyncio.run(_columns(url, "ingestion_jobs"))
+
+    migrations.downgrade(url, "0007_audit_chain")
+    assert "traceparent" not in asyncio.run(_columns(url, "ingestion_jobs"))
+    migrations.upgrade(url)
+    assert asyncio.run(_version(url)) == head_revision()

@@ -347,11 +347,13 @@ class RecordingJobQueue:
     def __init__(self, *, down: bool = False) -> None:
         self.down = down
         self.enqueued: builtins.list[UUID] = []
+        self.trace_contexts: dict[UUID, str | None] = {}
 
-    async def enqueue_ingestion(self, job_id: UUID) -> None:
+    async def enqueue_ingestion(self, job_id: UUID, trace_context: str | None = None) -> None:
         if self.down:
             raise DependencyUnavailableError("The job queue is unavailable.", details={"dependency": "redis"})
         self.enqueued.append(job_id)
+        self.trace_contexts[job_id] = trace_context
 
 
 class FakeExtractor:

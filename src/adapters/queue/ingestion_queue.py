@@ -7,6 +7,7 @@ import uuid
 from saq.queue.base import Queue
 
 from adapters.outages import queue_outage_unavailable
+from adapters.trace_context import trace_meta
 
 INGEST_TASK = "ingest_document"
 REDELIVERIES = 3  # a job whose worker keeps dying is left to the outbox after the third (its lease, or 10 min)
@@ -17,7 +18,7 @@ class SaqIngestionQueue:
         self._queue = queue
         self._timeout = timeout_seconds
 
-    async def enqueue_ingestion(self, job_id: uuid.UUID) -> None:
+    async def enqueue_ingestion(self, job_id: uuid.UUID, trace_context: str | None = None) -> None:
         # a fresh key per relay: SAQ ignores keys it still remembers, and the outbox's claim() dedupes runs
         with queue_outage_unavailable():
             await self._queue.enqueue(
@@ -29,6 +30,8 @@ class SaqIngestionQueue:
                 # database was down). claim() lets one run through at a time; backoff, attempt count and
                 # failure status stay the outbox's job.
                 retries=REDELIVERIES,
+                # the trace of the upload, not of the relay that happens to send it (see README, Traces)
+                meta=trace_meta(trace_context),
             )
 
 
@@ -43,5 +46,10 @@ class SaqSummaryTaskQueue:
         # redelivered like ingestion jobs: a summary whose worker died runs again from the start
         with queue_outage_unavailable():
             await self._queue.enqueue(
-                SUMMARY_TASK, key=f"summary:{task_id}", task_id=str(task_id), timeout=300, retries=REDELIVERIES
+                SUMMARY_TASK,
+                key=f"summary:{task_id}",
+                task_id=str(task_id),
+                timeout=300,
+                retries=REDELIVERIES,
+                meta=trace_meta(),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from saq.queue.base import Queue
 
 from adapters.outages import queue_outage_unavailable
+from adapters.trace_context import trace_meta
 from application.identity.ports import EmailMessage
 
 SEND_EMAIL_TASK = "send_email"
@@ -26,4 +27,5 @@ class QueueMailOutbox:
                 retry_delay=5.0,
                 retry_backoff=True,
                 timeout=60,
+                meta=trace_meta(),  # delivery joins the trace of the request that sent the mail
             )

@@ -12,10 +12,9 @@ from saq.queue.redis import RedisQueue
 from saq.types import WorkerInfo
 from saq.utils import now
 
-from adapters.outages import REDIS_DOWN
 from adapters.queue.redis_outage import RedisOutage
 from adapters.queue.sweep import sweep
-from adapters.redis.client import create_redis
+from adapters.redis.client import REDIS_DOWN, create_redis
 
 T = TypeVar("T")
 

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
 from redis.asyncio import ConnectionPool, Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# what redis-py raises for a server that is gone, refuses or does not answer in time
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 
 
 def create_redis(url: str) -> Redis:

@@ -37,7 +37,7 @@ class RelayOutbox:
         try:
             for job in due:
                 # the job id is the queue key, so a job enqueued twice still runs once at a time
-                await self._queue.enqueue_ingestion(job.id)
+                await self._queue.enqueue_ingestion(job.id, job.trace_context)
                 sent.append(job.id)
         finally:
             if sent:

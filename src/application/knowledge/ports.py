@@ -143,6 +143,8 @@ class IngestionJob:
     updated_at: datetime
     locked_until: datetime | None = None
     last_error: str | None = None
+    # W3C traceparent of the work that created the job (opaque here): every run of the job joins that trace
+    trace_context: str | None = None
 
 
 class IngestionJobRepository(Protocol):
@@ -191,7 +193,7 @@ class IngestionLeases(Protocol):
 
 
 class JobQueue(Protocol):
-    async def enqueue_ingestion(self, job_id: UUID) -> None: ...
+    async def enqueue_ingestion(self, job_id: UUID, trace_context: str | None = None) -> None: ...
 
 
 class QueryEmbeddingCache(Protocol):

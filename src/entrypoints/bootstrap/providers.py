@@ -7,12 +7,8 @@ from collections.abc import AsyncIterator
 from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
 from saq.queue.base import Queue
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.clock import SystemClock
-from adapters.ids import Uuid7Generator
-from adapters.persistence.engine import create_engine, create_session_factory
-from adapters.persistence.uow import SqlAlchemyUnitOfWork
 from adapters.probes import PostgresProbe, RedisProbe
 from adapters.queue.health import SaqWorkerStatus
 from adapters.queue.saq_queue import create_queue
@@ -21,42 +17,19 @@ from adapters.redis.heartbeat import RedisHeartbeatStore
 from application.platform.health import CheckReadiness
 from application.platform.heartbeat import RecordHeartbeat
 from application.platform.worker_status import GetWorkerStatus, WorkerStatusSource
-from application.shared.ports import Clock, HeartbeatStore, IdGenerator, UnitOfWork
+from application.shared.ports import HeartbeatStore
 from entrypoints.bootstrap.assistant import AssistantProvider
 from entrypoints.bootstrap.closing import close_quietly
+from entrypoints.bootstrap.database import DatabaseProvider, SettingsProvider
 from entrypoints.bootstrap.identity import IdentityProvider
+from entrypoints.bootstrap.identity_store import IdentityStoreProvider
 from entrypoints.bootstrap.knowledge import KnowledgeProvider
 from entrypoints.bootstrap.request_context import RequestContextProvider
 from entrypoints.bootstrap.settings import Settings
 
 
-class SettingsProvider(Provider):
-    def __init__(self, settings: Settings) -> None:
-        super().__init__()
-        self._settings = settings
-
-    @provide(scope=Scope.APP)
-    def settings(self) -> Settings:
-        return self._settings
-
-
 class InfrastructureProvider(Provider):
-    """APP-scoped pools and clients; REQUEST-scoped database session."""
-
-    @provide(scope=Scope.APP)
-    async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
-        engine = create_engine(settings.require_database_url, pool_size=settings.database_pool_size)
-        yield engine
-        await engine.dispose()
-
-    @provide(scope=Scope.APP)
-    def session_factory(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-        return create_session_factory(engine)
-
-    @provide(scope=Scope.REQUEST)
-    async def session(self, factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-        async with factory() as session:
-            yield session
+    """APP-scoped Redis client (the database is DatabaseProvider's)."""
 
     @provide(scope=Scope.APP)
     async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
@@ -64,17 +37,9 @@ class InfrastructureProvider(Provider):
         yield client
         await close_quietly("redis", client.aclose)
 
-    clock = provide(SystemClock, provides=Clock, scope=Scope.APP)
-
 
 class PlatformProvider(Provider):
-    """Shared infrastructure every module uses: ids, the unit of work, the job queue, readiness, heartbeats."""
-
-    ids = provide(Uuid7Generator, provides=IdGenerator, scope=Scope.APP)
-
-    @provide(scope=Scope.REQUEST)
-    def unit_of_work(self, session: AsyncSession) -> UnitOfWork:
-        return SqlAlchemyUnitOfWork(session)
+    """Shared infrastructure every module uses: the job queue, readiness, heartbeats."""
 
     @provide(scope=Scope.APP)
     async def job_queue(self, settings: Settings) -> AsyncIterator[Queue]:
@@ -104,9 +69,11 @@ class PlatformProvider(Provider):
 def default_providers(settings: Settings) -> list[Provider]:
     return [
         SettingsProvider(settings),
+        DatabaseProvider(),
         InfrastructureProvider(),
         PlatformProvider(),
         RequestContextProvider(),
+        IdentityStoreProvider(),
         IdentityProvider(),
         KnowledgeProvider(),
         AssistantProvider(),

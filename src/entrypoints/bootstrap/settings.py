@@ -168,7 +168,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def is_production(self) -> bool:
         return self.lore_env is Environment.PRODUCTION
 
-    def with_stores(self, *, database_url: str, redis_url: str) -> Settings:
+    def with_stores(self, *, database_url: str, redis_url: str | None) -> Settings:
         return msgspec.structs.replace(self, database_url=database_url, redis_url=redis_url)
 
     @property

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from application.identity.audit import VerifyAuditChain
-from application.identity.ports import ChainReport
 from entrypoints.cli.identity import run
 
 if TYPE_CHECKING:
     from dishka import AsyncContainer  # a type only: `--help` does not import dishka
+
+    from application.identity.ports import ChainReport
 
 
 @click.group()
@@ -24,11 +24,13 @@ def audit() -> None:
 def verify() -> None:
     """Check every link of the audit chain; exit 1 at the first broken one (an edited or deleted row)."""
 
+    from application.identity.audit import VerifyAuditChain
+
     async def operation(container: AsyncContainer) -> ChainReport:
         async with container() as scope:
             return await (await scope.get(VerifyAuditChain)).execute()
 
-    report = run(operation)
+    report = run(operation, lean=True)
     if report.broken is not None:
         broken = report.broken
         click.echo(

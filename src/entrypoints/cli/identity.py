@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -11,20 +10,17 @@ from uuid import UUID
 
 import click
 
-from application.identity.accounts import NewAccount
-from application.identity.api_keys import CreateApiKey, ListApiKeys, NewApiKey, RevokeApiKey
-from application.identity.ports import UserQuery, UserRepository
-from application.identity.users import CreateUser, ListUsers, UpdateUser, UserChanges
-from application.shared.ports import PageRequest
-from domain.identity.models import User, normalize_email
-from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
-from domain.shared.errors import DomainError
-from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
 from entrypoints.cli.terminal import safe
 
-if TYPE_CHECKING:
-    from dishka import AsyncContainer  # a type only: `--help` does not import dishka
+if TYPE_CHECKING:  # types only: `--help` imports neither dishka nor the use cases
+    from dishka import AsyncContainer
+
+    from application.identity.users import UserChanges
+    from domain.identity.models import User
+    from entrypoints.bootstrap.settings import Settings
+
+# The use cases are imported inside the commands: `lore --help` and a command's `--help` need none of them.
 
 T = TypeVar("T")
 
@@ -32,25 +28,38 @@ ROLES = click.Choice([role.value for role in Role])
 SCOPES = click.Choice([permission.value for permission in Permission])
 
 
-def run(operation: Callable[[AsyncContainer], Awaitable[T]]) -> T:
-    """Run one operation on the configured (or embedded) stores, turning rule violations into one line."""
+def run(operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool = False) -> T:
+    """Run one operation on the configured (or embedded) stores, turning rule violations into one line.
+
+    ``lean``: the operation needs only the database and the identity store (`users`, `api-keys`), so it
+    gets a container that imports neither Redis, the queue nor the other modules' adapters.
+    """
+    import asyncio
+
+    from domain.shared.errors import DomainError
+    from entrypoints.bootstrap.settings import SettingsError, load_settings
     from entrypoints.bootstrap.stores import resolved_stores  # imported here: `--help` needs none of it
 
     try:
         base = load_settings()
     except SettingsError as exc:
         raise click.ClickException(f"configuration error: {exc}") from None
-    with resolved_stores(base) as settings:
+    with resolved_stores(base, redis=not lean) as settings:
         try:
-            return asyncio.run(_with_container(settings, operation))
+            return asyncio.run(_with_container(settings, operation, lean=lean))
         except DomainError as exc:
             raise click.ClickException(f"{exc.code}: {exc.message}") from None
 
 
-async def _with_container(settings: Settings, operation: Callable[[AsyncContainer], Awaitable[T]]) -> T:
-    from entrypoints.bootstrap.container import build_container
+async def _with_container(settings: Settings, operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool) -> T:
+    if lean:
+        from entrypoints.bootstrap.operator_container import build_operator_container
 
-    container = build_container(settings)
+        container = build_operator_container(settings)
+    else:
+        from entrypoints.bootstrap.container import build_container
+
+        container = build_container(settings)
     try:
         return await operation(container)
     finally:
@@ -58,6 +67,9 @@ async def _with_container(settings: Settings, operation: Callable[[AsyncContaine
 
 
 async def _user_by_email(container: AsyncContainer, email: str) -> User:
+    from application.identity.ports import UserRepository
+    from domain.identity.models import normalize_email
+
     async with container() as scope:
         repository: UserRepository = await scope.get(UserRepository)
         user = await repository.get_by_email(normalize_email(email))
@@ -86,6 +98,9 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
 def create_user(email: str, display_name: str | None, is_admin: bool, role: str | None, password_stdin: bool) -> None:
     """Create a verified account, e.g. the first admin."""
+    from application.identity.accounts import NewAccount
+    from application.identity.users import CreateUser
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -103,7 +118,7 @@ def create_user(email: str, display_name: str | None, is_admin: bool, role: str 
         async with container() as scope:
             return await (await scope.get(CreateUser)).execute(account)
 
-    user = run(operation)
+    user = run(operation, lean=True)
     click.echo(f"created {user.role.value} {user.email} ({user.id})")
 
 
@@ -114,6 +129,11 @@ def create_user(email: str, display_name: str | None, is_admin: bool, role: str 
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100))
 def list_users(role: str | None, active: bool | None, query: str | None, limit: int) -> None:
     """List users."""
+    from application.identity.ports import UserQuery
+    from application.identity.users import ListUsers
+    from application.shared.ports import PageRequest
+    from domain.identity.principal import Principal
+
     user_query = UserQuery(
         page=PageRequest(limit=limit, sort="email"), role=Role(role) if role else None, is_active=active, q=query
     )
@@ -122,17 +142,20 @@ def list_users(role: str | None, active: bool | None, query: str | None, limit: 
         async with container() as scope:
             return (await (await scope.get(ListUsers)).execute(Principal.operator(), user_query)).items
 
-    for user in run(operation):
+    for user in run(operation, lean=True):
         _print_user(user)
 
 
 def _change(email: str, changes: UserChanges) -> User:
+    from application.identity.users import UpdateUser
+    from domain.identity.principal import Principal
+
     async def operation(container: AsyncContainer) -> User:
         user = await _user_by_email(container, email)
         async with container() as scope:
             return await (await scope.get(UpdateUser)).execute(Principal.operator(), user.id, changes)
 
-    return run(operation)
+    return run(operation, lean=True)
 
 
 @users.command(name="set-role")
@@ -140,6 +163,8 @@ def _change(email: str, changes: UserChanges) -> User:
 @click.argument("role", type=ROLES)
 def set_role(email: str, role: str) -> None:
     """Change a user's role."""
+    from application.identity.users import UserChanges
+
     user = _change(email, UserChanges(role=Role(role)))
     click.echo(f"{user.email} is now {user.role.value}")
 
@@ -148,6 +173,8 @@ def set_role(email: str, role: str) -> None:
 @click.argument("email")
 def deactivate(email: str) -> None:
     """Deactivate a user: their sessions and API keys stop working at once."""
+    from application.identity.users import UserChanges
+
     user = _change(email, UserChanges(is_active=False))
     click.echo(f"{user.email} deactivated")
 
@@ -164,6 +191,9 @@ def api_keys() -> None:
 @click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None)
 def create_key(email: str, name: str, scopes: tuple[str, ...], expires_in_days: int | None) -> None:
     """Create a key for a user; prints the secret once."""
+    from application.identity.api_keys import CreateApiKey, NewApiKey
+    from domain.identity.principal import Principal
+
     expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
     request = NewApiKey(name=name, scopes=frozenset(Permission(s) for s in scopes), expires_at=expires_at)
 
@@ -173,7 +203,7 @@ def create_key(email: str, name: str, scopes: tuple[str, ...], expires_in_days: 
             created = await (await scope.get(CreateApiKey)).execute(Principal(owner.id, owner.role), request)
         return f"{created.key.id}  {created.secret}"
 
-    click.echo(run(operation))
+    click.echo(run(operation, lean=True))
     click.echo("store the secret now: it is not shown again", err=True)
 
 
@@ -181,6 +211,8 @@ def create_key(email: str, name: str, scopes: tuple[str, ...], expires_in_days: 
 @click.option("--email", required=True, help="Owner of the keys.")
 def list_keys(email: str) -> None:
     """List a user's keys (never the secrets)."""
+    from application.identity.api_keys import ListApiKeys
+    from domain.identity.principal import Principal
 
     async def operation(container: AsyncContainer) -> list[str]:
         owner = await _user_by_email(container, email)
@@ -192,7 +224,7 @@ def list_keys(email: str) -> None:
             for key in keys
         ]
 
-    for line in run(operation):
+    for line in run(operation, lean=True):
         click.echo(line)
 
 
@@ -200,10 +232,12 @@ def list_keys(email: str) -> None:
 @click.argument("key_id", type=click.UUID)
 def revoke_key(key_id: UUID) -> None:
     """Revoke a key."""
+    from application.identity.api_keys import RevokeApiKey
+    from domain.identity.principal import Principal
 
     async def operation(container: AsyncContainer) -> None:
         async with container() as scope:
             await (await scope.get(RevokeApiKey)).execute(Principal.operator(), key_id)
 
-    run(operation)
+    run(operation, lean=True)
     click.echo(f"revoked {key_id}")

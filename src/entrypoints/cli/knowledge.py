@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections import Counter
 from pathlib import Path
@@ -11,24 +10,22 @@ from uuid import UUID
 
 import click
 
-from application.knowledge.collections import FindCollection
-from application.knowledge.documents import AddDocument, NewDocument
-from application.knowledge.jobs import ListJobs, Reindex, RetryJob
 from application.knowledge.ports import JobStatus
-from domain.identity.principal import Principal
-from domain.knowledge.formats import SUFFIXES
-from domain.knowledge.models import Collection
-from domain.shared.errors import DomainError
 from entrypoints.cli.identity import run
 from entrypoints.cli.terminal import safe
 
-if TYPE_CHECKING:
-    from dishka import AsyncContainer  # a type only: `--help` does not import dishka
+if TYPE_CHECKING:  # types only: `--help` imports neither dishka nor the use cases
+    from dishka import AsyncContainer
+
+    from domain.knowledge.models import Collection
 
 COLLECTION_HELP = "The collection: its id, its name, or OWNER-EMAIL/NAME when several owners use the name."
 
 
 async def _collection_named(container: AsyncContainer, reference: str) -> Collection:
+    from application.knowledge.collections import FindCollection
+    from domain.identity.principal import Principal
+
     async with container() as scope:
         return await (await scope.get(FindCollection)).execute(Principal.operator(), reference)
 
@@ -44,6 +41,13 @@ def _files(path: Path) -> list[Path]:
 @click.option("--collection", "collection_name", required=True, help=COLLECTION_HELP)
 def ingest(path: Path, collection_name: str) -> None:
     """Add a file, or every supported file under a folder, to a collection."""
+    import asyncio
+
+    from application.knowledge.documents import AddDocument, NewDocument
+    from domain.identity.principal import Principal
+    from domain.knowledge.formats import SUFFIXES
+    from domain.shared.errors import DomainError
+
     files = _files(path)
     labels = {file: str(file.relative_to(path) if path.is_dir() else file.name) for file in files}
 
@@ -89,6 +93,8 @@ def jobs() -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 def list_jobs(status: str | None, limit: int) -> None:
     """Most recent jobs first."""
+    from application.knowledge.jobs import ListJobs
+    from domain.identity.principal import Principal
 
     async def operation(container: AsyncContainer) -> list[str]:
         async with container() as scope:
@@ -109,6 +115,8 @@ def list_jobs(status: str | None, limit: int) -> None:
 @click.argument("job_id", type=click.UUID)
 def retry_job(job_id: UUID) -> None:
     """Ingest the job's document again."""
+    from application.knowledge.jobs import RetryJob
+    from domain.identity.principal import Principal
 
     async def operation(container: AsyncContainer) -> UUID:
         async with container() as scope:
@@ -121,6 +129,8 @@ def retry_job(job_id: UUID) -> None:
 @click.option("--collection", "collection_name", required=True, help=COLLECTION_HELP)
 def reindex(collection_name: str) -> None:
     """Re-ingest every document of a collection (e.g. after configuring embeddings)."""
+    from application.knowledge.jobs import Reindex
+    from domain.identity.principal import Principal
 
     async def operation(container: AsyncContainer) -> int:
         collection = await _collection_named(container, collection_name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -10,16 +9,19 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings, serving_at
 from entrypoints.cli.audit import audit
 from entrypoints.cli.identity import api_keys, users
 from entrypoints.cli.knowledge import ingest, jobs, reindex
 from entrypoints.cli.ports import port_problem
 from entrypoints.cli.status import status
+from entrypoints.cli.tracing import TracedGroup
+
+if TYPE_CHECKING:
+    from entrypoints.bootstrap.settings import Settings
 
 # The web stack, the SDKs and SQLAlchemy are imported inside the commands that use them: importing them
 # up front made every command, `--help` included, take seconds (tests/integration/test_cli_imports.py).
@@ -32,6 +34,7 @@ def _fail(message: str) -> NoReturn:
 
 def _settings() -> Settings:
     from entrypoints.bootstrap.logging import configure_logging
+    from entrypoints.bootstrap.settings import SettingsError, load_settings
 
     configure_logging(
         os.environ.get("LOG_LEVEL", "INFO").upper()
@@ -72,7 +75,7 @@ def _graceful_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-@click.group(name="lore", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="lore", cls=TracedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Lore: a self-hostable backend for AI knowledge apps."""
 
@@ -82,7 +85,10 @@ def cli() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
 def dev(host: str, port: int) -> None:
     """Run API and worker together, on embedded stores unless DATABASE_URL / REDIS_URL are set."""
+    import asyncio
+
     from entrypoints.bootstrap.runtime import migrate
+    from entrypoints.bootstrap.settings import serving_at
     from entrypoints.bootstrap.stores import resolved_stores
 
     base = serving_at(_settings(), host, port)  # links in emails follow --host/--port unless PUBLIC_URL is set
@@ -141,6 +147,8 @@ def serve(host: str, port: int, workers: int) -> None:
 @cli.command()
 def worker() -> None:
     """Run the background worker."""
+    import asyncio
+
     from entrypoints.bootstrap.stores import resolved_stores
 
     base = _settings()

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from application.platform.worker_status import GetWorkerStatus, WorkerStatus
 from entrypoints.cli.identity import run
 
 if TYPE_CHECKING:
     from dishka import AsyncContainer  # a type only: `--help` does not import dishka
+
+    from application.platform.worker_status import WorkerStatus
 
 
 def _age(seconds: float | None) -> str:
@@ -53,6 +54,8 @@ def _as_json(status: WorkerStatus) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def status(as_json: bool) -> None:
     """Worker heartbeats, queue depths and the oldest waiting job; exit 1 when a queue has no live worker."""
+
+    from application.platform.worker_status import GetWorkerStatus
 
     async def operation(container: AsyncContainer) -> WorkerStatus:
         return await (await container.get(GetWorkerStatus)).execute()

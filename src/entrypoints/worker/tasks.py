@@ -10,6 +10,7 @@ from uuid import UUID
 from dishka import AsyncContainer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from saq.types import Context as SaqContext
 
 from application.assistant.summaries import RunSummary
@@ -29,15 +30,25 @@ class Context(SaqContext, total=False):
 Task = Callable[..., Awaitable[Any]]
 
 _tracer = trace.get_tracer("lore.worker")
+# the enqueuer put its W3C traceparent in the job's meta (adapters/trace_context.py)
+_W3C = TraceContextTextMapPropagator()
 
 
 def traced(task: Task) -> Task:
-    """One CONSUMER span per job, parent of the task's DB and Redis spans."""
+    """One CONSUMER span per job, parent of the task's DB and Redis spans.
+
+    A job carrying a ``traceparent`` is a child of the span that queued it (the upload request, the
+    summary or sign-up request, the CLI command), so one trace shows the work from request to worker;
+    cron jobs carry none and start their own trace.
+    """
 
     @functools.wraps(task)
     async def run(ctx: Context, **kwargs: Any) -> Any:
         job = ctx.get("job")
-        with _tracer.start_as_current_span(f"worker {task.__name__}", kind=SpanKind.CONSUMER) as span:
+        parent = _W3C.extract(job.meta) if job is not None and job.meta else None
+        with _tracer.start_as_current_span(
+            f"worker {task.__name__}", context=parent or None, kind=SpanKind.CONSUMER
+        ) as span:
             span.set_attribute("messaging.system", "saq")
             span.set_attribute("messaging.operation.name", "process")
             if job is not None:

@@ -19,9 +19,12 @@ def _job(
     *,
     available_at: datetime | None = None,
     locked_until: datetime | None = None,
+    trace_context: str | None = None,
 ) -> IngestionJob:
     now = world.clock.now()
-    job = IngestionJob(world.ids.new_id(), uuid4(), status, 0, available_at or now, now, now, locked_until)
+    job = IngestionJob(
+        world.ids.new_id(), uuid4(), status, 0, available_at or now, now, now, locked_until, trace_context=trace_context
+    )
     world.tables.jobs[job.id] = job
     world.tables.checkpoint()
     return job
@@ -39,6 +42,14 @@ async def test_due_jobs_are_enqueued_and_marked_and_later_ones_wait() -> None:
     world.later(31)
     assert await world.relay.execute() == 1
     assert world.queue.enqueued == [due.id, later.id]
+
+
+async def test_each_job_goes_to_the_queue_with_the_trace_of_the_work_that_created_it() -> None:
+    world = KnowledgeWorld()
+    upload = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    traced, untraced = _job(world, trace_context=upload), _job(world)
+    assert await world.relay.execute() == 2
+    assert world.queue.trace_contexts == {traced.id: upload, untraced.id: None}
 
 
 async def test_a_running_job_whose_lease_ran_out_is_sent_again() -> None:
@@ -74,7 +85,7 @@ async def test_jobs_sent_before_the_queue_failed_are_not_sent_twice() -> None:
         def __init__(self) -> None:
             self.enqueued: list[UUID] = []
 
-        async def enqueue_ingestion(self, job_id: UUID) -> None:
+        async def enqueue_ingestion(self, job_id: UUID, trace_context: str | None = None) -> None:
             if self.enqueued:
                 raise DependencyUnavailableError("The job queue is unavailable.")
             self.enqueued.append(job_id)

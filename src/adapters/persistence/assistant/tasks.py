@@ -4,13 +4,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDv7Base
-from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, String, Text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from adapters.persistence.base import DateTimeUTC, UUIDv7Base
 from application.assistant.summaries import SummaryTask, SummaryTaskStatus
 
 

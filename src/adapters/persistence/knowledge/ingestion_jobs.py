@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.persistence.knowledge.tables import (
     IngestionJobRow,
 )
+from adapters.trace_context import current_traceparent
 from application.knowledge.ports import (
     IngestionJob,
     JobStatus,
@@ -30,6 +31,7 @@ def _job(row: IngestionJobRow) -> IngestionJob:
         updated_at=row.updated_at,
         locked_until=row.locked_until,
         last_error=row.last_error,
+        trace_context=row.traceparent,
     )
 
 
@@ -50,6 +52,7 @@ class SqlIngestionJobRepository:
                 available_at=job.available_at,
                 created_at=job.created_at,
                 updated_at=job.updated_at,
+                traceparent=job.trace_context or current_traceparent(),
             )
         )
         await self._session.flush()

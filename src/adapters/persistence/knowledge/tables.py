@@ -6,14 +6,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDv7Base
-from advanced_alchemy.types import DateTimeUTC
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adapters.persistence.base import metadata
+from adapters.persistence.base import DateTimeUTC, UUIDv7Base, metadata
 
 # one HNSW index per common embedding size; a column without fixed dimensions holds any model's vectors
 INDEXED_DIMENSIONS = (384, 768, 1024, 1536)
@@ -132,6 +130,8 @@ class IngestionJobRow(UUIDv7Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    # W3C traceparent of the request (or command) that created the job; the worker's spans join its trace
+    traceparent: Mapped[str | None] = mapped_column(String(128))  # 55 chars in W3C version 00
 
 
 __all__ = ["INDEXED_DIMENSIONS", "metadata"]

@@ -1,0 +1,91 @@
+"""dishka wiring of the identity use cases that need only the database (and argon2).
+
+Kept apart from IdentityProvider (JWT, Redis, the mail queue) so operator commands on users and API keys
+build a container that imports none of those (operator_container.py).
+"""
+
+from __future__ import annotations
+
+from dishka import Provider, Scope, provide, provide_all
+
+from adapters.persistence.identity.api_keys import SqlApiKeyRepository
+from adapters.persistence.identity.audit import SqlAuditLog
+from adapters.persistence.identity.audit_chain import SqlAuditChain
+from adapters.persistence.identity.one_time_tokens import SqlOneTimeTokenRepository
+from adapters.persistence.identity.refresh_tokens import SqlRefreshTokenRepository
+from adapters.persistence.identity.sessions import SqlSessionHolders, SqlSessionRepository
+from adapters.persistence.identity.users import SqlUserRepository
+from adapters.security.argon2_hasher import Argon2PasswordHasher
+from adapters.security.common_passwords import load_common_passwords
+from adapters.security.secret_tokens import RandomSecretTokens
+from application.identity.accounts import AccountFactory
+from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from application.identity.audit import Auditor, ListAuditEvents, VerifyAuditChain
+from application.identity.cleanup import PurgeExpiredCredentials
+from application.identity.ports import (
+    ApiKeyRepository,
+    AuditChain,
+    AuditLog,
+    OneTimeTokenRepository,
+    PasswordHasher,
+    RefreshTokenRepository,
+    SecretTokens,
+    SessionHolders,
+    SessionRepository,
+    UserRepository,
+)
+from application.identity.sessions import ListSessions, RevokeSession
+from application.identity.users import (
+    CreateUser,
+    DeleteUser,
+    GetMe,
+    GetUser,
+    ListUsers,
+    UpdateMe,
+    UpdateUser,
+    UserAccess,
+)
+from domain.identity.passwords import PasswordPolicy
+
+
+class IdentityStoreProvider(Provider):
+    @provide(scope=Scope.APP)
+    def password_hasher(self) -> PasswordHasher:
+        return Argon2PasswordHasher()
+
+    @provide(scope=Scope.APP)
+    def password_policy(self) -> PasswordPolicy:
+        return PasswordPolicy(load_common_passwords())
+
+    secrets = provide(RandomSecretTokens, provides=SecretTokens, scope=Scope.APP)
+
+    users = provide(SqlUserRepository, provides=UserRepository, scope=Scope.REQUEST)
+    sessions = provide(SqlSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
+    session_holders = provide(SqlSessionHolders, provides=SessionHolders, scope=Scope.REQUEST)
+    refresh_tokens = provide(SqlRefreshTokenRepository, provides=RefreshTokenRepository, scope=Scope.REQUEST)
+    one_time_tokens = provide(SqlOneTimeTokenRepository, provides=OneTimeTokenRepository, scope=Scope.REQUEST)
+    api_keys = provide(SqlApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
+    audit_log = provide(SqlAuditLog, provides=AuditLog, scope=Scope.REQUEST)
+    audit_chain = provide(SqlAuditChain, provides=AuditChain, scope=Scope.REQUEST)
+
+    use_cases = provide_all(
+        Auditor,
+        VerifyAuditChain,
+        AccountFactory,
+        UserAccess,
+        GetMe,
+        UpdateMe,
+        ListUsers,
+        GetUser,
+        UpdateUser,
+        DeleteUser,
+        CreateUser,
+        CreateApiKey,
+        ListApiKeys,
+        RevokeApiKey,
+        ListAuditEvents,
+        ListSessions,
+        RevokeSession,
+        PurgeExpiredCredentials,
+        scope=Scope.REQUEST,
+    )
