@@ -25,6 +25,7 @@ from tests.support.knowledge_fakes import (
     InMemoryIngestionJobs,
     InMemoryMemberships,
     KnowledgeTables,
+    RecordingIngestionMetrics,
     RecordingJobQueue,
 )
 
@@ -39,6 +40,7 @@ class KnowledgeWorld:
     clock: MovableClock = field(default_factory=MovableClock)
     ids: SequentialIds = field(default_factory=SequentialIds)
     policy: KnowledgePolicy = POLICY
+    metrics: RecordingIngestionMetrics = field(default_factory=RecordingIngestionMetrics)
 
     def __post_init__(self) -> None:
         self.collections = InMemoryCollections(self.tables)
@@ -54,7 +56,15 @@ class KnowledgeWorld:
             self.gate, self.documents, scheduler, self.relay, self.tables, self.ids, self.clock, self.policy
         )
         self.ingest = IngestDocument(
-            self.jobs, self.documents, self.chunks, FakeExtractor(), self.embedder, self.tables, self.clock, self.policy
+            self.jobs,
+            self.documents,
+            self.chunks,
+            FakeExtractor(),
+            self.embedder,
+            self.tables,
+            self.clock,
+            self.policy,
+            self.metrics,
         )
 
     def collection(self, *members: tuple[Principal, CollectionRole]) -> UUID:
