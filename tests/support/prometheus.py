@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+_ESCAPE = re.compile(r"\\(.)")
 INSTANCE = "service_instance_id"
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return "\n" if match[1] == "n" else match[1]
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,6 @@ def parse(text: str) -> Scrape:
             continue
         match = _SAMPLE.match(line)
         assert match, f"not a sample line: {line!r}"
-        labels = {key: value.replace('\\"', '"').replace("\\\\", "\\") for key, value in _LABEL.findall(match[3] or "")}
+        labels = {key: _ESCAPE.sub(_unescape, value) for key, value in _LABEL.findall(match[3] or "")}
         samples.append(Sample(match[1], labels, float(match[4])))
     return Scrape(samples, types)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis.asyncio import ConnectionPool, Redis
+from redis.exceptions import NoScriptError
 
 from adapters.metrics.platform import observe_redis_error
 
@@ -13,6 +14,8 @@ class MeteredRedis(Redis):
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         try:
             return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        except NoScriptError:
+            raise  # not a failure: a script's first run on a server, which redis-py answers by loading it
         except Exception as error:
             observe_redis_error(str(args[0]).upper() if args else "?", type(error).__name__)
             raise
