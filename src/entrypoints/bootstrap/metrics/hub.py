@@ -11,6 +11,7 @@ drops out once its snapshot expires.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from redis.asyncio import Redis
@@ -65,14 +66,15 @@ class MetricsHub:
         others = [s for s in (decode(raw) for raw in raws if raw) if s is not None and s.instance != own.instance]
         return render([own, *others])
 
-    async def run(self) -> None:
-        """Publish every interval until cancelled."""
-        while True:
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Publish every interval until ``stopping`` is set."""
+        while not stopping.is_set():
             try:
                 await self.publish()
             except Exception:  # a bug here must not end the loop: the next round tries again
                 logger.exception("publishing metrics failed")
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self._interval)
 
 
 class Publishing:
@@ -80,14 +82,17 @@ class Publishing:
 
     def __init__(self, hub: MetricsHub) -> None:
         self._hub = hub
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._hub.run(), name="metrics-publisher")
+        self._task = asyncio.create_task(self._hub.run(self._stopping), name="metrics-publisher")
 
     async def stop(self) -> None:
+        """Ends the loop (a round under way may finish: its Redis calls have timeouts), then publishes once more,
+        so the last counts of a stopping process still reach the next scrape."""
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        await self._hub.publish()  # the last counts of a stopping process still reach the next scrape
+        await self._hub.publish()
