@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import msgspec
 from litestar.testing import AsyncTestClient
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from domain.identity.roles import Role
 from entrypoints.bootstrap.metrics.exposition import all_exported_names
@@ -160,3 +161,11 @@ async def test_quota_and_rate_limit_rejections_are_counted(llm_settings: Setting
         after = await scrape(client, admin.headers)
     assert _delta(before, after, "lore_assistant_quota_rejections_total") == 1
     assert _delta(before, after, "lore_http_rate_limited_total", lore_rate_limit_policy="write") >= 1
+
+
+async def test_a_scrape_leaves_no_spans(client: Client, spans: InMemorySpanExporter) -> None:
+    """Scrapers call every few seconds: neither the request nor its Redis calls (publishing included) are traced."""
+    admin = await signed_in(client, "admin@example.org", Role.ADMIN)
+    spans.clear()
+    assert (await client.get("/metrics", headers=admin.headers)).status_code == 200
+    assert [(s.name, s.attributes) for s in spans.get_finished_spans()] == []

@@ -11,8 +11,8 @@ _active = up_down_counter("http.server.active_requests", "{request}", "HTTP serv
 _rate_limited = counter("lore.http.rate_limited", "{request}", "Requests refused with 429, by rate-limit policy.")
 
 _STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
-# one attribute mapping per (route, method, status class), made once: recording allocates nothing else
-_attributes: dict[tuple[str, str, int], Attributes] = {}
+# one attribute mapping per route, method and status class, made once: recording allocates nothing else
+_attributes: dict[str, dict[str, list[Attributes]]] = {}
 _active_attributes: dict[str, Attributes] = {}
 
 
@@ -22,14 +22,20 @@ def _status_class(status: int) -> int:
 
 def observe_http_request(route: str | None, method: str, status: int, duration_seconds: float) -> None:
     """Record one finished request; ``route`` is the matched template (None when no route matched)."""
-    key = (route or "", method, _status_class(status))
-    attributes = _attributes.get(key)
-    if attributes is None:
-        made = {"http.request.method": method, "http.response.status_class": _STATUS_CLASSES[key[2]]}
-        if route:
-            made["http.route"] = route
-        attributes = _attributes.setdefault(key, made)
-    _duration.record(duration_seconds, attributes)
+    by_method = _attributes.get(route or "")
+    if by_method is None:
+        by_method = _attributes.setdefault(route or "", {})
+    by_class = by_method.get(method)
+    if by_class is None:
+        by_class = by_method.setdefault(method, [_made(route, method, name) for name in _STATUS_CLASSES])
+    _duration.record(duration_seconds, by_class[_status_class(status)])
+
+
+def _made(route: str | None, method: str, status_class: str) -> Attributes:
+    made = {"http.request.method": method, "http.response.status_class": status_class}
+    if route:
+        made["http.route"] = route
+    return made
 
 
 def _method_attributes(method: str) -> Attributes:

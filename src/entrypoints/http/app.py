@@ -115,7 +115,7 @@ def create_app(
         tracer_provider=setup_tracing(settings),
         meter_provider=NoOpMeterProvider(),  # HTTP metrics are ours (HttpMetricsMiddleware), named by route
         server_request_hook_handler=_tag_span,
-        exclude=["/health/live"],
+        exclude=["/health/live", "/metrics"],  # probes and scrapers every few seconds would flood the traces
     )
 
     worker = build_worker(settings, container, handle_signals=False) if run_worker else None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, PeriodicExportingMetricReader
 
 from adapters.metrics.registry import INSTRUMENTS, InstrumentSpec, Kind
 from entrypoints.bootstrap.metrics.exposition import (
@@ -18,6 +20,8 @@ from entrypoints.bootstrap.metrics.exposition import (
     render,
     snapshot_of,
 )
+from entrypoints.bootstrap.metrics.provider import exporting_readers, instance_id
+from entrypoints.bootstrap.settings import Settings
 from tests.support.prometheus import parse
 
 
@@ -106,3 +110,16 @@ def test_an_unreadable_snapshot_is_left_out() -> None:
     assert decode(b"{not json") is None
     assert snapshot_of(None, "p").families == []
     assert render([]) == "\n"
+
+
+def test_metrics_are_exported_over_otlp_only_when_an_endpoint_is_set() -> None:
+    assert exporting_readers(Settings()) == []
+    (reader,) = exporting_readers(Settings(otel_exporter_otlp_endpoint="http://collector:4318/"))
+    assert isinstance(reader, PeriodicExportingMetricReader)
+    assert reader._exporter._endpoint == "http://collector:4318/v1/metrics"  # type: ignore[attr-defined]
+    reader.shutdown()
+
+
+def test_each_process_has_its_own_instance_id() -> None:
+    assert instance_id() == instance_id()
+    assert f"-{os.getpid()}-" in instance_id()

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from redis.asyncio import Redis
 
 from adapters.queue.backlog import QueueBacklog
@@ -41,6 +42,10 @@ class MetricsHub:
 
     async def publish(self) -> Snapshot:
         """Refresh the queue gauges, then store this process's snapshot; the snapshot either way."""
+        with suppress_instrumentation():  # a span per round (and per scrape) would be noise in every trace
+            return await self._publish()
+
+    async def _publish(self) -> Snapshot:
         try:
             await self._backlog.refresh()
             snapshot = self._local()
@@ -56,8 +61,9 @@ class MetricsHub:
     async def scrape(self) -> str:
         own = await self.publish()
         try:
-            keys = [key async for key in self._redis.scan_iter(match=KEY_PREFIX + "*", count=500)]
-            raws = await self._redis.mget(keys) if keys else []
+            with suppress_instrumentation():
+                keys = [key async for key in self._redis.scan_iter(match=KEY_PREFIX + "*", count=500)]
+                raws = await self._redis.mget(keys) if keys else []
         except Exception as exc:
             if failed_dependency(exc) not in ("redis", "queue"):
                 raise

@@ -37,19 +37,23 @@ def setup_metrics(settings: Settings, *extra_readers: MetricReader) -> MeterProv
     if _provider is not None:
         return _provider
     _reader = InMemoryMetricReader()
-    readers: list[MetricReader] = [_reader, *extra_readers]
-    if settings.otel_exporter_otlp_endpoint:
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (  # noqa: PLC0415 - only when exporting
-            OTLPMetricExporter,
-        )
-        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader  # noqa: PLC0415
-
-        endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/metrics"
-        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=endpoint)))
+    readers = [_reader, *exporting_readers(settings), *extra_readers]
     resource = Resource.create({"service.name": settings.otel_service_name, "service.instance.id": instance_id()})
     _provider = MeterProvider(resource=resource, metric_readers=readers)
     metrics.set_meter_provider(_provider)
     return _provider
+
+
+def exporting_readers(settings: Settings) -> list[MetricReader]:
+    if not settings.otel_exporter_otlp_endpoint:
+        return []
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import (  # noqa: PLC0415 - only when exporting
+        OTLPMetricExporter,
+    )
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader  # noqa: PLC0415
+
+    endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/metrics"
+    return [PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=endpoint))]
 
 
 def collect() -> MetricsData | None:

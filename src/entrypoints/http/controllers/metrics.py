@@ -10,6 +10,7 @@ import hmac
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from redis.asyncio import Redis
 
 from domain.identity.principal import Principal
@@ -49,7 +50,8 @@ class MetricsController(Controller):
     @get("/", summary="Prometheus metrics of every Lore process")
     async def scrape(self, request: Request[Any, Any, Any]) -> Response[str]:
         settings: Settings = request.app.state.settings
-        await _require_reader(request, settings)
-        redis = await request.state.dishka_container.get(Redis)
-        text = await _hub(request, redis, settings).scrape()
+        with suppress_instrumentation():  # the request is not traced (see app.py), nor are its queries
+            await _require_reader(request, settings)
+            redis = await request.state.dishka_container.get(Redis)
+            text = await _hub(request, redis, settings).scrape()
         return Response(text, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
