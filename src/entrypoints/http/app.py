@@ -121,12 +121,12 @@ def create_app(
     worker = build_worker(settings, container, handle_signals=False) if run_worker else None
     worker_task: list[asyncio.Task[None]] = []
 
-    publishing: list[Publishing] = []
+    publishers: list[Publishing] = []  # one, made at start-up: the hub needs the container's Redis client
 
     async def start_metrics() -> None:
         app.state.metrics_hub = MetricsHub(await container.get(Redis), settings)
-        publishing.append(Publishing(app.state.metrics_hub))
-        publishing[0].start()
+        publishers.append(Publishing(app.state.metrics_hub))
+        publishers[0].start()
 
     async def start_worker() -> None:
         if worker is not None:
@@ -140,7 +140,7 @@ def create_app(
         if worker is not None:
             await worker.stop()
             await asyncio.gather(*worker_task)
-        for publisher in publishing:
+        for publisher in publishers:
             await publisher.stop()
         await container.close()
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from redis.asyncio import Redis
 
 from domain.identity.principal import Principal
 from domain.shared.errors import AuthenticationError, PermissionDeniedError
@@ -35,14 +34,6 @@ async def _require_reader(request: Request[Any, Any, Any], settings: Settings) -
         raise PermissionDeniedError("Only admins and the metrics token may read metrics.")
 
 
-def _hub(request: Request[Any, Any, Any], redis: Redis, settings: Settings) -> MetricsHub:
-    state = request.app.state
-    if getattr(state, "metrics_hub", None) is None:
-        state.metrics_hub = MetricsHub(redis, settings)
-    hub: MetricsHub = state.metrics_hub
-    return hub
-
-
 class MetricsController(Controller):
     path = "/metrics"
     include_in_schema = False  # an operator's endpoint, not part of the API
@@ -52,6 +43,6 @@ class MetricsController(Controller):
         settings: Settings = request.app.state.settings
         with suppress_instrumentation():  # the request is not traced (see app.py), nor are its queries
             await _require_reader(request, settings)
-            redis = await request.state.dishka_container.get(Redis)
-            text = await _hub(request, redis, settings).scrape()
+            hub: MetricsHub = request.app.state.metrics_hub  # made at start-up (app.py), with its publisher
+            text = await hub.scrape()
         return Response(text, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
