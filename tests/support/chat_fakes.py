@@ -70,3 +70,17 @@ class RecordingSleeper:
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
+
+
+class RecordingResilienceMetrics:
+    """The retries and failovers the retry layer reported, by provider."""
+
+    def __init__(self) -> None:
+        self.retries: list[str] = []
+        self.failovers: list[str] = []
+
+    def retried(self, provider: str) -> None:
+        self.retries.append(provider)
+
+    def failed_over(self, provider: str) -> None:
+        self.failovers.append(provider)

@@ -380,3 +380,17 @@ class FakeQueryEmbeddingCache:
     async def put(self, key: str, vector: Sequence[float], ttl_seconds: int) -> None:
         self.vectors[key] = list(vector)
         self.ttls[key] = ttl_seconds
+
+
+class RecordingIngestionMetrics:
+    """What the pipeline reported: (stage, chunks) per stage passed, and the stages that failed."""
+
+    def __init__(self) -> None:
+        self.passed: builtins.list[tuple[str, int]] = []
+        self.failed: builtins.list[str] = []
+
+    def stage_passed(self, stage: str, chunks: int) -> None:
+        self.passed.append((stage, chunks))
+
+    def stage_failed(self, stage: str) -> None:
+        self.failed.append(stage)

@@ -26,6 +26,7 @@ from tests.support.knowledge_fakes import (
     InMemoryIngestionLeases,
     InMemoryMemberships,
     KnowledgeTables,
+    RecordingIngestionMetrics,
     RecordingJobQueue,
 )
 
@@ -40,6 +41,7 @@ class KnowledgeWorld:
     clock: MovableClock = field(default_factory=MovableClock)
     ids: SequentialIds = field(default_factory=SequentialIds)
     policy: KnowledgePolicy = POLICY
+    metrics: RecordingIngestionMetrics = field(default_factory=RecordingIngestionMetrics)
 
     def __post_init__(self) -> None:
         self.collections = InMemoryCollections(self.tables)
@@ -65,6 +67,7 @@ class KnowledgeWorld:
             self.clock,
             self.policy,
             self.leases,
+            self.metrics,
         )
 
     def collection(self, *members: tuple[Principal, CollectionRole]) -> UUID:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from adapters.outages import is_database_outage, unavailable
+from adapters.persistence.pool import MeteredPool
 
 _DRIVER_ALIASES = ("postgres", "postgresql", "postgresql+asyncpg")
 
@@ -29,6 +30,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     # looked up at call time so OpenTelemetry's wrapper (installed at start-up) applies
     engine = sa_asyncio.create_async_engine(
         to_asyncpg_url(url),
+        poolclass=MeteredPool,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,  # replaced by _ping_if_idle: asyncpg's ping is BEGIN, ";" and ROLLBACK per checkout

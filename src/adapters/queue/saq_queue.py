@@ -12,6 +12,7 @@ from saq.queue.redis import RedisQueue
 from saq.types import WorkerInfo
 from saq.utils import now
 
+from adapters.metrics.jobs import job_enqueued
 from adapters.queue.redis_outage import RedisOutage
 from adapters.queue.sweep import sweep
 from adapters.redis.client import REDIS_DOWN, create_redis
@@ -51,6 +52,12 @@ class JobQueue(RedisQueue):
     @property
     def waiting(self) -> frozenset[asyncio.Task[Any]]:
         return frozenset(self._waiting)
+
+    async def enqueue(self, job_or_func: str | Job, **kwargs: Any) -> Job | None:
+        job = await super().enqueue(job_or_func, **kwargs)
+        if job is not None:  # None: a job with that key is still known, so nothing new was queued
+            job_enqueued(job.function)
+        return job
 
     async def _with_heartbeat(self, job: Job) -> None:
         job.heartbeat = job.heartbeat or self._job_heartbeat

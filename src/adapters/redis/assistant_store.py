@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 from redis.asyncio import Redis
 
+from adapters.metrics.llm import answer_cache_looked_up, quota_rejected
 from adapters.outages import OutageLog, redis_outage_unavailable
 from application.assistant.ports import CachedAnswer
 from domain.assistant.models import Usage
@@ -53,15 +54,22 @@ class RedisAnswerCache:
         raw = None
         with self._outage.redis_fail_open():
             raw = await self._redis.get(self._prefix + key)
-        if raw is None:
+        stored = self._decoded(raw)
+        answer_cache_looked_up(hit=stored is not None)
+        if stored is None:
             return None
-        try:
-            stored = msgspec.json.decode(raw, type=_Stored)
-        except msgspec.DecodeError:
-            return None  # a corrupt entry is a miss, not an error
         return CachedAnswer(
             stored.text, Usage(stored.input_tokens, stored.output_tokens), stored.provider, stored.model
         )
+
+    @staticmethod
+    def _decoded(raw: bytes | None) -> _Stored | None:
+        if raw is None:
+            return None
+        try:
+            return msgspec.json.decode(raw, type=_Stored)
+        except msgspec.DecodeError:
+            return None  # a corrupt entry is a miss, not an error
 
     async def put(self, key: str, answer: CachedAnswer, ttl_seconds: int) -> None:
         stored = _Stored(
@@ -90,6 +98,8 @@ class RedisQuotaLedger:
             result = await self._reserve(
                 keys=[self._key(user_id, period)], args=[tokens, limit, int(expires_at.timestamp()) + 3600]
             )
+        if not int(result):
+            quota_rejected()
         return bool(int(result))
 
     async def adjust(self, user_id: UUID, period: str, delta: int, expires_at: datetime) -> int:

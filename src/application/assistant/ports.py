@@ -101,6 +101,21 @@ class CorpusVersions(Protocol):
         ...
 
 
+class ResilienceMetrics(Protocol):
+    """Where the retry layer reports what it did (the metrics adapter counts it)."""
+
+    def retried(self, provider: str) -> None: ...
+    def failed_over(self, provider: str) -> None: ...
+
+
+class NoResilienceMetrics:
+    def retried(self, provider: str) -> None:
+        return None
+
+    def failed_over(self, provider: str) -> None:
+        return None
+
+
 class Sleeper(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 

@@ -12,7 +12,9 @@ from application.assistant.ports import (
     ChatModel,
     Completion,
     Jitter,
+    NoResilienceMetrics,
     ProviderError,
+    ResilienceMetrics,
     Sleeper,
     StreamEvent,
 )
@@ -47,6 +49,7 @@ class ResilientChatModel:
         policy: RetryPolicy,
         sleeper: Sleeper,
         jitter: Jitter,
+        metrics: ResilienceMetrics | None = None,
     ) -> None:
         if not providers or len(providers) != len(breakers):
             raise ValueError("need at least one provider and one breaker per provider")
@@ -54,6 +57,7 @@ class ResilientChatModel:
         self._policy = policy
         self._sleeper = sleeper
         self._jitter = jitter
+        self._metrics = metrics or NoResilienceMetrics()
 
     @property
     def provider(self) -> str:
@@ -79,7 +83,7 @@ class ResilientChatModel:
         """The one retry loop: each provider in order, retried with backoff while its errors are retryable
         and its breaker allows; once a result has been passed on there is no switch to another provider."""
         errors: list[str] = []
-        for provider, breaker in self._providers:
+        for index, (provider, breaker) in enumerate(self._providers):
             for attempt in range(1, self._policy.attempts + 1):
                 if not breaker.allow():
                     errors.append(f"{provider.provider}: circuit open")
@@ -97,10 +101,13 @@ class ResilientChatModel:
                     if not exc.retryable or attempt == self._policy.attempts:
                         break
                     await self._sleeper.sleep(self._policy.delay(attempt, exc.retry_after, self._jitter()))
+                    self._metrics.retried(provider.provider)
                     continue
                 breaker.succeeded()
                 return
             logger.warning("chat provider failed over", extra={"provider": provider.provider})
+            if index + 1 < len(self._providers):
+                self._metrics.failed_over(provider.provider)
         raise AllProvidersFailedError(details={"attempts": errors})
 
 

@@ -18,6 +18,7 @@ from application.knowledge.ports import (
     IngestionEmbedder,
     IngestionJobRepository,
     IngestionLeases,
+    IngestionMetrics,
     NewChunk,
     TextExtractor,
 )
@@ -75,7 +76,9 @@ class IngestDocument:
         clock: Clock,
         policy: KnowledgePolicy,
         leases: IngestionLeases,
+        metrics: IngestionMetrics,
     ) -> None:
+        self._metrics = metrics
         self._jobs = jobs
         self._leases = leases
         self._documents = documents
@@ -104,6 +107,7 @@ class IngestDocument:
             async with lease_kept(self._leases, self._clock, job.id, job.attempts, self._policy.lease_seconds):
                 chunks = await self._build_chunks(document)
         except _StageError as failure:
+            self._metrics.stage_failed(failure.stage.value)
             await self._uow.rollback()
             return await self._handle_failure(job.id, job.attempts, document.id, failure)
         if not await self._jobs.hold(job.id, job.attempts):  # our lease ran out and a newer run has it
@@ -127,6 +131,7 @@ class IngestDocument:
         )
         await self._jobs.finish(job.id, finished)
         await self._uow.commit()  # chunks, status and job in one transaction
+        self._metrics.stage_passed(Stage.INDEX.value, len(chunks))
         return IngestResult(IngestOutcome.READY, len(chunks))
 
     async def _build_chunks(self, document: Document) -> list[NewChunk]:
@@ -140,12 +145,14 @@ class IngestDocument:
                 raise ExtractionError("The document has no extractable text.")
         except Exception as exc:
             raise _StageError(Stage.EXTRACT, exc) from exc
+        self._metrics.stage_passed(Stage.EXTRACT.value, 0)
         try:
             spans = chunk_text(
                 text, max_tokens=self._policy.chunk_max_tokens, overlap=self._policy.chunk_overlap_tokens
             )
         except Exception as exc:  # pragma: no cover - chunking is pure and total on strings
             raise _StageError(Stage.CHUNK, exc) from exc
+        self._metrics.stage_passed(Stage.CHUNK.value, len(spans))
         vectors: list[list[float]] = []
         if self._embedder.enabled and spans:
             try:
@@ -154,6 +161,7 @@ class IngestDocument:
                     vectors += await self._embedder.embed([s.text for s in spans[offset : offset + size]])
             except Exception as exc:
                 raise _StageError(Stage.EMBED, exc) from exc
+            self._metrics.stage_passed(Stage.EMBED.value, len(spans))
         return [
             NewChunk(i, s.text, s.start, s.end, s.token_count, vectors[i] if vectors else None)
             for i, s in enumerate(spans)

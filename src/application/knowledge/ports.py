@@ -224,6 +224,21 @@ class IngestionEmbedder(Embedder, Protocol):
     slow batch neither fails for the search timeout nor opens the breaker that searches rely on."""
 
 
+class IngestionMetrics(Protocol):
+    """Where the ingestion pipeline reports each stage a document passed or failed (stage names: Stage)."""
+
+    def stage_passed(self, stage: str, chunks: int) -> None: ...
+    def stage_failed(self, stage: str) -> None: ...
+
+
+class NoIngestionMetrics:
+    def stage_passed(self, stage: str, chunks: int) -> None:
+        return None
+
+    def stage_failed(self, stage: str) -> None:
+        return None
+
+
 class TextExtractor(Protocol):
     def extract(self, content_type: ContentType, source: bytes) -> str:
         """Plain text of the source; raises ExtractionError when the file cannot be read."""

@@ -11,6 +11,7 @@ from saq.queue.base import Queue
 
 from adapters.clock import AsyncioSleeper
 from adapters.llm.extractive import ExtractiveChatModel
+from adapters.metrics.llm import OtelResilienceMetrics, watch_breaker
 from adapters.persistence.assistant.repositories import SqlConversationRepository
 from adapters.persistence.assistant.tasks import SqlSummaryTaskRepository
 from adapters.persistence.knowledge.corpus import PostgresCorpusVersions
@@ -101,12 +102,16 @@ class AssistantProvider(Provider):
         if not adapters:
             yield ExtractiveChatModel()
             return
+        breakers = [CircuitBreaker(clock) for _ in adapters]  # APP scope: the state lives as long as the process
+        for adapter, breaker in zip(adapters, breakers, strict=True):
+            watch_breaker(adapter.provider, breaker)
         yield ResilientChatModel(
             adapters,
-            [CircuitBreaker(clock) for _ in adapters],  # APP scope: the breaker state lives as long as the process
+            breakers,
             RetryPolicy(attempts=settings.llm_max_attempts),
             AsyncioSleeper(),
             random.random,
+            OtelResilienceMetrics(),
         )
         for adapter in adapters:
             await close_quietly(f"{adapter.provider} client", adapter.close)

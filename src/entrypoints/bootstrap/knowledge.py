@@ -11,6 +11,7 @@ from saq.queue.base import Queue
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.extraction.extractor import DocumentTextExtractor
+from adapters.metrics.knowledge import OtelIngestionMetrics
 from adapters.persistence.knowledge.chunks import SqlChunkRepository
 from adapters.persistence.knowledge.collections import SqlCollectionRepository
 from adapters.persistence.knowledge.documents import SqlDocumentRepository
@@ -57,6 +58,7 @@ from application.knowledge.ports import (
     IngestionEmbedder,
     IngestionJobRepository,
     IngestionLeases,
+    IngestionMetrics,
     JobQueue,
     MembershipRepository,
     ReadableCollections,
@@ -75,6 +77,8 @@ if TYPE_CHECKING:
 
 
 class KnowledgeProvider(Provider):
+    ingestion_metrics = provide(OtelIngestionMetrics, provides=IngestionMetrics, scope=Scope.APP)
+
     @provide(scope=Scope.APP)
     def policy(self, settings: Settings) -> KnowledgePolicy:
         return KnowledgePolicy(

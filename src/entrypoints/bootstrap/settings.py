@@ -143,6 +143,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     hsts_max_age_seconds: int = 31_536_000
     compression_enabled: bool = True
     compression_min_bytes: int = 1024
+    # GET /metrics answers a bearer of this token (a Prometheus scraper) or an admin; unset = admins only
+    metrics_token: str | None = None
+    metrics_publish_seconds: float = 10.0  # how often each process shares its metrics for /metrics
 
     @property
     def provider_names(self) -> list[str]:
@@ -236,7 +239,14 @@ def _validated(settings: Settings) -> Settings:
         raise SettingsError("CHUNK_OVERLAP_TOKENS: must be at least 0 and below CHUNK_MAX_TOKENS")
     _check_providers(settings)
     _check_http(settings)
-    for variable in ("LLM_TIMEOUT_SECONDS", "EMBEDDINGS_TIMEOUT_SECONDS", "EMBEDDINGS_INGEST_TIMEOUT_SECONDS"):
+    if settings.metrics_token is not None and len(settings.metrics_token) < _MIN_SECRET_LENGTH:
+        raise SettingsError(f"METRICS_TOKEN: must be at least {_MIN_SECRET_LENGTH} characters")
+    for variable in (
+        "LLM_TIMEOUT_SECONDS",
+        "EMBEDDINGS_TIMEOUT_SECONDS",
+        "EMBEDDINGS_INGEST_TIMEOUT_SECONDS",
+        "METRICS_PUBLISH_SECONDS",
+    ):
         if not 0 < getattr(settings, variable.lower()) <= 600:
             raise SettingsError(f"{variable}: must be above 0 and at most 600 seconds")
     for variable in ("PUBLIC_URL", "FRONTEND_URL"):

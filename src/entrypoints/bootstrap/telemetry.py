@@ -8,6 +8,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -46,7 +47,13 @@ def setup_tracing(settings: Settings, *extra_processors: SpanProcessor) -> Trace
     # Both patch constructors globally, so engines and clients made later are traced
     RedisInstrumentor().instrument(tracer_provider=provider)
     # the instrumentor declares sqlalchemy < 2.1, but the event hooks it uses are unchanged in 2.1
-    SQLAlchemyInstrumentor().instrument(tracer_provider=provider, enable_commenter=False, skip_dep_check=True)
+    # its pool metrics would duplicate ours (adapters.metrics.platform), so it gets no meter
+    SQLAlchemyInstrumentor().instrument(
+        tracer_provider=provider,
+        meter_provider=NoOpMeterProvider(),
+        enable_commenter=False,
+        skip_dep_check=True,
+    )
     _provider = provider
     return provider
 

@@ -157,15 +157,22 @@ def worker() -> None:
 
 
 async def _run_worker(settings: Settings) -> None:
+    from redis.asyncio import Redis
+
     from entrypoints.bootstrap.container import build_container
+    from entrypoints.bootstrap.metrics import MetricsHub, Publishing, setup_metrics
     from entrypoints.bootstrap.telemetry import setup_tracing
     from entrypoints.worker.app import build_worker
 
     setup_tracing(settings)
+    setup_metrics(settings)
     container = build_container(settings)
+    publishing = Publishing(MetricsHub(await container.get(Redis), settings))  # job metrics reach /metrics
+    publishing.start()
     try:
         await build_worker(settings, container).start()
     finally:
+        await publishing.stop()
         await container.close()
 
 

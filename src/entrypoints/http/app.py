@@ -14,10 +14,13 @@ from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.types import ControllerRouterHandler
+from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.trace import Span
+from redis.asyncio import Redis
 
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.logging import install_log_context
+from entrypoints.bootstrap.metrics import MetricsHub, Publishing, setup_metrics
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.http.auth import AuthProvider
@@ -32,6 +35,7 @@ from entrypoints.http.controllers.collections import CollectionsController
 from entrypoints.http.controllers.conversations import ConversationsController
 from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
 from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.metrics import MetricsController
 from entrypoints.http.controllers.pages import PagesController
 from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.status import StatusController
@@ -40,6 +44,7 @@ from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.docs_page import docs_assets, docs_plugin
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.guards import authorize, document_rules, require_rules
+from entrypoints.http.metrics_middleware import HttpMetricsMiddleware
 from entrypoints.http.openapi_contract import SECURITY_SCHEMES, StrictStructSchemaPlugin, document_contract
 from entrypoints.http.options import allow_headers
 from entrypoints.http.platform_headers import PlatformHeadersMiddleware
@@ -107,14 +112,23 @@ def create_app(
             SummaryTasksController,
         ],
     )
+    setup_metrics(settings)
     otel = OpenTelemetryConfig(
         tracer_provider=setup_tracing(settings),
+        meter_provider=NoOpMeterProvider(),  # HTTP metrics are ours (HttpMetricsMiddleware), named by route
         server_request_hook_handler=_tag_span,
-        exclude=["/health/live"],
+        exclude=["/health/live", "/metrics"],  # probes and scrapers every few seconds would flood the traces
     )
 
     worker = build_worker(settings, container, handle_signals=False) if run_worker else None
     worker_task: list[asyncio.Task[None]] = []
+
+    publishers: list[Publishing] = []  # one, made at start-up: the hub needs the container's Redis client
+
+    async def start_metrics() -> None:
+        app.state.metrics_hub = MetricsHub(await container.get(Redis), settings)
+        publishers.append(Publishing(app.state.metrics_hub))
+        publishers[0].start()
 
     async def start_worker() -> None:
         if worker is not None:
@@ -128,10 +142,19 @@ def create_app(
         if worker is not None:
             await worker.stop()
             await asyncio.gather(*worker_task)
+        for publisher in publishers:
+            await publisher.stop()
         await container.close()
 
     app = Litestar(
-        route_handlers=[HealthController, PagesController, api, docs_assets(), *extra_route_handlers],
+        route_handlers=[
+            HealthController,
+            MetricsController,
+            PagesController,
+            api,
+            docs_assets(),
+            *extra_route_handlers,
+        ],
         exception_handlers=exception_handlers(),
         guards=[rate_limit],  # app-wide, so it runs before the API's authorize
         cors_config=_cors(settings),
@@ -144,7 +167,7 @@ def create_app(
             components=SECURITY_SCHEMES,
             render_plugins=[docs_plugin()],
         ),
-        on_startup=[start_worker],
+        on_startup=[start_metrics, start_worker],
         on_shutdown=[stop_worker_then_container],
         logging_config=None,
         # room for the largest document plus multipart framing; larger bodies get 413 before parsing
@@ -156,7 +179,7 @@ def create_app(
     document_contract(app, API_PREFIX)
     setup_dishka(container, app)
     handler = with_compression(ConditionalRequestsMiddleware(app.asgi_handler), settings)
-    app.asgi_handler = RequestIdMiddleware(PlatformHeadersMiddleware(handler, settings))
+    app.asgi_handler = HttpMetricsMiddleware(RequestIdMiddleware(PlatformHeadersMiddleware(handler, settings)))
     app.state.settings = settings
     app.state.allow = allow_headers(app)
     app.state.background = background

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 
 from domain.identity.principal import Principal
 from domain.shared.errors import AuthenticationError, RateLimitedError
+from entrypoints.bootstrap.metrics import observe_rate_limited
 from entrypoints.bootstrap.outages import OutageLog
 from entrypoints.bootstrap.rate_limiting import RateDecision, RedisRateLimiter
 from entrypoints.bootstrap.settings import Settings
@@ -37,7 +38,7 @@ _EXPENSIVE = frozenset(
         ("POST", "/api/v1/documents/{document_id}/summarize"),
     }
 )
-_UNLIMITED_PREFIXES = ("/health",)  # probes of an orchestrator must never see 429
+_UNLIMITED_PREFIXES = ("/health", "/metrics")  # probes and scrapers must never see 429
 _outages = OutageLog(logger, "Rate-limit store (Redis); requests go on without limits while it is")
 
 
@@ -95,6 +96,7 @@ async def _charge(connection: ASGIConnection[Any, Any, Any, Any], policy: Policy
         return  # Redis unreachable: fail open
     connection.scope.setdefault("state", {})[STATE_KEY] = Charged(policy, decision)
     if not decision.allowed:
+        observe_rate_limited(policy.name)
         raise RateLimitedError(
             decision.retry_after_seconds,
             f"Too many requests; try again in {decision.retry_after_seconds} s.",

@@ -12,6 +12,7 @@ from saq import CronJob, Worker
 from saq.types import PartialTimersDict
 
 from entrypoints.bootstrap.closing import close_quietly
+from entrypoints.bootstrap.metrics import after_job, before_job
 from entrypoints.bootstrap.runtime import WORKER_INFO_SECONDS, JobQueue, job_queue
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.worker.liveness import keep_jobs_alive
@@ -98,6 +99,8 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
         dequeue_timeout=DEQUEUE_TIMEOUT_SECONDS,
         startup=startup,
         shutdown=shutdown,
+        before_process=[before_job],
+        after_process=[after_job],
         shutdown_grace_period_s=settings.worker_shutdown_grace_seconds,
         # SAQ's defaults but the sweep, which puts back jobs whose worker stopped touching them (see
         # JobQueue); its lock makes it one sweep per interval across all workers. (SAQ's partial

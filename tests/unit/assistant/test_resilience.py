@@ -9,7 +9,14 @@ from application.assistant.resilience import ResilientChatModel, RetryPolicy
 from application.shared.resilience import BreakerState, CircuitBreaker
 from domain.assistant.errors import AllProvidersFailedError
 from domain.assistant.models import ChatTurn, TurnRole
-from tests.support.chat_fakes import MID_STREAM_FAILURE, RecordingSleeper, ScriptedChatModel, fatal, transient
+from tests.support.chat_fakes import (
+    MID_STREAM_FAILURE,
+    RecordingResilienceMetrics,
+    RecordingSleeper,
+    ScriptedChatModel,
+    fatal,
+    transient,
+)
 from tests.support.identity_fakes import MovableClock
 
 TURNS = [ChatTurn(TurnRole.USER, "hi")]
@@ -158,3 +165,17 @@ def test_configuration_errors() -> None:
     model, _ = _model(ScriptedChatModel("openai"), ScriptedChatModel("anthropic"))
     assert model.provider == "openai"
     assert model.model == "openai:openai-model|anthropic:anthropic-model"
+
+
+async def test_retries_and_failovers_are_reported_per_provider() -> None:
+    primary = ScriptedChatModel("openai", [transient("openai")] * 3)
+    backup = ScriptedChatModel("anthropic", [transient("anthropic")] * 3)
+    breakers = [CircuitBreaker(MovableClock(), threshold=5) for _ in range(2)]
+    metrics = RecordingResilienceMetrics()
+    model = ResilientChatModel(
+        [primary, backup], breakers, RetryPolicy(attempts=3), RecordingSleeper(), lambda: 0.5, metrics
+    )
+    with pytest.raises(AllProvidersFailedError):
+        await model.complete(TURNS, 100)
+    assert metrics.retries == ["openai", "openai", "anthropic", "anthropic"]  # the last attempt is no retry
+    assert metrics.failovers == ["openai"]  # the last provider has no next one to fail over to

@@ -68,7 +68,7 @@ def test_blank_values_count_as_unset(tmp_path: Path) -> None:
         _ = settings.require_redis_url
 
 
-@pytest.mark.parametrize("variable", ["EMBEDDINGS_TIMEOUT_SECONDS", "LLM_TIMEOUT_SECONDS"])
+@pytest.mark.parametrize("variable", ["EMBEDDINGS_TIMEOUT_SECONDS", "LLM_TIMEOUT_SECONDS", "METRICS_PUBLISH_SECONDS"])
 def test_timeouts_must_be_positive_and_bounded(variable: str) -> None:
     assert getattr(load_settings(PROD | {variable: "2.5"}), variable.lower()) == 2.5
     for value in ("0", "-1", "601", "soon"):
@@ -138,3 +138,10 @@ def test_job_heartbeat_and_sweep_are_bounded(variable: str, low: int, high: int)
     for value in (low - 1, high + 1):
         with pytest.raises(SettingsError, match=f"^{variable}: must be between {low} and {high}"):
             load_settings(PROD | {variable: str(value)})
+
+
+def test_a_metrics_token_is_optional_but_never_short() -> None:
+    assert load_settings(PROD).metrics_token is None
+    assert load_settings(PROD | {"METRICS_TOKEN": "m" * 32}).metrics_token == "m" * 32
+    with pytest.raises(SettingsError, match=r"^METRICS_TOKEN: must be at least 32 characters"):
+        load_settings(PROD | {"METRICS_TOKEN": "short"})

@@ -42,6 +42,8 @@ async def test_a_job_ends_with_the_chunks_indexed_the_document_ready_and_the_job
     assert chunks[-1].text.endswith("word19")
     assert world.tables.durable()["chunk_models"][document.id] == "fake-embed"
     assert world.embedder.calls == 2  # three chunks in batches of two
+    assert world.metrics.passed == [("extract", 0), ("chunk", 3), ("embed", 3), ("index", 3)]
+    assert world.metrics.failed == []
 
 
 async def test_without_an_embeddings_provider_the_chunks_are_kept_for_keyword_search() -> None:
@@ -50,6 +52,7 @@ async def test_without_an_embeddings_provider_the_chunks_are_kept_for_keyword_se
     assert (await world.ingest.execute(job.id)).outcome is IngestOutcome.READY
     assert world.tables.durable()["chunk_models"][document.id] is None
     assert world.embedder.calls == 0
+    assert [stage for stage, _ in world.metrics.passed] == ["extract", "chunk", "index"]  # nothing embedded
 
 
 async def test_an_unreadable_source_fails_at_once_and_says_where() -> None:
@@ -61,6 +64,7 @@ async def test_an_unreadable_source_fails_at_once_and_says_where() -> None:
     assert stored.error_message == "The file is not UTF-8 text."
     assert (failed.status, failed.last_error) == (JobStatus.FAILED, "extract: The file is not UTF-8 text.")
     assert document.id not in world.tables.durable()["chunks"]
+    assert (world.metrics.passed, world.metrics.failed) == ([], ["extract"])
 
 
 async def test_a_source_with_no_text_is_a_permanent_failure_not_an_empty_ready_document() -> None:
@@ -88,6 +92,7 @@ async def test_an_embeddings_outage_is_retried_with_backoff_until_the_attempts_r
     assert (await world.ingest.execute(job.id)).outcome is IngestOutcome.FAILED  # max_attempts = 3
     stored, failed = _stored(world, document.id, job.id)
     assert (stored.status, failed.status, failed.attempts) == (DocumentStatus.FAILED, JobStatus.FAILED, 3)
+    assert world.metrics.failed == ["embed", "embed", "embed"]  # every failed run, retried or final
 
 
 async def test_a_crash_in_the_extractor_is_retried_rather_than_failing_the_document() -> None:

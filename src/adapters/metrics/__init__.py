@@ -1,0 +1,1 @@
+"""OpenTelemetry instruments, one module per area; the MeterProvider is installed by the bootstrap."""

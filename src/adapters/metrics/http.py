@@ -1,0 +1,57 @@
+"""HTTP server metrics (OpenTelemetry HTTP semantic conventions) and rate-limit rejections."""
+
+from __future__ import annotations
+
+from opentelemetry.util.types import Attributes
+
+from adapters.metrics.registry import counter, histogram, up_down_counter
+
+_duration = histogram("http.server.request.duration", "s", "Duration of HTTP server requests.")
+_active = up_down_counter("http.server.active_requests", "{request}", "HTTP server requests in flight.")
+_rate_limited = counter("lore.http.rate_limited", "{request}", "Requests refused with 429, by rate-limit policy.")
+
+_STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+# one attribute mapping per route, method and status class, made once: recording allocates nothing else
+_attributes: dict[str, dict[str, list[Attributes]]] = {}
+_active_attributes: dict[str, Attributes] = {}
+
+
+def _status_class(status: int) -> int:
+    return min(max(status // 100, 1), 5) - 1
+
+
+def observe_http_request(route: str | None, method: str, status: int, duration_seconds: float) -> None:
+    """Record one finished request; ``route`` is the matched template (None when no route matched)."""
+    by_method = _attributes.get(route or "")
+    if by_method is None:
+        by_method = _attributes.setdefault(route or "", {})
+    by_class = by_method.get(method)
+    if by_class is None:
+        by_class = by_method.setdefault(method, [_made(route, method, name) for name in _STATUS_CLASSES])
+    _duration.record(duration_seconds, by_class[_status_class(status)])
+
+
+def _made(route: str | None, method: str, status_class: str) -> Attributes:
+    made = {"http.request.method": method, "http.response.status_class": status_class}
+    if route:
+        made["http.route"] = route
+    return made
+
+
+def _method_attributes(method: str) -> Attributes:
+    attributes = _active_attributes.get(method)
+    if attributes is None:
+        attributes = _active_attributes.setdefault(method, {"http.request.method": method})
+    return attributes
+
+
+def request_started(method: str) -> None:
+    _active.add(1, _method_attributes(method))
+
+
+def request_ended(method: str) -> None:
+    _active.add(-1, _method_attributes(method))
+
+
+def observe_rate_limited(policy: str) -> None:
+    _rate_limited.add(1, {"lore.rate_limit.policy": policy})

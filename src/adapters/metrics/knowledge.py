@@ -1,0 +1,22 @@
+"""Ingestion metrics: documents and chunks through each stage, failures by stage."""
+
+from __future__ import annotations
+
+from adapters.metrics.registry import counter
+
+_documents = counter("lore.ingestion.documents", "{document}", "Documents that passed an ingestion stage.")
+_chunks = counter("lore.ingestion.chunks", "{chunk}", "Chunks that passed an ingestion stage.")
+_failures = counter("lore.ingestion.failures", "{document}", "Ingestion runs that failed, by stage.")
+
+
+class OtelIngestionMetrics:
+    """The application's IngestionMetrics port over OpenTelemetry counters."""
+
+    def stage_passed(self, stage: str, chunks: int) -> None:
+        attributes = {"lore.ingestion.stage": stage}
+        _documents.add(1, attributes)
+        if chunks:
+            _chunks.add(chunks, attributes)
+
+    def stage_failed(self, stage: str) -> None:
+        _failures.add(1, {"lore.ingestion.stage": stage})
