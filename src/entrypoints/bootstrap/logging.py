@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,18 @@ from opentelemetry import trace
 from entrypoints.bootstrap.redaction import REDACTED, is_sensitive_name, redact
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+@dataclass(slots=True)
+class LogCaller:
+    """Who the current request acts for; filled in once the credential is checked, read by every log line."""
+
+    user_id: str | None = None
+    api_key_id: str | None = None
+
+
+# one holder per request (set by the HTTP edge), so what authentication fills in is seen outside its frame
+caller_var: ContextVar[LogCaller | None] = ContextVar("log_caller", default=None)
 
 # LogRecord attributes that are not user-supplied "extra" fields
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -98,6 +111,12 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 payload[key] = value
+        caller = caller_var.get()
+        if caller is not None:  # read here, at emission, in the request's context; an explicit extra wins
+            if caller.user_id is not None:
+                payload.setdefault("user_id", caller.user_id)
+            if caller.api_key_id is not None:
+                payload.setdefault("api_key_id", caller.api_key_id)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
