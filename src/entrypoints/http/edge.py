@@ -31,7 +31,7 @@ _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 @dataclass(frozen=True, slots=True)
 class RequestEnd:
     method: str
-    route: str | None  # the route's path template (``/api/v1/collections/{collection_id:uuid}``); None: no route
+    route: str | None  # the path template (``/api/v1/collections/{collection_id}``); None: no route
     path: str
     status: int
     duration_seconds: float
