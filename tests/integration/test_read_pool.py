@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy import Integer, bindparam, literal_column, select
 
 from adapters.persistence.reads import ReadPool, Statement
@@ -60,3 +60,17 @@ async def test_a_traced_read_has_a_client_span(settings: Settings, spans: InMemo
     assert db.attributes is not None
     assert db.attributes["db.system"] == "postgresql"
     assert str(db.attributes["db.statement"]).startswith("SELECT pg_backend_pid()")
+
+
+async def test_a_failing_traced_read_marks_its_span(settings: Settings, spans: InMemorySpanExporter) -> None:
+    tracer = setup_tracing(settings).get_tracer("test")
+    failing = Statement(select(literal_column("1 / 0").label("boom"), bindparam("n", type_=Integer).label("n")))
+    reads = ReadPool(settings.require_database_url, size=1)
+    try:
+        with tracer.start_as_current_span("request"), pytest.raises(asyncpg.DivisionByZeroError):
+            await reads.fetchrow(failing, {"n": 1})
+    finally:
+        await reads.close()
+    (db,) = [s for s in spans.get_finished_spans() if s.name != "request"]
+    assert db.status.status_code is StatusCode.ERROR
+    assert [event.name for event in db.events] == ["exception"]

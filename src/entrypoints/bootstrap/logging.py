@@ -51,6 +51,7 @@ def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
     """
     record = _base_factory(*args, **kwargs)
     _scrub_text_fields(record)
+    record._lore_scrubbed = True  # message and traceback are fixed from here: the filter need not redo them
     record.request_id = request_id_var.get()
     context = trace.get_current_span().get_span_context()
     record.trace_id = format(context.trace_id, "032x") if context.is_valid else None
@@ -89,7 +90,8 @@ class RedactingFilter(logging.Filter):
     """Scrubs secrets, hashes, tokens and emails from a record's message, traceback and extra fields."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        _scrub_text_fields(record)
+        if not getattr(record, "_lore_scrubbed", False):  # made by another factory (before install_log_context)
+            _scrub_text_fields(record)
         for name, value in list(record.__dict__.items()):
             if name not in _RESERVED and name not in _CONTEXT_FIELDS and not name.startswith("_"):
                 record.__dict__[name] = _scrub_value(name, value)
