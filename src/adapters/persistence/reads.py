@@ -48,6 +48,12 @@ async def _no_reset(_connection: asyncpg.Connection) -> None:
     """Only read-only autocommit statements run here: nothing to undo between uses (saves a round trip)."""
 
 
+def _connection_lost(exc: BaseException) -> bool:
+    """Postgres ending a pooled connection while idle shows as a lost connection, or, when its goodbye
+    arrives as the next statement starts, as asyncpg's protocol refusing to switch state."""
+    return is_database_outage(exc) or isinstance(exc, asyncpg.InternalClientError)
+
+
 class ReadPool:
     def __init__(self, url: str, *, size: int) -> None:
         self._url = driver_url(url)
@@ -108,11 +114,11 @@ class ReadPool:
             async with pool.acquire() as connection:
                 return await call(connection, statement.sql, arguments)
         except Exception as exc:
-            if not is_database_outage(exc):
+            if not _connection_lost(exc):
                 raise
         try:
             pool = await self._ready()
-            pool.expire_connections()  # the others were made before the cut too
+            await pool.expire_connections()  # the others were made before the cut too
             async with pool.acquire() as connection:
                 return await call(connection, statement.sql, arguments)
         except Exception as exc:
