@@ -16,3 +16,4 @@ from tests.support.app_fixtures import (  # noqa: F401 - fixtures, found by name
     stores,
 )
 from tests.support.double_fixtures import chat_doubles, embeddings_double  # noqa: F401 - fixtures
+from tests.support.log_capture import json_log  # noqa: F401 - a fixture

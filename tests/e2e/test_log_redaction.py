@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -23,7 +23,7 @@ from application.identity.ports import UserRepository
 from application.shared.ports import IdGenerator
 from domain.identity.models import User
 from domain.identity.roles import Role
-from entrypoints.bootstrap.logging import JsonFormatter, configure_logging
+from entrypoints.bootstrap.logging import JsonFormatter
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
 
@@ -63,23 +63,6 @@ async def leaky(breakage: FromPath[str], users: FromDishka[UserRepository], ids:
     )
     await users.add(user)
     await users.save(user.with_changes(**BREAKAGES[breakage]))
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    """The production logging set-up (configure_logging), writing into a buffer."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    configure_logging("DEBUG")
-    (handler,) = root.handlers
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    handler.setStream(buffer)
-    try:
-        yield buffer
-    finally:
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
 
 
 @pytest.fixture

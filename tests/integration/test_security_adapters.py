@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -56,6 +58,32 @@ def test_jwt_expiry_and_other_audiences() -> None:
     )
     with pytest.raises(InvalidTokenError):
         codec.decode(other.token)
+
+
+def test_a_verified_jwt_is_not_verified_again_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [time.time()]
+    codec = JwtAccessTokenCodec(SECRET, clock=lambda: clock[0])
+    issued = codec.issue(uuid.uuid4(), Role.MEMBER, uuid.uuid4(), datetime.now(UTC))
+    verifications: list[str] = []
+    real_decode = jwt.decode_complete
+
+    def counting_decode(token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        verifications.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode_complete", counting_decode)
+    first = codec.decode(issued.token)
+    assert codec.decode(issued.token) == first
+    assert len(verifications) == 1
+
+    head, payload, signature = issued.token.split(".")
+    forged = ".".join([head, payload, ("A" if signature[0] != "A" else "B") + signature[1:]])
+    with pytest.raises(InvalidTokenError):  # another string: verified in full, and refused
+        codec.decode(forged)
+
+    clock[0] += 15 * 60 + 1
+    with pytest.raises(InvalidTokenError):  # expiry still applies to a remembered token
+        codec.decode(issued.token)
 
 
 def test_jwt_rejects_unknown_roles_and_bad_ids() -> None:

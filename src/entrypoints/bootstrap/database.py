@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters.clock import SystemClock
 from adapters.ids import Uuid7Generator
 from adapters.persistence.engine import create_engine, create_session_factory
+from adapters.persistence.reads import ReadPool
 from adapters.persistence.uow import SqlAlchemyUnitOfWork
 from application.shared.ports import Clock, IdGenerator, UnitOfWork
+from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.settings import Settings
 
 
@@ -39,13 +41,25 @@ class DatabaseProvider(Provider):
         await engine.dispose()
 
     @provide(scope=Scope.APP)
+    async def read_pool(self, settings: Settings) -> AsyncIterator[ReadPool]:
+        """Connects on first use: a CLI command or a worker job that never reads through it opens nothing."""
+        reads = ReadPool(settings.require_database_url, size=settings.database_pool_size)
+        yield reads
+        await close_quietly("read pool", reads.close)
+
+    @provide(scope=Scope.APP)
     def session_factory(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
         return create_session_factory(engine)
 
     @provide(scope=Scope.REQUEST)
     async def session(self, factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-        async with factory() as session:
+        session = factory()
+        try:
             yield session
+        finally:
+            # a session that never began a transaction holds no connection: closing it would cost a greenlet hop
+            if session.in_transaction():
+                await session.close()
 
     @provide(scope=Scope.REQUEST)
     def unit_of_work(self, session: AsyncSession) -> UnitOfWork:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,18 @@ from opentelemetry import trace
 from entrypoints.bootstrap.redaction import REDACTED, is_sensitive_name, redact
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+@dataclass(slots=True)
+class LogCaller:
+    """Who the current request acts for; filled in once the credential is checked, read by every log line."""
+
+    user_id: str | None = None
+    api_key_id: str | None = None
+
+
+# one holder per request (set by the HTTP edge), so what authentication fills in is seen outside its frame
+caller_var: ContextVar[LogCaller | None] = ContextVar("log_caller", default=None)
 
 # LogRecord attributes that are not user-supplied "extra" fields
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -38,6 +51,7 @@ def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
     """
     record = _base_factory(*args, **kwargs)
     _scrub_text_fields(record)
+    record._lore_scrubbed = True  # message and traceback are fixed from here: the filter need not redo them
     record.request_id = request_id_var.get()
     context = trace.get_current_span().get_span_context()
     record.trace_id = format(context.trace_id, "032x") if context.is_valid else None
@@ -76,7 +90,8 @@ class RedactingFilter(logging.Filter):
     """Scrubs secrets, hashes, tokens and emails from a record's message, traceback and extra fields."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        _scrub_text_fields(record)
+        if not getattr(record, "_lore_scrubbed", False):  # made by another factory (before install_log_context)
+            _scrub_text_fields(record)
         for name, value in list(record.__dict__.items()):
             if name not in _RESERVED and name not in _CONTEXT_FIELDS and not name.startswith("_"):
                 record.__dict__[name] = _scrub_value(name, value)
@@ -98,6 +113,12 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 payload[key] = value
+        caller = caller_var.get()
+        if caller is not None:  # read here, at emission, in the request's context; an explicit extra wins
+            if caller.user_id is not None:
+                payload.setdefault("user_id", caller.user_id)
+            if caller.api_key_id is not None:
+                payload.setdefault("api_key_id", caller.api_key_id)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

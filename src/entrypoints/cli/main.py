@@ -109,7 +109,14 @@ async def _serve_with_worker(settings: Settings, host: str, port: int) -> None:
     app = create_app(settings, run_worker=True)
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host=host, port=port, log_config=None, lifespan="on", server_header=False, proxy_headers=False
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            lifespan="on",
+            server_header=False,
+            proxy_headers=False,
+            access_log=False,  # the app writes its own access-log line (route template, caller, duration)
         )
     )
     await server.serve()
@@ -141,6 +148,7 @@ def serve(host: str, port: int, workers: int) -> None:
             # no version banner; and the client address comes from TRUSTED_PROXIES, never uvicorn's defaults
             server_header=False,
             proxy_headers=False,
+            access_log=False,  # the app writes its own access-log line (route template, caller, duration)
         )
 
 

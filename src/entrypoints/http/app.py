@@ -5,17 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 from dishka import Provider
 from dishka.integrations.litestar import LitestarProvider, setup_dishka
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.types import ControllerRouterHandler
-from opentelemetry.metrics import NoOpMeterProvider
-from opentelemetry.trace import Span
 from redis.asyncio import Redis
 
 from entrypoints.bootstrap.container import build_container
@@ -42,14 +38,15 @@ from entrypoints.http.controllers.status import StatusController
 from entrypoints.http.controllers.summary_tasks import SummaryTasksController
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.docs_page import docs_assets, docs_plugin
+from entrypoints.http.edge import EdgeMiddleware
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.guards import authorize, document_rules, require_rules
+from entrypoints.http.live_probe import LIVE_PATH, LiveProbe
 from entrypoints.http.metrics_middleware import HttpMetricsMiddleware
 from entrypoints.http.openapi_contract import SECURITY_SCHEMES, StrictStructSchemaPlugin, document_contract
 from entrypoints.http.options import allow_headers
 from entrypoints.http.platform_headers import PlatformHeadersMiddleware
 from entrypoints.http.rate_limits import rate_limit
-from entrypoints.http.request_id import RequestIdMiddleware, request_id_from_scope
 from entrypoints.http.request_rules import screen_request
 from entrypoints.worker.app import build_worker
 
@@ -61,11 +58,6 @@ def _app_version() -> str:
         return version("lore")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
         return "0.0.0"
-
-
-def _tag_span(span: Span, scope: dict[str, Any]) -> None:
-    if span.is_recording():
-        span.set_attribute("http.request_id", request_id_from_scope(scope))  # type: ignore[arg-type]
 
 
 EXPOSED_HEADERS = ["X-Request-ID", "RateLimit", "RateLimit-Policy", "Retry-After", "Location", "ETag"]
@@ -113,12 +105,7 @@ def create_app(
         ],
     )
     setup_metrics(settings)
-    otel = OpenTelemetryConfig(
-        tracer_provider=setup_tracing(settings),
-        meter_provider=NoOpMeterProvider(),  # HTTP metrics are ours (HttpMetricsMiddleware), named by route
-        server_request_hook_handler=_tag_span,
-        exclude=["/health/live", "/metrics"],  # probes and scrapers every few seconds would flood the traces
-    )
+    tracer = setup_tracing(settings).get_tracer("lore.http")
 
     worker = build_worker(settings, container, handle_signals=False) if run_worker else None
     worker_task: list[asyncio.Task[None]] = []
@@ -159,7 +146,7 @@ def create_app(
         guards=[rate_limit],  # app-wide, so it runs before the API's authorize
         cors_config=_cors(settings),
         before_request=screen_request,
-        plugins=[OpenTelemetryPlugin(otel), StrictStructSchemaPlugin()],
+        plugins=[StrictStructSchemaPlugin()],
         openapi_config=OpenAPIConfig(
             title="Lore API",
             version=_app_version(),
@@ -178,8 +165,12 @@ def create_app(
     document_rules(app, API_PREFIX)
     document_contract(app, API_PREFIX)
     setup_dishka(container, app)
-    handler = with_compression(ConditionalRequestsMiddleware(app.asgi_handler), settings)
-    app.asgi_handler = HttpMetricsMiddleware(RequestIdMiddleware(PlatformHeadersMiddleware(handler, settings)))
+    handler = LiveProbe(with_compression(ConditionalRequestsMiddleware(app.asgi_handler), settings))
+    app.asgi_handler = EdgeMiddleware(
+        HttpMetricsMiddleware(PlatformHeadersMiddleware(handler, settings)),
+        tracer,
+        untraced_paths=frozenset({LIVE_PATH, "/metrics"}),  # probes and scrapers every few seconds would flood traces
+    )
     app.state.settings = settings
     app.state.allow = allow_headers(app)
     app.state.background = background

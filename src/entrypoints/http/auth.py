@@ -11,6 +11,7 @@ from application.identity.authenticate import Authenticate
 from domain.identity.errors import InvalidTokenError
 from domain.identity.principal import Principal
 from domain.shared.errors import AuthenticationError
+from entrypoints.bootstrap.logging import caller_var
 
 
 class AuthProvider(Provider):
@@ -26,7 +27,12 @@ class AuthProvider(Provider):
         scheme, _, credential = header.partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
             raise InvalidTokenError("Use the Bearer scheme with an access token or API key.")
-        return await authenticate.execute(credential.strip())
+        principal = await authenticate.execute(credential.strip())
+        caller = caller_var.get()
+        if caller is not None:  # the request's log lines and its access-log line name the caller from here on
+            caller.user_id = str(principal.user_id)
+            caller.api_key_id = str(principal.api_key_id) if principal.api_key_id else None
+        return principal
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str | None:

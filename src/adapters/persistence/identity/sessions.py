@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.identity.tables import (
@@ -14,6 +15,7 @@ from adapters.persistence.identity.tables import (
     UserRow,
 )
 from adapters.persistence.identity.writes import affected_rows
+from adapters.persistence.reads import ReadPool, Statement
 from domain.identity.models import AuthSession, User
 from domain.identity.roles import Role
 
@@ -25,6 +27,7 @@ _SESSION_WITH_USER = (
     .join_from(_SESSIONS, _USERS, _SESSIONS.c.user_id == _USERS.c.id)
     .where(_SESSIONS.c.id == bindparam("session_id"))
 )
+_SESSION_WITH_USER_SQL = Statement(_SESSION_WITH_USER)
 
 
 def _session_model(row: AuthSessionRow) -> AuthSession:
@@ -41,8 +44,7 @@ def _session_model(row: AuthSessionRow) -> AuthSession:
     )
 
 
-def _held(row: Row[Any]) -> tuple[AuthSession, User]:
-    m = row._mapping
+def _held(m: Mapping[str, Any]) -> tuple[AuthSession, User]:
     session = AuthSession(
         id=m["s_id"],
         user_id=m["s_user_id"],
@@ -69,11 +71,13 @@ def _held(row: Row[Any]) -> tuple[AuthSession, User]:
 
 
 class SqlSessionHolders:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    """Read in autocommit on the read pool: it runs before every request that carries an access token."""
+
+    def __init__(self, reads: ReadPool) -> None:
+        self._reads = reads
 
     async def get_with_user(self, session_id: UUID) -> tuple[AuthSession, User] | None:
-        row = (await self._session.execute(_SESSION_WITH_USER, {"session_id": session_id})).first()
+        row = await self._reads.fetchrow(_SESSION_WITH_USER_SQL, {"session_id": session_id})
         return None if row is None else _held(row)
 
 

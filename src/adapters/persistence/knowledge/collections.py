@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable, Mapping
+from functools import lru_cache, partial
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BindParameter, Row, Select, and_, bindparam, delete, func, select, update
+from sqlalchemy import BindParameter, Select, and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +17,7 @@ from adapters.persistence.knowledge.tables import (
     CollectionRow,
     DocumentRow,
 )
+from adapters.persistence.reads import ReadPool, Statement
 from application.knowledge.ports import (
     COLLECTION_SORTS,
     CollectionView,
@@ -28,21 +30,25 @@ from domain.knowledge.models import (
 )
 
 
-def _collection(row: CollectionRow | Row[Any]) -> Collection:
-    """From an ORM row or a Core row of the same columns (the list query reads the table directly)."""
+def _collection(row: CollectionRow | Mapping[str, Any]) -> Collection:
+    """From an ORM row or a driver row of the same columns (the list query reads the table on the read pool)."""
+    field: Callable[[str], Any] = partial(getattr, row) if isinstance(row, CollectionRow) else row.__getitem__
     return Collection(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        created_by=row.created_by or UUID(int=0),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=field("id"),
+        name=field("name"),
+        description=field("description"),
+        created_by=field("created_by") or UUID(int=0),
+        created_at=field("created_at"),
+        updated_at=field("updated_at"),
     )
 
 
 class SqlCollectionRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """On the request's session, except the list, which reads in autocommit on the read pool (a hot path)."""
+
+    def __init__(self, session: AsyncSession, reads: ReadPool) -> None:
         self._session = session
+        self._reads = reads
 
     async def add(self, collection: Collection) -> None:
         try:
@@ -102,16 +108,17 @@ class SqlCollectionRepository:
 
     async def list_visible(self, user_id: UUID, *, all_collections: bool, page: PageRequest) -> Page[CollectionView]:
         values = {"user_id": user_id, "limit": page.limit, "offset": page.offset}
-        rows = (await self._session.execute(_visible_page(page.sort, all_collections=all_collections), values)).all()
+        rows = await self._reads.fetch(_visible_page(page.sort, all_collections=all_collections), values)
         if rows:
-            total = rows[0].total
+            total = rows[0]["total"]
         else:  # past the last page the window has no row to carry the total
-            total = await self._session.scalar(_visible_count(all_collections=all_collections), values)
+            counted = await self._reads.fetchrow(_visible_count(all_collections=all_collections), values)
+            total = counted[0] if counted else 0
         views = [
             CollectionView(
                 _collection(row),
-                CollectionRole(row.role) if row.role else None,
-                int(row.document_count),
+                CollectionRole(row["role"]) if row["role"] else None,
+                int(row["document_count"]),
             )
             for row in rows
         ]
@@ -145,7 +152,7 @@ def _ordering(sort: str, columns: Any) -> list[Any]:
 # Built once per (sort, scope), not per request: one round trip gives the page and, by a window, the total;
 # the page is cut first so documents are counted only for the rows shown.
 @lru_cache(maxsize=16)
-def _visible_page(sort: str, *, all_collections: bool) -> Select[Any]:
+def _visible_page(sort: str, *, all_collections: bool) -> Statement:
     page = (
         _visible(*_COLLECTIONS.c, _MEMBERS.c.role, func.count().over().label("total"), all_collections=all_collections)
         .order_by(*_ordering(sort, _COLLECTIONS.c))
@@ -160,9 +167,9 @@ def _visible_page(sort: str, *, all_collections: bool) -> Select[Any]:
         .scalar_subquery()
         .label("document_count")
     )
-    return select(page, documents).order_by(*_ordering(sort, page.c))
+    return Statement(select(page, documents).order_by(*_ordering(sort, page.c)))
 
 
 @lru_cache(maxsize=2)
-def _visible_count(*, all_collections: bool) -> Select[Any]:
-    return _visible(func.count(), all_collections=all_collections)
+def _visible_count(*, all_collections: bool) -> Statement:
+    return Statement(_visible(func.count(), all_collections=all_collections))
