@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("dishka", "litestar", "openai", "anthropic", "sqlalchemy", "uvicorn", "asyncpg", "redis", "saq", "pypdf")
+HEAVY = ("dishka", "litestar", "openai", "anthropic", "sqlalchemy", "uvicorn", "asyncpg", "redis", "saq", "kreuzberg")
 
 PROBE = """
 import json, sys
@@ -54,4 +54,4 @@ def test_the_container_does_not_import_the_llm_sdks_or_the_web_framework() -> No
     ).stdout
     modules = set(json.loads(output.strip().splitlines()[-1]))
 
-    assert modules.isdisjoint({"openai", "anthropic", "pypdf", "uvicorn"}), modules
+    assert modules.isdisjoint({"openai", "anthropic", "kreuzberg", "uvicorn"}), modules

@@ -43,6 +43,8 @@ class SqlChunkRepository:
                     "start_offset": chunk.start,
                     "end_offset": chunk.end,
                     "token_count": chunk.token_count,
+                    "heading_path": chunk.heading_path,
+                    "page": chunk.page,
                     "embedding": list(chunk.embedding) if chunk.embedding is not None else None,
                     "embedding_dims": len(chunk.embedding) if chunk.embedding is not None else None,
                     "embedding_model": embedding_model if chunk.embedding is not None else None,
@@ -57,7 +59,18 @@ class SqlChunkRepository:
             self._session, statement, page, [ChunkRow.ordinal.desc() if page.sort.startswith("-") else ChunkRow.ordinal]
         )
         chunks = [
-            Chunk(r.id, r.document_id, r.collection_id, r.ordinal, r.text, r.start_offset, r.end_offset, r.token_count)
+            Chunk(
+                r.id,
+                r.document_id,
+                r.collection_id,
+                r.ordinal,
+                r.text,
+                r.start_offset,
+                r.end_offset,
+                r.token_count,
+                r.heading_path,
+                r.page,
+            )
             for r in rows
         ]
         return Page(chunks, total, page.limit, page.offset)
