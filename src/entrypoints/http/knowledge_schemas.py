@@ -25,6 +25,10 @@ Title = Annotated[str, line(300)]
 CollectionName = Annotated[str, line(200)]
 Description = Annotated[str, lines(4000)]
 Content = Annotated[str, lines()]
+HeadingPath = Annotated[
+    str, msgspec.Meta(description='The headings above the passage, outermost first: "Handbook > Travel > Hotels".')
+]
+Page = Annotated[int | None, msgspec.Meta(description="The 1-based page (PDF) the passage starts on; null otherwise.")]
 
 
 def _check_json(field: str, value: Any) -> None:
@@ -166,6 +170,8 @@ class ChunkOut(Schema):
     start: int
     end: int
     token_count: int
+    heading_path: HeadingPath
+    page: Page
 
     @classmethod
     def of(cls, chunk: Chunk) -> ChunkOut:
@@ -176,6 +182,8 @@ class ChunkOut(Schema):
             start=chunk.start,
             end=chunk.end,
             token_count=chunk.token_count,
+            heading_path=chunk.heading_path,
+            page=chunk.page,
         )
 
 
@@ -188,6 +196,8 @@ class SearchHitOut(Schema):
     score: float
     start: int
     end: int
+    heading_path: HeadingPath
+    page: Page
 
     @classmethod
     def of(cls, hit: ChunkHit) -> SearchHitOut:
@@ -200,6 +210,8 @@ class SearchHitOut(Schema):
             score=round(hit.score, 6),
             start=hit.start,
             end=hit.end,
+            heading_path=hit.heading_path,
+            page=hit.page,
         )
 
 
