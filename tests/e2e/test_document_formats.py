@@ -120,3 +120,22 @@ async def test_a_zip_bomb_and_a_file_of_the_wrong_kind_fail_with_a_reason(kb_cli
         headers=editor.headers,
     )
     assert_error(not_a_zip, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+async def test_a_binary_documents_type_changes_only_with_new_content(kb_client: Client) -> None:
+    editor = await signed_in(kb_client, "ed@example.org", Role.EDITOR)
+    collection = await new_collection(kb_client, editor)
+    docx_id = await _upload(kb_client, editor, collection, "handbook.docx", make_docx())
+    text_id = await _upload(kb_client, editor, collection, "notes.txt", b"# Notes\n\nPlain for now.")
+    for document_id in (docx_id, text_id):
+        await wait_for_status(kb_client, editor, document_id)
+
+    relabelled = await kb_client.patch(
+        f"/api/v1/documents/{docx_id}", json={"content_type": "text/plain"}, headers=editor.headers
+    )
+    assert_error(relabelled, 415, "UNSUPPORTED_MEDIA_TYPE")
+    as_markdown = await kb_client.patch(
+        f"/api/v1/documents/{text_id}", json={"content_type": "text/markdown"}, headers=editor.headers
+    )
+    assert as_markdown.status_code == 200, as_markdown.text
+    assert as_markdown.json()["data"]["content_type"] == "text/markdown"

@@ -8,7 +8,7 @@ heading path and page, with exact offsets into that text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -178,8 +178,3 @@ def chunk_blocks(laid_out: LaidOut, *, max_tokens: int = 256, overlap: int = 32)
         pending_tokens += tokens
     flush()
     return [c for c in chunks if c.token_count > 0]
-
-
-def page_count(blocks: Sequence[Block]) -> int | None:
-    pages = [b.page for b in blocks if b.page is not None]
-    return max(pages) if pages else None
