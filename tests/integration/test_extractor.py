@@ -57,6 +57,14 @@ def test_a_page_without_main_drops_page_level_boilerplate_but_keeps_an_articles_
         assert dropped not in text
 
 
+def test_a_main_element_named_only_in_a_script_does_not_hide_the_page() -> None:
+    page = b"<body><script>document.write('<main>');</script><p>Line one<br>line two<img src='x.png'></p></body>"
+    text = _text(EXTRACT(ContentType.HTML, page))
+    assert "Line one" in text
+    assert "line two" in text
+    assert "document.write" not in text
+
+
 def test_pdf_paragraphs_carry_their_page() -> None:
     structured = EXTRACT(ContentType.PDF, make_pdf(["Page one line", "Another (line)"], ["The second page"]))
     assert structured.page_count == 2
@@ -164,10 +172,21 @@ def test_limits_fail_the_document_with_a_reason(
         DocumentTextExtractor(limits).extract(content_type, source)
 
 
+def _corrupted(source: bytes, member: str) -> bytes:
+    """The archive with the middle of one member's compressed data overwritten: its directory stays valid."""
+    with zipfile.ZipFile(io.BytesIO(source)) as archive:
+        info = archive.getinfo(member)
+    header = source[info.header_offset : info.header_offset + 30]
+    data = info.header_offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+    middle = data + info.compress_size // 2
+    return source[:middle] + b"\xff" * 16 + source[middle + 16 :]
+
+
 @pytest.mark.parametrize(
     ("content_type", "source", "message"),
     [
         (ContentType.PDF, b"not a pdf at all", "PDF file could not be read"),
+        (ContentType.PPTX, _corrupted(make_pptx(), "ppt/slides/slide1.xml"), "PowerPoint file could not be read"),
         (ContentType.PDF, make_pdf([]), "no extractable text"),
         (ContentType.TEXT, b"\xff\xfe\xfa broken", "not UTF-8"),
         (ContentType.DOCX, _zip({"word/document.xml": b"<not xml"}), "Word file could not be read"),

@@ -106,5 +106,5 @@ def _convert(content_type: ContentType, source: bytes) -> ExtractionResult:
     )
     try:
         return kreuzberg.extract_bytes_sync(source, content_type.value, config)
-    except kreuzberg.KreuzbergError as exc:
+    except (kreuzberg.KreuzbergError, OSError) as exc:  # OSError: a corrupt deflate stream or checksum
         raise ExtractionError(f"The {_NAMES[content_type]} file could not be read: {exc}") from exc
