@@ -6,9 +6,13 @@ import io
 import zipfile
 from collections.abc import Callable
 
+import msgspec
 import pytest
+from litestar.testing import AsyncTestClient
 
 from domain.identity.roles import Role
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.http.app import create_app
 from tests.e2e.knowledge_support import new_collection, search, wait_for_status
 from tests.support.api import Account, Client, assert_error, signed_in
 from tests.support.office_files import CSV, HTML_WITH_BOILERPLATE, make_docx, make_eml, make_epub, make_pptx, make_xlsx
@@ -139,3 +143,15 @@ async def test_a_binary_documents_type_changes_only_with_new_content(kb_client: 
     )
     assert as_markdown.status_code == 200, as_markdown.text
     assert as_markdown.json()["data"]["content_type"] == "text/markdown"
+
+
+async def test_the_page_limit_setting_fails_a_longer_pdf(kb_settings: Settings) -> None:
+    settings = msgspec.structs.replace(kb_settings, extract_max_pages=1)
+    async with AsyncTestClient(app=create_app(settings, run_worker=True)) as client:
+        editor = await signed_in(client, "ed@example.org", Role.EDITOR)
+        collection = await new_collection(client, editor)
+        long_id = await _upload(client, editor, collection, "long.pdf", make_pdf(["one"], ["two"]))
+        short_id = await _upload(client, editor, collection, "short.pdf", make_pdf(["just one page"]))
+        failed = await wait_for_status(client, editor, long_id, wanted="failed")
+        assert failed["error"] == {"stage": "extract", "message": "The document has 2 pages; the limit is 1."}
+        await wait_for_status(client, editor, short_id)
