@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.cli.main import cli
+from tests.support.office_files import make_docx
 from tests.support.pdf import make_pdf
 
 
@@ -51,6 +52,7 @@ def test_ingest_a_folder_then_list_retry_and_reindex(lore: CliRunner, settings: 
     (folder / "b.md").write_text("# Markdown file")
     (folder / "nested" / "c.html").write_text("<p>HTML file</p>")
     (folder / "nested" / "d.pdf").write_bytes(make_pdf(["PDF file"]))
+    (folder / "nested" / "f.docx").write_bytes(make_docx())
     (folder / "e.exe").write_bytes(b"MZ")
     (folder / "copy.txt").write_text("Plain text file.")
     (folder / ".hidden.txt").write_text("ignored")
@@ -61,12 +63,12 @@ def test_ingest_a_folder_then_list_retry_and_reindex(lore: CliRunner, settings: 
     lines = {
         line.rsplit(maxsplit=1)[0].strip(): int(line.rsplit(maxsplit=1)[1]) for line in result.stdout.splitlines()[1:]
     }
-    assert lines == {"duplicate document": 1, "queued": 4, "skipped (unsupported type)": 1, "total": 6}
+    assert lines == {"duplicate document": 1, "queued": 5, "skipped (unsupported type)": 1, "total": 7}
 
     jobs = lore.invoke(cli, ["jobs", "list"])
     assert jobs.exit_code == 0
     job_lines = [line for line in jobs.stdout.splitlines() if line.strip()]
-    assert len(job_lines) == 4
+    assert len(job_lines) == 5
     job_id = job_lines[0].split()[0]
     retried = lore.invoke(cli, ["jobs", "retry", job_id])
     assert retried.exit_code == 0, retried.output
@@ -77,7 +79,7 @@ def test_ingest_a_folder_then_list_retry_and_reindex(lore: CliRunner, settings: 
 
     reindexed = lore.invoke(cli, ["reindex", "--collection", "Docs"])
     assert reindexed.exit_code == 0, reindexed.output
-    assert "queued 4 documents" in reindexed.stdout
+    assert "queued 5 documents" in reindexed.stdout
 
     missing = lore.invoke(cli, ["ingest", str(folder), "--collection", "Nope"])
     assert missing.exit_code == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from entrypoints.bootstrap.settings import Settings
 
-HEAVY = ("dishka", "litestar", "openai", "anthropic", "sqlalchemy", "uvicorn", "asyncpg", "redis", "saq", "pypdf")
+HEAVY = ("dishka", "litestar", "openai", "anthropic", "sqlalchemy", "uvicorn", "asyncpg", "redis", "saq", "kreuzberg")
 
 PROBE = """
 import json, sys
@@ -32,7 +32,7 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 # what `lore users list` has no use for: the web stack, the SDKs, Redis and the queue, JWT, the OTel SDK
 # (only the API is imported, for the command's root span) and advanced-alchemy (it imports Litestar)
 NOT_FOR_USERS = (
-    "litestar", "openai", "anthropic", "uvicorn", "redis", "saq", "pypdf", "advanced_alchemy", "jwt", "httpx",
+    "litestar", "openai", "anthropic", "uvicorn", "redis", "saq", "kreuzberg", "advanced_alchemy", "jwt", "httpx",
     "croniter", "pgvector",
 )  # fmt: skip
 
@@ -71,7 +71,7 @@ def test_the_container_does_not_import_the_llm_sdks_or_the_web_framework() -> No
     ).stdout
     modules = set(json.loads(output.strip().splitlines()[-1]))
 
-    assert modules.isdisjoint({"openai", "anthropic", "pypdf", "uvicorn"}), modules
+    assert modules.isdisjoint({"openai", "anthropic", "kreuzberg", "uvicorn"}), modules
 
 
 def test_users_list_imports_only_the_database_and_the_identity_module(settings: Settings, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from application.knowledge.ports import (
 from application.shared.ports import Page, PageRequest
 from domain.knowledge.errors import DuplicateDocumentError, EmbeddingsUnavailableError, ExtractionError
 from domain.knowledge.models import Chunk, Collection, CollectionRole, ContentType, Document, Membership
+from domain.knowledge.structure import StructuredText, markdown_blocks
 from domain.shared.errors import DependencyUnavailableError
 
 
@@ -242,7 +243,18 @@ class InMemoryChunks:
 
     async def replace(self, document: Document, chunks: Sequence[NewChunk], embedding_model: str | None) -> None:
         self._t.chunks[document.id] = [
-            Chunk(self._ids(), document.id, document.collection_id, c.ordinal, c.text, c.start, c.end, c.token_count)
+            Chunk(
+                self._ids(),
+                document.id,
+                document.collection_id,
+                c.ordinal,
+                c.text,
+                c.start,
+                c.end,
+                c.token_count,
+                c.heading_path,
+                c.page,
+            )
             for c in chunks
         ]
         self._t.chunk_models[document.id] = embedding_model
@@ -357,14 +369,14 @@ class RecordingJobQueue:
 
 
 class FakeExtractor:
-    """Reads sources as UTF-8; a source starting with ``BROKEN`` is unreadable, ``CRASH`` a bug in the reader."""
+    """Reads sources as UTF-8 markdown; a source starting with ``BROKEN`` is unreadable, ``CRASH`` a reader bug."""
 
-    def extract(self, content_type: ContentType, source: bytes) -> str:
+    def extract(self, content_type: ContentType, source: bytes) -> StructuredText:
         if source.startswith(b"BROKEN"):
             raise ExtractionError("The file is not UTF-8 text.")
         if source.startswith(b"CRASH"):
             raise RuntimeError("reader crashed")
-        return source.decode()
+        return StructuredText(tuple(markdown_blocks(source.decode())))
 
 
 class FakeQueryEmbeddingCache:

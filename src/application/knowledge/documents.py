@@ -25,7 +25,7 @@ from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
 from domain.knowledge.access import CollectionAccess
 from domain.knowledge.errors import DuplicateDocumentError, IdempotencyKeyReusedError
-from domain.knowledge.formats import detect_format
+from domain.knowledge.formats import TEXTUAL, detect_format
 from domain.knowledge.models import MAX_TITLE_LENGTH, Chunk, ContentType, Document, DocumentStatus, clean_name
 from domain.shared.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 
@@ -252,8 +252,9 @@ class UpdateDocument:
         if changes.metadata is not None:
             updates["metadata"] = _checked_metadata(changes.metadata, self._policy)
         if changes.content_type is not None and changes.content is None:
-            if (changes.content_type is ContentType.PDF) != (document.content_type is ContentType.PDF):
-                raise UnsupportedMediaTypeError("Send new content to turn a document into or out of a PDF.")
+            textual = {changes.content_type, document.content_type} <= TEXTUAL
+            if changes.content_type is not document.content_type and not textual:
+                raise UnsupportedMediaTypeError("Send new content to turn a document into or out of a binary format.")
             updates["content_type"] = changes.content_type
         reingest = False
         if changes.content is not None:

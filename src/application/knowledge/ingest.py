@@ -1,4 +1,4 @@
-"""The worker's ingestion pipeline: extract, normalise, chunk, embed, index — then swap chunks atomically."""
+"""The worker's ingestion pipeline: extract, chunk along headings, embed, index — then swap chunks atomically."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from application.knowledge.ports import (
 from application.shared.ports import Clock, UnitOfWork
 from domain.knowledge.errors import ExtractionError
 from domain.knowledge.models import Document, DocumentStatus
-from domain.knowledge.text import chunk_text, normalize_text
+from domain.knowledge.structure import chunk_blocks, lay_out
 
 logger = logging.getLogger(__name__)
 
@@ -140,17 +140,17 @@ class IngestDocument:
             # in a thread: a large PDF would otherwise stall the worker's loop, and with it the
             # heartbeats that keep this and every other running job from being taken as abandoned
             extracted = await asyncio.to_thread(self._extractor.extract, document.content_type, source)
-            text = normalize_text(extracted)
-            if not text:  # e.g. HTML that is all script: "ready" with no chunks would hide the problem
+            laid_out = lay_out(extracted.blocks)
+            if not laid_out.text:  # e.g. HTML that is all script: "ready" with no chunks would hide the problem
                 raise ExtractionError("The document has no extractable text.")
         except Exception as exc:
             raise _StageError(Stage.EXTRACT, exc) from exc
         self._metrics.stage_passed(Stage.EXTRACT.value, 0)
         try:
-            spans = chunk_text(
-                text, max_tokens=self._policy.chunk_max_tokens, overlap=self._policy.chunk_overlap_tokens
+            spans = chunk_blocks(
+                laid_out, max_tokens=self._policy.chunk_max_tokens, overlap=self._policy.chunk_overlap_tokens
             )
-        except Exception as exc:  # pragma: no cover - chunking is pure and total on strings
+        except Exception as exc:  # pragma: no cover - chunking is pure and total on blocks
             raise _StageError(Stage.CHUNK, exc) from exc
         self._metrics.stage_passed(Stage.CHUNK.value, len(spans))
         vectors: list[list[float]] = []
@@ -163,7 +163,7 @@ class IngestDocument:
                 raise _StageError(Stage.EMBED, exc) from exc
             self._metrics.stage_passed(Stage.EMBED.value, len(spans))
         return [
-            NewChunk(i, s.text, s.start, s.end, s.token_count, vectors[i] if vectors else None)
+            NewChunk(i, s.text, s.start, s.end, s.token_count, vectors[i] if vectors else None, s.heading_path, s.page)
             for i, s in enumerate(spans)
         ]
 

@@ -19,6 +19,7 @@ from domain.knowledge.models import (
     DocumentStatus,
     Membership,
 )
+from domain.knowledge.structure import StructuredText
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,8 @@ class NewChunk:
     end: int
     token_count: int
     embedding: Sequence[float] | None = None
+    heading_path: str = ""  # "Handbook > Travel > Hotels"; empty above the first heading
+    page: int | None = None  # where the format has pages
 
 
 class ChunkRepository(Protocol):
@@ -240,8 +243,9 @@ class NoIngestionMetrics:
 
 
 class TextExtractor(Protocol):
-    def extract(self, content_type: ContentType, source: bytes) -> str:
-        """Plain text of the source; raises ExtractionError when the file cannot be read."""
+    def extract(self, content_type: ContentType, source: bytes) -> StructuredText:
+        """The source's headings, paragraphs and tables; raises ExtractionError when the file cannot be read
+        or is over a limit."""
         ...
 
 
@@ -271,6 +275,8 @@ class ChunkHit:
     start: int
     end: int
     score: float
+    heading_path: str = ""
+    page: int | None = None
 
 
 class SearchIndex(Protocol):

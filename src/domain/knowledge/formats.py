@@ -15,10 +15,25 @@ SUFFIXES = {
     ".html": ContentType.HTML,
     ".htm": ContentType.HTML,
     ".pdf": ContentType.PDF,
+    ".csv": ContentType.CSV,
+    ".eml": ContentType.EMAIL,
+    ".msg": ContentType.OUTLOOK,
+    ".docx": ContentType.DOCX,
+    ".pptx": ContentType.PPTX,
+    ".xlsx": ContentType.XLSX,
+    ".epub": ContentType.EPUB,
 }
-SUPPORTED = "Upload UTF-8 text (.txt), markdown (.md), HTML (.html) or PDF (.pdf) files."
+SUPPORTED = (
+    "Upload UTF-8 text (.txt), markdown (.md), HTML (.html), CSV (.csv), e-mail (.eml, .msg), PDF (.pdf), "
+    "Word (.docx), PowerPoint (.pptx), Excel (.xlsx) or EPUB (.epub) files."
+)
+# sent as UTF-8 text (JSON bodies may carry these); every other format is a binary file
+TEXTUAL = frozenset({ContentType.TEXT, ContentType.MARKDOWN, ContentType.HTML, ContentType.CSV, ContentType.EMAIL})
+ZIP_BASED = frozenset({ContentType.DOCX, ContentType.PPTX, ContentType.XLSX, ContentType.EPUB})
 
 _PDF_MAGIC = b"%PDF-"
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Outlook .msg files are OLE compound files
 _LEADING = b"\xef\xbb\xbf \t\r\n\x00"  # a BOM or blank bytes some writers put before the header
 _SNIFF_BYTES = 1024  # enough to tell text from binary
 
@@ -41,9 +56,17 @@ def looks_binary(source: bytes) -> bool:
 
 
 def detect_format(source: bytes, declared: ContentType) -> ContentType:
-    """The format to ingest ``source`` as: a PDF is a PDF whatever its name, binary is refused at the door."""
+    """The format to ingest ``source`` as: a PDF is a PDF whatever its name; an Office, EPUB or Outlook file must
+    carry its container's signature; other binary is refused at the door."""
     if is_pdf(source):
         return ContentType.PDF
+    if declared in ZIP_BASED or declared is ContentType.OUTLOOK:
+        magic, kind = (_ZIP_MAGIC, "a ZIP archive") if declared in ZIP_BASED else (_OLE_MAGIC, "an Outlook file")
+        if not source.startswith(magic):
+            raise UnsupportedMediaTypeError(
+                f"The file is declared as {declared.value} but is not {kind}.", details={"declared": declared.value}
+            )
+        return declared
     if declared is ContentType.PDF:
         raise UnsupportedMediaTypeError(
             "The file is declared as a PDF but is not one (it does not start with %PDF-).",

@@ -29,6 +29,13 @@ class ContentType(StrEnum):
     MARKDOWN = "text/markdown"
     HTML = "text/html"
     PDF = "application/pdf"
+    CSV = "text/csv"
+    EMAIL = "message/rfc822"
+    DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    EPUB = "application/epub+zip"
+    OUTLOOK = "application/vnd.ms-outlook"
 
 
 class SearchMode(StrEnum):
@@ -102,3 +109,5 @@ class Chunk:
     start: int
     end: int
     token_count: int
+    heading_path: str = ""
+    page: int | None = None

@@ -11,6 +11,7 @@ from saq.queue.base import Queue
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.extraction.extractor import DocumentTextExtractor
+from adapters.extraction.limits import ExtractionLimits
 from adapters.metrics.knowledge import OtelIngestionMetrics
 from adapters.persistence.knowledge.chunks import SqlChunkRepository
 from adapters.persistence.knowledge.collections import SqlCollectionRepository
@@ -113,7 +114,16 @@ class KnowledgeProvider(Provider):
         yield CoalescingEmbedder(embedder, policy.embed_batch_size)
         await embedder.close()
 
-    extractor = provide(DocumentTextExtractor, provides=TextExtractor, scope=Scope.APP)
+    @provide(scope=Scope.APP)
+    def extractor(self, settings: Settings) -> TextExtractor:
+        return DocumentTextExtractor(
+            ExtractionLimits(
+                max_pages=settings.extract_max_pages,
+                max_text_chars=settings.extract_max_text_chars,
+                max_unzipped_bytes=settings.extract_max_unzipped_bytes,
+                max_zip_ratio=settings.extract_max_zip_ratio,
+            )
+        )
 
     @provide(scope=Scope.APP)
     def ingestion_queue(self, queue: Queue) -> JobQueue:

@@ -31,6 +31,10 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("REFRESH_TOKEN_TTL_DAYS", 1, 90),
     ("MAX_UPLOAD_BYTES", 1024, None),
     ("CHUNK_MAX_TOKENS", 16, 8192),
+    ("EXTRACT_MAX_PAGES", 1, None),
+    ("EXTRACT_MAX_TEXT_CHARS", 1000, None),
+    ("EXTRACT_MAX_UNZIPPED_BYTES", 1024 * 1024, None),
+    ("EXTRACT_MAX_ZIP_RATIO", 10, None),
     ("INGEST_LEASE_SECONDS", 1, 86_400),
     ("JOB_HEARTBEAT_SECONDS", 3, 3600),
     ("JOB_SWEEP_SECONDS", 1, 3600),
@@ -112,6 +116,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_upload_bytes: int = 20 * 1024 * 1024
     chunk_max_tokens: int = 256
     chunk_overlap_tokens: int = 32
+    extract_max_pages: int = 2000  # PDF pages or PowerPoint slides; more fails the document
+    extract_max_text_chars: int = 10_000_000
+    extract_max_unzipped_bytes: int = 200 * 1024 * 1024  # DOCX/PPTX/XLSX/EPUB inflated: the ZIP-bomb guard
+    extract_max_zip_ratio: int = 100
     ingest_lease_seconds: int = 300  # a job held longer than this by a silent worker is run again
     # a queued job whose worker has not touched it for this long is taken as abandoned and run again
     job_heartbeat_seconds: int = 30

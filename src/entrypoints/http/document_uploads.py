@@ -14,7 +14,7 @@ from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Operation, Schema
 from multipart import ParserLimitReached  # type: ignore[import-untyped]  # the parser Litestar uses
 
 from application.knowledge.documents import NewDocument
-from domain.knowledge.formats import SUFFIXES, SUPPORTED
+from domain.knowledge.formats import SUFFIXES, SUPPORTED, TEXTUAL
 from domain.knowledge.models import ContentType
 from domain.shared.errors import UnsupportedMediaTypeError, ValidationError
 from entrypoints.http.errors import body_validation_error
@@ -25,7 +25,6 @@ from entrypoints.http.schemas import Schema as BodySchema
 from entrypoints.http.text_rules import json_problem, line, line_problem
 
 MAX_FILENAME = 255  # what file systems allow; the multipart parser refuses part headers over ~4 KiB anyway
-_TEXTUAL = frozenset({ContentType.TEXT, ContentType.MARKDOWN, ContentType.HTML})
 
 
 class UploadForm(BodySchema):
@@ -134,9 +133,10 @@ async def _from_json(request: Request[Any, Any, Any], idempotency_key: str | Non
         raise body_validation_error(exc) from None
     except msgspec.DecodeError:
         raise ClientException("The request body is not valid JSON.") from None
-    if body.content_type not in _TEXTUAL:
+    if body.content_type not in TEXTUAL:
         raise ValidationError(
-            "Upload PDFs as multipart files; JSON carries text only.", details={"field": "content_type"}
+            "Upload PDF, Office, EPUB and Outlook files as multipart files; JSON carries text only.",
+            details={"field": "content_type"},
         )
     return NewDocument(
         title=body.title,

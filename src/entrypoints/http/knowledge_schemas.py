@@ -28,6 +28,10 @@ Title = Annotated[str, line(MAX_TITLE_LENGTH, not_blank=True)]
 CollectionName = Annotated[str, line(MAX_COLLECTION_NAME_LENGTH, not_blank=True)]
 Description = Annotated[str, lines(MAX_DESCRIPTION_LENGTH)]
 Content = Annotated[str, lines(min_length=1)]
+HeadingPath = Annotated[
+    str, msgspec.Meta(description='The headings above the passage, outermost first: "Handbook > Travel > Hotels".')
+]
+Page = Annotated[int | None, msgspec.Meta(description="The 1-based page (PDF) the passage starts on; null otherwise.")]
 
 
 def _check_json(field: str, value: Any) -> None:
@@ -169,6 +173,8 @@ class ChunkOut(Schema):
     start: int
     end: int
     token_count: int
+    heading_path: HeadingPath
+    page: Page
 
     @classmethod
     def of(cls, chunk: Chunk) -> ChunkOut:
@@ -179,6 +185,8 @@ class ChunkOut(Schema):
             start=chunk.start,
             end=chunk.end,
             token_count=chunk.token_count,
+            heading_path=chunk.heading_path,
+            page=chunk.page,
         )
 
 
@@ -191,6 +199,8 @@ class SearchHitOut(Schema):
     score: float
     start: int
     end: int
+    heading_path: HeadingPath
+    page: Page
 
     @classmethod
     def of(cls, hit: ChunkHit) -> SearchHitOut:
@@ -203,6 +213,8 @@ class SearchHitOut(Schema):
             score=round(hit.score, 6),
             start=hit.start,
             end=hit.end,
+            heading_path=hit.heading_path,
+            page=hit.page,
         )
 
 

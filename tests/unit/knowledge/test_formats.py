@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.knowledge.formats import detect_format, looks_binary
+from domain.knowledge.formats import SUFFIXES, detect_format, looks_binary
 from domain.knowledge.models import ContentType
 from domain.shared.errors import UnsupportedMediaTypeError
 
@@ -33,6 +33,9 @@ def test_text_keeps_its_declared_textual_type() -> None:
         (b"text with a \x00 in it", ContentType.MARKDOWN, "binary"),
         ("UTF-16 text".encode("utf-16"), ContentType.TEXT, "binary"),
         (b"latin-1 caf\xe9 is not UTF-8", ContentType.TEXT, "binary"),
+        (b"plain text", ContentType.DOCX, "not a ZIP archive"),
+        (b"PK\x03\x04 a zip", ContentType.OUTLOOK, "not an Outlook file"),
+        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", ContentType.CSV, "binary"),
     ],
 )
 def test_contradictions_are_refused(source: bytes, declared: ContentType, message: str) -> None:
@@ -44,3 +47,15 @@ def test_a_character_cut_at_the_sniffing_boundary_is_still_text() -> None:
     source = b"a" * 1023 + "é".encode() + b" and more text"
     assert not looks_binary(source)
     assert looks_binary(b"a" * 1023 + b"\xc3")  # the whole file ends mid-character
+
+
+def test_office_epub_and_outlook_files_keep_their_declared_type_when_the_container_matches() -> None:
+    zipped = b"PK\x03\x04\x14\x00\x00\x00\x08\x00rest"
+    for declared in (ContentType.DOCX, ContentType.PPTX, ContentType.XLSX, ContentType.EPUB):
+        assert detect_format(zipped, declared) is declared
+    assert detect_format(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", ContentType.OUTLOOK) is ContentType.OUTLOOK
+    assert detect_format(b"Subject: hi\n\nbody", ContentType.EMAIL) is ContentType.EMAIL
+
+
+def test_every_suffix_names_a_content_type() -> None:
+    assert set(SUFFIXES.values()) == set(ContentType)

@@ -18,7 +18,17 @@ from application.shared.ports import Page, PageRequest
 from domain.knowledge.models import Chunk, Document
 
 _CHUNKS: Table = ChunkRow.__table__  # type: ignore[assignment]  # a Table, typed as FromClause
-_COLUMNS = ("document_id", "collection_id", "ordinal", "text", "start_offset", "end_offset", "token_count")
+_COLUMNS = (
+    "document_id",
+    "collection_id",
+    "ordinal",
+    "text",
+    "start_offset",
+    "end_offset",
+    "token_count",
+    "heading_path",
+    "page",
+)
 # One statement per document (executemany, sent as multi-row INSERTs). The vector goes as real[], which
 # asyncpg encodes in binary in C, cast to vector by Postgres: pgvector's own bind formats each float as text
 # in Python, the costliest step of writing chunks.
@@ -38,6 +48,8 @@ def _row(document: Document, chunk: NewChunk, embedding_model: str | None) -> di
         "start_offset": chunk.start,
         "end_offset": chunk.end,
         "token_count": chunk.token_count,
+        "heading_path": chunk.heading_path,
+        "page": chunk.page,
         "embedding": list(chunk.embedding) if chunk.embedding is not None else None,
         "embedding_dims": len(chunk.embedding) if chunk.embedding is not None else None,
         "embedding_model": embedding_model if embedded else None,
@@ -61,7 +73,18 @@ class SqlChunkRepository:
             self._session, statement, page, [ChunkRow.ordinal.desc() if page.sort.startswith("-") else ChunkRow.ordinal]
         )
         chunks = [
-            Chunk(r.id, r.document_id, r.collection_id, r.ordinal, r.text, r.start_offset, r.end_offset, r.token_count)
+            Chunk(
+                r.id,
+                r.document_id,
+                r.collection_id,
+                r.ordinal,
+                r.text,
+                r.start_offset,
+                r.end_offset,
+                r.token_count,
+                r.heading_path,
+                r.page,
+            )
             for r in rows
         ]
         return Page(chunks, total, page.limit, page.offset)

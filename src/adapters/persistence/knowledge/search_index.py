@@ -13,7 +13,8 @@ from adapters.persistence.knowledge.tables import INDEXED_DIMENSIONS
 from application.knowledge.ports import ChunkHit, SearchFilters, SearchScope
 
 _SELECT = """
-SELECT c.id, c.document_id, c.collection_id, d.title, c.text, c.start_offset, c.end_offset, {score} AS score
+SELECT c.id, c.document_id, c.collection_id, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page,
+       {score} AS score
 FROM document_chunks c
 JOIN documents d ON d.id = c.document_id
 """
@@ -53,6 +54,8 @@ def _hits(rows: Sequence[Any]) -> list[ChunkHit]:
             start=row.start_offset,
             end=row.end_offset,
             score=float(row.score),
+            heading_path=row.heading_path,
+            page=row.page,
         )
         for row in rows
     ]

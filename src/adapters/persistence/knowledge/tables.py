@@ -61,7 +61,7 @@ class DocumentRow(UUIDv7Base):
 
     collection_id: Mapped[UUID] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(300))
-    content_type: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(128))
     content_hash: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)
@@ -82,6 +82,9 @@ class DocumentSourceRow(UUIDv7Base):
 
     document_id: Mapped[UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), unique=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+CHUNK_TSV = "setweight(to_tsvector('english', heading_path), 'A') || setweight(to_tsvector('english', text), 'D')"
 
 
 class ChunkRow(UUIDv7Base):
@@ -109,10 +112,13 @@ class ChunkRow(UUIDv7Base):
     start_offset: Mapped[int] = mapped_column(Integer)
     end_offset: Mapped[int] = mapped_column(Integer)
     token_count: Mapped[int] = mapped_column(Integer)
+    heading_path: Mapped[str] = mapped_column(Text, default="", server_default="")
+    page: Mapped[int | None] = mapped_column(Integer)
     embedding: Mapped[Any] = mapped_column(Vector(), nullable=True)
     embedding_dims: Mapped[int | None] = mapped_column(Integer)
     embedding_model: Mapped[str | None] = mapped_column(String(200))
-    tsv: Mapped[Any] = mapped_column(TSVECTOR, Computed("to_tsvector('english', text)", persisted=True))
+    # the heading path weighs more than the body: a query naming a section finds its chunks first
+    tsv: Mapped[Any] = mapped_column(TSVECTOR, Computed(CHUNK_TSV, persisted=True))
 
 
 class IngestionJobRow(UUIDv7Base):
