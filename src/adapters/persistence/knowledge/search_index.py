@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.knowledge.tables import INDEXED_DIMENSIONS
+from adapters.persistence.knowledge.vector_sessions import VectorSessions
 from application.knowledge.ports import ChunkHit, SearchFilters, SearchScope
 
 _SELECT = """
@@ -84,17 +84,14 @@ FROM ranked r JOIN document_chunks c ON c.id = r.id JOIN documents d ON d.id = c
 ORDER BY r.score DESC, c.id
 """  # noqa: S608 - constant SQL (the scope clauses too); every value is a bound parameter
 
-DEFAULT_EF_SEARCH = 100
-# both SET LOCALs in one round trip (set_config(..., true) is transaction-local)
-_HNSW_SETTINGS = text(
-    "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', :ef_search, true)"
-)
-
 
 class PostgresSearchIndex:
-    def __init__(self, session: AsyncSession, ef_search: int = DEFAULT_EF_SEARCH) -> None:
+    """Keyword queries run on the request's session, vector queries on a session of their own (see
+    VectorSessions): the two legs of a hybrid search may run at once."""
+
+    def __init__(self, session: AsyncSession, vector_sessions: VectorSessions) -> None:
         self._session = session
-        self._ef_search = int(ef_search)
+        self._vector_sessions = vector_sessions.factory
 
     async def keyword(self, query: str, scope: SearchScope, filters: SearchFilters, limit: int) -> list[ChunkHit]:
         params: dict[str, Any] = {"query": query, "limit": limit, "shortlist": max(limit * 5, KEYWORD_SHORTLIST)}
@@ -115,11 +112,9 @@ class PostgresSearchIndex:
             + _scope_sql(scope, filters, params)
             + f" ORDER BY {distance} LIMIT :limit"
         )
-        if dims in INDEXED_DIMENSIONS:
-            # filtered HNSW scans keep searching until enough rows pass the filter (pgvector >= 0.8); the
-            # candidate list size trades latency for recall (pgvector's default of 40 missed a third of the top 10)
-            await self._session.execute(_HNSW_SETTINGS, {"ef_search": str(self._ef_search)})
-        rows = (await self._session.execute(text(sql), params)).all()
+        # the HNSW settings (hnsw.ef_search, iterative scans) are the vector connections' own
+        async with self._vector_sessions() as session:
+            rows = (await session.execute(text(sql), params)).all()
         return sorted(_hits(rows), key=lambda hit: hit.score, reverse=True)
 
 
