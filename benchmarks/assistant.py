@@ -223,7 +223,7 @@ async def run(requests: int, output: Path) -> None:
             "... of it in the provider client (OpenAI SDK: request, parse; port time minus the double's)",
             results["client"],
         ),
-        row("... in HTTP (auth, middleware, DI, encoding, uvicorn, the bench's client)", results["http"]),
+        row("... of it in HTTP (auth, middleware, DI, encoding, uvicorn, the bench's client)", results["http"]),
         row("retrieval and query embedding (`Search.execute`, wall)", results["search"]),
         row("keyword leg", results["keyword"]),
         row("vector leg", results["vector"]),
