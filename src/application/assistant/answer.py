@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -65,11 +66,7 @@ class _Prepared:
     cache_key: str
     period: QuotaPeriod
     retrieval: Retrieval
-
-    @property
-    def reservation(self) -> int:
-        """Tokens held back before the call: the prompt plus the most the answer may take."""
-        return sum(count_tokens(turn.content) for turn in self.turns)
+    prompt_tokens: int  # of all the turns: held back before the call, with the most the answer may take
 
     def answer(self, text: str, usage: Usage, provider: str, model: str, *, cached: bool) -> Answer:
         return Answer(text, self.citations, usage, provider, model, cached, self.retrieval)
@@ -116,12 +113,8 @@ class AskQuestion:
         except BaseException:
             await self._settle(principal, prepared, reserved, Usage())
             raise
-        await self._settle(principal, prepared, reserved, completion.usage)
-        await self._cache.put(
-            prepared.cache_key,
-            CachedAnswer(completion.text, completion.usage, completion.provider, completion.model),
-            self._policy.cache_ttl_seconds,
-        )
+        cached_answer = CachedAnswer(completion.text, completion.usage, completion.provider, completion.model)
+        await self._settle_and_store(principal, prepared, reserved, completion.usage, cached_answer)
         return prepared.answer(completion.text, completion.usage, completion.provider, completion.model, cached=False)
 
     async def stream(self, principal: Principal, question: Question) -> AsyncIterator[AnswerEvent]:
@@ -151,6 +144,7 @@ class AskQuestion:
                     yield AnswerDelta(event.text)
                     continue
                 text = "".join(parts)
+                # one after the other, unlike execute: a client leaving between the two must not be charged twice
                 await self._settle(principal, prepared, reserved, event.usage)
                 settled = True
                 await self._cache.put(
@@ -187,12 +181,13 @@ class AskQuestion:
             for n, h in enumerate(found.hits, start=1)
         ]
         grounded = build_prompt(text, citations)
-        room = (
-            self._policy.context_tokens
-            - self._policy.max_output_tokens
-            - sum(count_tokens(t.content) for t in grounded)
-        )
-        turns = build_prompt(text, citations, question.history, history_budget_tokens=max(room, 0))
+        grounded_tokens = sum(count_tokens(t.content) for t in grounded)
+        if question.history:
+            room = self._policy.context_tokens - self._policy.max_output_tokens - grounded_tokens
+            turns = build_prompt(text, citations, question.history, history_budget_tokens=max(room, 0))
+            prompt_tokens = sum(count_tokens(t.content) for t in turns)
+        else:  # a plain /ask: the grounded prompt is the prompt, counted once
+            turns, prompt_tokens = grounded, grounded_tokens
         scope = SearchScope(principal.user_id, principal.acts_as_admin, question.collection_ids)
         fingerprint = await self._corpus.fingerprint(scope)
         key_material = json.dumps(
@@ -205,12 +200,12 @@ class AskQuestion:
             sort_keys=True,
         )
         cache_key = hashlib.sha256(key_material.encode()).hexdigest()
-        return _Prepared(turns, citations, cache_key, period, found.retrieval)
+        return _Prepared(turns, citations, cache_key, period, found.retrieval, prompt_tokens)
 
     async def _reserve(self, principal: Principal, prepared: _Prepared) -> int:
         if not self._chat.metered:
             return 0  # the offline model spends no tokens, so the quota neither limits nor counts it
-        amount = prepared.reservation + self._policy.max_output_tokens
+        amount = prepared.prompt_tokens + self._policy.max_output_tokens
         period = prepared.period
         limit = self._policy.daily_token_quota
         if not await self._quota.reserve(principal.user_id, period.key, amount, limit, period.resets_at):
@@ -222,6 +217,15 @@ class AskQuestion:
             return
         period = prepared.period
         await self._quota.adjust(principal.user_id, period.key, usage.total - reserved, period.resets_at)
+
+    async def _settle_and_store(
+        self, principal: Principal, prepared: _Prepared, reserved: int, usage: Usage, answer: CachedAnswer
+    ) -> None:
+        """Charge what the answer cost and cache it: two independent writes, sent at once."""
+        await asyncio.gather(
+            self._settle(principal, prepared, reserved, usage),
+            self._cache.put(prepared.cache_key, answer, self._policy.cache_ttl_seconds),
+        )
 
     @staticmethod
     def _from_cache(cached: CachedAnswer, prepared: _Prepared) -> Answer:

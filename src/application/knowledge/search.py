@@ -6,6 +6,7 @@ and the result says so; vector search has nothing to fall back to and raises ins
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from uuid import UUID
@@ -89,22 +90,37 @@ class Search:
             if mode is SearchMode.VECTOR:
                 raise EmbeddingsDisabledError()
             return await self._fallback(query, scope, request, Degradation.EMBEDDINGS_DISABLED)
-        try:
-            embedding = (await self._embedder.embed([query]))[0]
-        except EmbeddingsUnavailableError:
-            if mode is SearchMode.VECTOR:
-                raise  # nothing to fall back to: 503 with Retry-After
-            return await self._fallback(query, scope, request, Degradation.EMBEDDINGS_UNAVAILABLE)
         if mode is SearchMode.VECTOR:
+            embedding = (await self._embedder.embed([query]))[0]  # down: nothing to fall back to, 503 Retry-After
             hits = await self._index.vector(embedding, self._embedder.model, scope, request.filters, request.limit)
             return SearchResult(hits, Retrieval(mode, mode))
+        return await self._hybrid(query, scope, request)
+
+    async def _hybrid(self, query: str, scope: SearchScope, request: SearchRequest) -> SearchResult:
         pool = max(request.limit * 4, 40)
-        keyword = await self._index.keyword(query, scope, request.filters, pool)
-        vector = await self._index.vector(embedding, self._embedder.model, scope, request.filters, pool)
+        # the keyword leg does not wait for the query embedding nor the vector leg (the index runs them on
+        # connections of their own), so a hybrid search takes about as long as its slower leg
+        keyword_leg = asyncio.ensure_future(self._index.keyword(query, scope, request.filters, pool))
+        try:
+            try:
+                embedding = (await self._embedder.embed([query]))[0]
+            except EmbeddingsUnavailableError:
+                hits = (await keyword_leg)[: request.limit]  # the same ranking a keyword search gives
+                return SearchResult(
+                    hits, Retrieval(SearchMode.KEYWORD, request.mode, Degradation.EMBEDDINGS_UNAVAILABLE)
+                )
+            vector = await self._index.vector(embedding, self._embedder.model, scope, request.filters, pool)
+            keyword = await keyword_leg
+        finally:
+            if not keyword_leg.done():  # the other leg failed: no query left running on the request's connection
+                keyword_leg.cancel()
+                await asyncio.wait([keyword_leg])
+            if not keyword_leg.cancelled():
+                keyword_leg.exception()  # retrieved: when both legs fail, the first failure is the one raised
         by_id = {hit.chunk_id: hit for hit in (*vector, *keyword)}
         fused = reciprocal_rank_fusion([[h.chunk_id for h in keyword], [h.chunk_id for h in vector]])
         hits = [replace(by_id[chunk_id], score=score) for chunk_id, score in fused[: request.limit]]
-        return SearchResult(hits, Retrieval(mode, mode))
+        return SearchResult(hits, Retrieval(SearchMode.HYBRID, request.mode))
 
     async def _keyword(self, query: str, scope: SearchScope, request: SearchRequest) -> list[ChunkHit]:
         return await self._index.keyword(query, scope, request.filters, request.limit)

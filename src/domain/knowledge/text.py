@@ -27,7 +27,7 @@ def normalize_text(raw: str) -> str:
 
 
 def count_tokens(text: str) -> int:
-    return sum(1 for _ in _TOKEN.finditer(text))
+    return len(_TOKEN.findall(text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from adapters.persistence.knowledge.leases import SqlIngestionLeases
 from adapters.persistence.knowledge.memberships import SqlMembershipRepository
 from adapters.persistence.knowledge.readable import SqlReadableCollections
 from adapters.persistence.knowledge.search_index import PostgresSearchIndex
+from adapters.persistence.knowledge.vector_sessions import VectorSessions, create_vector_engine, vector_sessions
 from adapters.queue.ingestion_queue import SaqIngestionQueue
 from adapters.redis.query_embeddings import RedisQueryEmbeddingCache
 from application.knowledge.batching import CoalescingEmbedder
@@ -136,9 +137,21 @@ class KnowledgeProvider(Provider):
     jobs = provide(SqlIngestionJobRepository, provides=IngestionJobRepository, scope=Scope.REQUEST)
     leases = provide(SqlIngestionLeases, provides=IngestionLeases, scope=Scope.APP)
 
+    @provide(scope=Scope.APP)
+    async def vector_sessions(self, settings: Settings) -> AsyncIterator[VectorSessions]:
+        # connects lazily: a process that never searches opens none; half the request pool's size is plenty for
+        # queries of a few milliseconds that hold their connection for one statement
+        engine = create_vector_engine(
+            settings.require_database_url,
+            ef_search=settings.search_ef_search,
+            pool_size=max(2, settings.database_pool_size // 2),
+        )
+        yield vector_sessions(engine)
+        await engine.dispose()
+
     @provide(scope=Scope.REQUEST)
-    def index(self, session: AsyncSession, settings: Settings) -> SearchIndex:
-        return PostgresSearchIndex(session, settings.search_ef_search)
+    def index(self, session: AsyncSession, vector: VectorSessions) -> SearchIndex:
+        return PostgresSearchIndex(session, vector)
 
     readable = provide(SqlReadableCollections, provides=ReadableCollections, scope=Scope.REQUEST)
 

@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from uuid import uuid4
 
 import pytest
 
+from application.knowledge.ports import ChunkHit, SearchFilters, SearchScope
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Search, SearchRequest
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
 from domain.knowledge.models import SearchMode
-from domain.shared.errors import PermissionDeniedError, ValidationError
+from domain.shared.errors import DependencyUnavailableError, PermissionDeniedError, ValidationError
 from tests.support.knowledge_fakes import FakeEmbedder, FakeReadableCollections, FakeSearchIndex, hit
 
 CALLER = Principal(uuid4(), Role.MEMBER)
@@ -68,3 +71,54 @@ async def test_the_index_is_bounded_by_the_callers_own_collections_unless_they_a
     mine, everyone = index.scopes
     assert (mine.user_id, mine.all_collections) == (CALLER.user_id, False)
     assert (everyone.user_id, everyone.all_collections) == (admin.user_id, True)
+
+
+class _WaitingEmbedder(FakeEmbedder):
+    """Answers only once the keyword leg has run: a search that waited for the embedding first would hang."""
+
+    def __init__(self, index: FakeSearchIndex) -> None:
+        super().__init__()
+        self._index = index
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        while "keyword" not in self._index.calls:
+            await asyncio.sleep(0)
+        return await super().embed(texts)
+
+
+async def test_the_keyword_leg_of_a_hybrid_search_runs_while_the_query_is_embedded() -> None:
+    index = FakeSearchIndex(keyword=[hit("keyword")], vector=[hit("vector")])
+    search = Search(index, _WaitingEmbedder(index), CollectionScope(FakeReadableCollections()))
+    result = await asyncio.wait_for(search.execute(CALLER, SearchRequest("vacation")), timeout=30)
+    assert {h.text for h in result.hits} == {"keyword", "vector"}
+
+
+class _FailingVectorIndex(FakeSearchIndex):
+    """The vector leg fails while the keyword leg is still running."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keyword_cancelled = False
+
+    async def keyword(self, query: str, scope: SearchScope, filters: SearchFilters, limit: int) -> list[ChunkHit]:
+        self.calls.append("keyword")
+        try:
+            await asyncio.Event().wait()  # never set
+        except asyncio.CancelledError:
+            self.keyword_cancelled = True
+            raise
+        return []
+
+    async def vector(
+        self, embedding: Sequence[float], model: str, scope: SearchScope, filters: SearchFilters, limit: int
+    ) -> list[ChunkHit]:
+        while "keyword" not in self.calls:  # the keyword leg's query is under way
+            await asyncio.sleep(0)
+        raise DependencyUnavailableError()
+
+
+async def test_when_one_leg_fails_the_other_is_stopped_and_the_failure_is_raised() -> None:
+    index = _FailingVectorIndex()
+    with pytest.raises(DependencyUnavailableError):
+        await _search(index).execute(CALLER, SearchRequest("vacation"))
+    assert index.keyword_cancelled  # no query is left running on the request's connection
