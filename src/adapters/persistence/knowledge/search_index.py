@@ -82,7 +82,8 @@ WITH shortlist AS (
     SELECT s.id, ts_rank_cd(s.tsv, q.query) AS score FROM shortlist s, {_ANY_WORD} AS q(query)
     ORDER BY score DESC, s.id LIMIT :limit
 )
-SELECT c.id, c.document_id, c.collection_id, d.title, c.text, c.start_offset, c.end_offset, r.score
+SELECT c.id, c.document_id, c.collection_id, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page,
+       r.score
 FROM ranked r JOIN document_chunks c ON c.id = r.id JOIN documents d ON d.id = c.document_id
 ORDER BY r.score DESC, c.id
 """  # noqa: S608 - constant SQL (the scope clauses too); every value is a bound parameter
