@@ -47,5 +47,8 @@ def downgrade() -> None:
     op.drop_column("document_chunks", "page")
     op.drop_column("document_chunks", "heading_path")
     # documents of the new formats have no type the old schema knows
-    op.execute("DELETE FROM documents WHERE length(content_type) > 64")
+    op.execute(
+        "DELETE FROM documents"
+        " WHERE content_type NOT IN ('text/plain', 'text/markdown', 'text/html', 'application/pdf')"
+    )
     op.alter_column("documents", "content_type", type_=sa.String(length=64), existing_nullable=False)

@@ -117,3 +117,22 @@ async def test_verify_reports_an_edit_whose_own_hash_was_recomputed(
     result = await _verify(lore)
     assert result.exit_code == 1
     assert f"audit chain BROKEN at link {seq + 1} (relinked)" in result.output
+
+
+async def test_a_deleted_chain_head_is_reported_and_the_next_write_continues_the_chain(
+    client: Client, lore: CliRunner, engine: AsyncEngine
+) -> None:
+    editor = await signed_in(client, "ed@example.org", Role.EDITOR)
+    await _execute(engine, "DELETE FROM audit_chain_head")
+
+    result = await _verify(lore)
+    assert result.exit_code == 1
+    assert "(truncated)" in result.output
+
+    # audited writes still succeed: the head is re-seeded from the newest row, not from zero
+    created = await client.post("/api/v1/collections", json={"name": "After"}, headers=editor.headers)
+    assert created.status_code == 201
+    links = await _links(engine)
+    assert [seq for seq, _ in links] == list(range(1, len(links) + 1))
+    result = await _verify(lore)
+    assert result.exit_code == 0, result.output

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.llm.embeddings import DisabledEmbedder, OpenAICompatibleEmbedder
 from domain.knowledge.errors import EmbeddingsDisabledError, EmbeddingsUnavailableError
-from tests.support.openai_double import EmbeddingsDouble
+from tests.support.openai_double import EmbeddingsDouble, embed_text
 from tests.support.servers import free_port, serve
 
 
@@ -109,6 +109,17 @@ async def test_requested_dimensions_are_sent(embeddings_double: tuple[Embeddings
     await embedder.close()
     assert len(vector) == 768
     assert double.requests[-1]["dimensions"] == 768
+
+
+async def test_floats_are_asked_for(embeddings_double: tuple[EmbeddingsDouble, str]) -> None:
+    """The SDK asks for base64 unless told otherwise; the adapter decodes the raw body, so it asks for floats."""
+    double, url = embeddings_double
+    double.failures.clear()
+    embedder = OpenAICompatibleEmbedder(base_url=url, model="m")
+    (vector,) = await embedder.embed(["x y z"])
+    await embedder.close()
+    assert double.requests[-1]["encoding_format"] == "float"
+    assert vector == pytest.approx(embed_text("x y z"))
 
 
 async def test_disabled_embedder() -> None:

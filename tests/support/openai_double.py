@@ -7,10 +7,12 @@ enough to tell vector search works without any model weights. Failures can be qu
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import math
 import re
+import struct
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,7 +65,13 @@ class EmbeddingsDouble:
             return
         inputs = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
         dims = int(payload.get("dimensions") or DIMENSIONS)
-        data = [{"object": "embedding", "index": i, "embedding": embed_text(t, dims)} for i, t in enumerate(inputs)]
+        vectors = [embed_text(t, dims) for t in inputs]
+        # like OpenAI's server: base64 of little-endian float32 when asked (the SDK asks for it by default)
+        as_base64 = payload.get("encoding_format") == "base64"
+        data = [
+            {"object": "embedding", "index": i, "embedding": _base64(v) if as_base64 else v}
+            for i, v in enumerate(vectors)
+        ]
         await _respond(
             send,
             200,
@@ -74,6 +82,10 @@ class EmbeddingsDouble:
                 "usage": {"prompt_tokens": sum(len(t.split()) for t in inputs), "total_tokens": 0},
             },
         )
+
+
+def _base64(vector: list[float]) -> str:
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
 
 
 async def _respond(

@@ -56,12 +56,15 @@ class OpenAICompatibleEmbedder:
         EmbeddingsUnavailableError, with the cause chained for the logs."""
         if not texts:
             return []
+        # the raw body is decoded here: ask for floats (the SDK asks for base64 and decodes it itself)
         create = self._client.embeddings.with_raw_response.create
         try:
             if self._dimensions is not None:
-                raw = await create(model=self._model, input=list(texts), dimensions=self._dimensions)
+                raw = await create(
+                    model=self._model, input=list(texts), dimensions=self._dimensions, encoding_format="float"
+                )
             else:
-                raw = await create(model=self._model, input=list(texts))
+                raw = await create(model=self._model, input=list(texts), encoding_format="float")
             ordered = sorted(_decode_answer(raw.content).data, key=lambda item: item.index)
         except (openai.OpenAIError, msgspec.MsgspecError, AttributeError, TypeError, ValueError) as exc:
             raise EmbeddingsUnavailableError(

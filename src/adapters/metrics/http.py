@@ -11,6 +11,8 @@ _active = up_down_counter("http.server.active_requests", "{request}", "HTTP serv
 _rate_limited = counter("lore.http.rate_limited", "{request}", "Requests refused with 429, by rate-limit policy.")
 
 _STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+# any other token a client sends as a method is "_OTHER" (OTel convention): labels stay a bounded set
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
 # one attribute mapping per route, method and status class, made once: recording allocates nothing else
 _attributes: dict[str, dict[str, list[Attributes]]] = {}
 _active_attributes: dict[str, Attributes] = {}
@@ -22,6 +24,7 @@ def _status_class(status: int) -> int:
 
 def observe_http_request(route: str | None, method: str, status: int, duration_seconds: float) -> None:
     """Record one finished request; ``route`` is the matched template (None when no route matched)."""
+    method = method if method in _METHODS else "_OTHER"
     by_method = _attributes.get(route or "")
     if by_method is None:
         by_method = _attributes.setdefault(route or "", {})
@@ -39,6 +42,7 @@ def _made(route: str | None, method: str, status_class: str) -> Attributes:
 
 
 def _method_attributes(method: str) -> Attributes:
+    method = method if method in _METHODS else "_OTHER"
     attributes = _active_attributes.get(method)
     if attributes is None:
         attributes = _active_attributes.setdefault(method, {"http.request.method": method})

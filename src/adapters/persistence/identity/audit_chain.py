@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -27,6 +26,12 @@ from application.identity.ports import BrokenLink, ChainReport
 GENESIS = "0" * 64
 _HEAD_ID = 1
 _BATCH = 500
+_SEED_HEAD = text(
+    "INSERT INTO audit_chain_head (id, seq, row_hash) "
+    "SELECT :id, COALESCE(MAX(seq), 0),"
+    " COALESCE((SELECT row_hash FROM audit_events ORDER BY seq DESC LIMIT 1), :genesis) "
+    "FROM audit_events ON CONFLICT (id) DO NOTHING"
+)
 
 
 def _text(value: object) -> object:
@@ -74,7 +79,8 @@ def append(session: Session, rows: Sequence[AuditEventRow]) -> None:
     Called just before the commit (see ``SqlAuditLog``), so the head's lock is the last one a transaction
     takes and is held only for the commit: it cannot close a deadlock cycle.
     """
-    session.execute(insert(audit_chain_head).values(id=_HEAD_ID, seq=0, row_hash=GENESIS).on_conflict_do_nothing())
+    # a missing head is seeded from the newest row (not from zero, which would collide with existing links)
+    session.execute(_SEED_HEAD, {"id": _HEAD_ID, "genesis": GENESIS})
     head = session.execute(
         select(audit_chain_head.c.seq, audit_chain_head.c.row_hash)
         .where(audit_chain_head.c.id == _HEAD_ID)
@@ -117,6 +123,12 @@ class SqlAuditChain:
             if len(rows) < _BATCH:
                 break
         head = (await self._session.execute(select(audit_chain_head.c.seq, audit_chain_head.c.row_hash))).one_or_none()
+        if head is None and checked > 0:
+            return ChainReport(
+                checked,
+                prev_hash,
+                BrokenLink(expected_seq, None, "truncated", "The chain head is missing: it was deleted."),
+            )
         if head is not None and (head.seq, head.row_hash) != (expected_seq - 1, prev_hash):
             return ChainReport(
                 checked,
