@@ -130,6 +130,11 @@ async def test_blank_text_and_loose_json_types_are_refused_before_the_use_case(
     loose = await client.post("/api/v1/ask", json={"question": "hi", "stream": "true"}, headers=account.headers)
     error = assert_error(loose, 422, "VALIDATION_ERROR")["details"]["errors"][0]
     assert (error["key"], error["message"]) == ("stream", "Expected `bool`, got `str`")
+    # JSON Schema counts 5.0 as an integer, so the server takes it; 5.5 is not one
+    whole = await client.post("/api/v1/search", json={"query": "x", "limit": 5.0}, headers=account.headers)
+    assert whole.status_code == 200, whole.text
+    fraction = await client.post("/api/v1/search", json={"query": "x", "limit": 5.5}, headers=account.headers)
+    assert assert_error(fraction, 422, "VALIDATION_ERROR")["details"]["errors"][0]["key"] == "limit"
     bad_key = await client.post(
         "/api/v1/search", json={"query": "x", "filters": {"metadata": {"a\u0007": 1}}}, headers=account.headers
     )
