@@ -135,6 +135,12 @@ async def test_blank_text_and_loose_json_types_are_refused_before_the_use_case(
     assert whole.status_code == 200, whole.text
     fraction = await client.post("/api/v1/search", json={"query": "x", "limit": 5.5}, headers=account.headers)
     assert assert_error(fraction, 422, "VALIDATION_ERROR")["details"]["errors"][0]["key"] == "limit"
+    # a body that starts with the wrong type and then turns out malformed is a 400, not a 500
+    for body in (b"1 2", b"[1] x", b'"a" }'):
+        garbled = await client.post(
+            "/api/v1/auth/verify-email/resend", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert garbled.status_code == 400, (body, garbled.text)
     bad_key = await client.post(
         "/api/v1/search", json={"query": "x", "filters": {"metadata": {"a\u0007": 1}}}, headers=account.headers
     )

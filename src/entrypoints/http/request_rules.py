@@ -69,7 +69,11 @@ def check_body_types(request: Request[Any, Any, Any], raw: bytes) -> None:
     except msgspec.ValidationError as exc:
         # JSON (and the OpenAPI schema) counts 5.0 as an integer; strict msgspec does not
         try:
-            msgspec.convert(_integral_floats_as_ints(msgspec.json.decode(raw)), kind, strict=True)
+            loose = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            return  # malformed after a well-typed start (``1 2``): the handler's 400
+        try:
+            msgspec.convert(_integral_floats_as_ints(loose), kind, strict=True)
         except msgspec.ValidationError:
             raise body_validation_error(exc) from None
     except msgspec.DecodeError:
