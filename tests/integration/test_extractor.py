@@ -172,6 +172,36 @@ def test_limits_fail_the_document_with_a_reason(
         DocumentTextExtractor(limits).extract(content_type, source)
 
 
+def _lying(source: bytes, *, file_size: int | None = None, flags: int | None = None) -> bytes:
+    """The one-member archive with its local and central headers claiming another size or flags."""
+    out = bytearray(source)
+    for signature, flag_at, size_at in ((b"PK\x03\x04", 6, 22), (b"PK\x01\x02", 8, 24)):
+        at = out.index(signature)
+        if file_size is not None:
+            out[at + size_at : at + size_at + 4] = file_size.to_bytes(4, "little")
+        if flags is not None:
+            out[at + flag_at : at + flag_at + 2] = flags.to_bytes(2, "little")
+    return bytes(out)
+
+
+_BOMB = _zip({"word/document.xml": b"\0" * (8 * 1024 * 1024)})
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        # the directory says 1000 bytes (so its ratio looks harmless); the data inflates to 8 MiB
+        (_lying(_BOMB, file_size=1000), "inflates past the size its directory declares"),
+        (_lying(_zip({"word/document.xml": b"<w/>" * 100}), file_size=4000), "inflates to 400 bytes, not the 4000"),
+        (_lying(_zip({"word/document.xml": b"<w/>"}), flags=1), "is encrypted"),
+        (_zip({"word/document.xml": b"<w/>"}, zipfile.ZIP_BZIP2), "compression method 12"),
+    ],
+)
+def test_archive_members_are_inflated_to_prove_their_declared_sizes(source: bytes, message: str) -> None:
+    with pytest.raises(ExtractionError, match=message):
+        DocumentTextExtractor().extract(ContentType.DOCX, source)
+
+
 def _corrupted(source: bytes, member: str) -> bytes:
     """The archive with the middle of one member's compressed data overwritten: its directory stays valid."""
     with zipfile.ZipFile(io.BytesIO(source)) as archive:

@@ -55,7 +55,7 @@ class DocumentTextExtractor:
         if content_type is ContentType.MARKDOWN:
             return markdown_blocks(_normalised(_decode(source))), None
         if content_type in ZIP_BASED:
-            slides = check_archive(source, self._limits)
+            slides = check_archive(source, self._limits, _NAMES[content_type])
             check_pages(slides, self._limits, "slides")
         if content_type is ContentType.HTML:
             source = main_content(_decode(source)).encode()
