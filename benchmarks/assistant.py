@@ -1,21 +1,25 @@
 """The assistant's own overhead over provider time, and SSE time-to-first-byte after the provider's first token.
 
-Everything runs in one process (API under uvicorn, the OpenAI-wire double, the HTTP client) so the
-timestamps share one monotonic clock. The double answers after a fixed delay; overhead is end-to-end
-latency minus the time the double spent on the request.
+The API runs in its own process (uvicorn, configured like `lore serve`), so it does not share a GIL with the
+bench's client or the provider doubles (sharing one made every hand-over wait for the interpreter's 5 ms switch
+interval). The doubles and the client run here; the double answers after a fixed delay; overhead is end-to-end
+latency minus the time the double spent on the request and the retrieval time the API measured around
+`Search.execute` (read back from the API process after each request).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
+import multiprocessing
 import platform
 import statistics
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,10 +38,11 @@ from domain.assistant.models import ChatTurn
 from domain.identity.principal import Principal
 from domain.identity.roles import Role
 from entrypoints.bootstrap.container import build_container
+from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
 from tests.support.chat_doubles import OpenAIChatDouble
 from tests.support.openai_double import EmbeddingsDouble
-from tests.support.servers import serve
+from tests.support.servers import free_port, serve
 
 PROVIDER_DELAY = 0.05
 T = TypeVar("T")
@@ -82,6 +87,49 @@ class Spent:
     def clear(self) -> None:
         for values in (self.ask, self.search, self.keyword, self.vector, self.embedding, self.chat):
             values.clear()
+
+
+_SPENT_PATH = "/__bench/spent"
+
+
+def _with_spent_route(app: Any, spent: Spent) -> Any:
+    """The API plus one route the bench reads (and clears) the last request's timings from."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != _SPENT_PATH:
+            await app(scope, receive, send)
+            return
+        body = json.dumps(asdict(spent)).encode()
+        spent.clear()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
+
+
+def _api_process(settings: Settings, port: int) -> None:
+    import uvicorn
+
+    spent = Spent()
+    app = _with_spent_route(create_app(settings, run_worker=True, overrides=[timings(spent)]), spent)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, lifespan="on", server_header=False, access_log=False
+    )
+    uvicorn.Server(config).run()
+
+
+async def _started(api: str, process: multiprocessing.process.BaseProcess) -> None:
+    async with httpx.AsyncClient(base_url=api, timeout=5) as client:
+        for _ in range(600):
+            if not process.is_alive():
+                raise RuntimeError("the API process exited during start-up")
+            try:
+                if (await client.get("/health/live")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the API process did not start within 60 s")
 
 
 class _Timed:
@@ -194,9 +242,16 @@ async def run(requests: int, output: Path) -> None:
                     NewAccount("bench@example.org", "bench password 123", "Bench", Role.EDITOR, verified=True)
                 )
             await container.close()
-            spent = Spent()
-            with serve(create_app(settings, run_worker=True, overrides=[timings(spent)])) as api:
-                results = await measure(api, chat, embeddings, spent, requests)
+            port = free_port()
+            api = f"http://127.0.0.1:{port}"
+            process = multiprocessing.get_context("spawn").Process(target=_api_process, args=(settings, port))
+            process.start()
+            try:
+                await _started(api, process)
+                results = await measure(api, chat, embeddings, requests)
+            finally:
+                process.terminate()
+                process.join(timeout=30)
 
     def row(label: str, values: list[float]) -> str:
         return f"| {label} | {statistics.median(values):.1f} | {percentile(values, 0.95):.1f} |"
@@ -204,7 +259,8 @@ async def run(requests: int, output: Path) -> None:
     lines = [
         f"## Assistant ({datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, {platform.python_version()})",
         "",
-        f"`POST /ask` over real HTTP (uvicorn), {requests} distinct questions, hybrid retrieval over a small"
+        f"`POST /ask` over real HTTP (uvicorn in its own process, like `lore serve`), {requests} distinct questions,"
+        " hybrid retrieval over a small"
         f" collection, an OpenAI-wire double answering after {PROVIDER_DELAY * 1000:.0f} ms; then the same questions"
         " again (answer and query-embedding caches hit). Times are wall times per request: retrieval and the query"
         " embedding are measured around `Search.execute` (the keyword leg overlaps the embedding and the vector"
@@ -223,7 +279,7 @@ async def run(requests: int, output: Path) -> None:
             "... of it in the provider client (OpenAI SDK: request, parse; port time minus the double's)",
             results["client"],
         ),
-        row("... of it in HTTP (auth, middleware, DI, encoding, uvicorn, the bench's client)", results["http"]),
+        row("... of it in HTTP (auth, middleware, DI, encoding, uvicorn, the bench's httpx client)", results["http"]),
         row("retrieval and query embedding (`Search.execute`, wall)", results["search"]),
         row("keyword leg", results["keyword"]),
         row("vector leg", results["vector"]),
@@ -240,9 +296,7 @@ async def run(requests: int, output: Path) -> None:
     print("\n".join(lines))
 
 
-async def measure(
-    api: str, chat: TimedDouble, embeddings: EmbeddingsDouble, spent: Spent, requests: int
-) -> dict[str, list[float]]:
+async def measure(api: str, chat: TimedDouble, embeddings: EmbeddingsDouble, requests: int) -> dict[str, list[float]]:
     async with httpx.AsyncClient(base_url=api, timeout=30) as client:
         login = await client.post(
             "/api/v1/auth/login", json={"email": "bench@example.org", "password": "bench password 123"}
@@ -262,17 +316,18 @@ async def measure(
             await asyncio.sleep(0.05)
         results: dict[str, list[float]] = defaultdict(list)
 
-        async def ask(question: str) -> tuple[float, bool]:
-            spent.clear()
+        async def ask(question: str) -> tuple[float, bool, Spent]:
+            await client.get(_SPENT_PATH)  # clears what the set-up requests left
             started = time.perf_counter()
             response = await client.post("/api/v1/ask", json={"question": question}, headers=headers)
             total = time.perf_counter() - started
             assert response.status_code == 200, response.text
-            return total, response.json()["data"]["cached"]
+            spent = Spent(**(await client.get(_SPENT_PATH)).json())
+            return total, response.json()["data"]["cached"], spent
 
         questions = [f"How many days for reason {n}?" for n in range(requests + 5)]
         for n, question in enumerate(questions):
-            total, cached = await ask(question)
+            total, cached, spent = await ask(question)
             assert not cached
             provider_start, provider_end = chat.spans[-1]
             provider = provider_end - provider_start
@@ -291,7 +346,7 @@ async def measure(
                     results[name].append(value * 1000)
         embedded = len(embeddings.requests)
         for question in questions[5:]:
-            total, cached = await ask(question)
+            total, cached, spent = await ask(question)
             assert cached
             results["repeat"].append((total - sum(spent.search)) * 1000)
             results["repeat_embedding"].append(sum(spent.embedding) * 1000)
