@@ -113,6 +113,13 @@ async def test_stream_errors_before_the_first_token(provider: tuple[ChatDouble, 
         _ = [event async for event in model.stream(TURNS, 50)]
 
 
+async def test_a_malformed_answer_raises(provider: tuple[ChatDouble, ChatModel]) -> None:
+    double, model = provider
+    double.script.append("malformed")
+    with pytest.raises(ProviderError):
+        await model.complete(TURNS, 50)
+
+
 async def test_malformed_stream_chunks_raise(provider: tuple[ChatDouble, ChatModel]) -> None:
     double, model = provider
     double.script.append("malformed")

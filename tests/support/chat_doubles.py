@@ -2,8 +2,8 @@
 
 Each call takes the next scripted behaviour: "ok", an HTTP status (429 carries Retry-After: 0),
 "slow" (answers after the client's timeout), "trickle" (streams a token every 150 ms), "malformed"
-(a broken SSE chunk) or "drop" (the stream ends after the first token). The answer cites passage [1]
-so citation tests can check it.
+(a 200 with broken JSON, or a broken SSE chunk when streaming) or "drop" (the stream ends after the first
+token). The answer cites passage [1] so citation tests can check it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ async def _body(receive: Receive) -> dict[str, Any]:
 
 
 async def _json(
-    send: Send, status: int, payload: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+    send: Send, status: int, payload: dict[str, Any] | bytes, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     await send(
         {
@@ -39,7 +39,8 @@ async def _json(
             "headers": [(b"content-type", b"application/json"), *(headers or [])],
         }
     )
-    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _sse(send: Send, chunks: list[bytes], delay: float = 0.0) -> None:
@@ -64,10 +65,13 @@ class ChatDouble:
         words = self.answer.split(" ")
         return [w if i == 0 else f" {w}" for i, w in enumerate(words)]
 
-    async def _failure(self, step: str | int, send: Send) -> bool:
+    async def _failure(self, step: str | int, send: Send, streaming: bool = False) -> bool:
         if isinstance(step, int):
             headers = [(b"retry-after", b"0")] if step == 429 else []
             await _json(send, step, {"error": {"message": "scripted failure", "type": "api_error"}}, headers)
+            return True
+        if step == "malformed" and not streaming:  # a 200 whose JSON breaks off
+            await _json(send, 200, b'{"id": "broken", "choices": [')
             return True
         if step == "slow":
             await asyncio.sleep(self.slow_seconds)
@@ -82,7 +86,7 @@ class OpenAIChatDouble(ChatDouble):
         body = await _body(receive)
         self.requests.append(body)
         step = self.next_step()
-        if await self._failure(step, send):
+        if await self._failure(step, send, bool(body.get("stream"))):
             return
         usage = {"prompt_tokens": 120, "completion_tokens": len(self.tokens()), "total_tokens": 0}
         if not body.get("stream"):
@@ -128,7 +132,7 @@ class AnthropicDouble(ChatDouble):
         body = await _body(receive)
         self.requests.append(body)
         step = self.next_step()
-        if await self._failure(step, send):
+        if await self._failure(step, send, bool(body.get("stream"))):
             return
         message = {
             "id": "msg_1",
