@@ -56,7 +56,8 @@ def claims(answer: str) -> dict[int, list[str]]:
 
 def _match(claim: str, found: Sequence[Segment]) -> list[Segment]:
     wanted = same_text_key(claim)
-    verbatim = [s for s in found if same_text_key(s.text) in wanted]
+    # a sentence of stop words only ("Yes.") is no evidence that it was quoted
+    verbatim = [s for s in found if same_text_key(s.text) in wanted and terms(s.text)]
     if verbatim:
         return verbatim
     query = list(dict.fromkeys(terms(claim)))

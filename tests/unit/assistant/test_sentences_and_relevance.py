@@ -157,3 +157,9 @@ def test_repeated_passages_are_dropped_and_the_rest_renumbered() -> None:
         (1, "Same text."),
         (2, "Different."),
     ]
+
+
+def test_a_sentence_of_stop_words_is_no_verbatim_quote() -> None:
+    passage = _passage(1, "Yes. Rooms are booked by the travel desk.")
+    [narrowed] = pinpoint(passage, ["Yes. The travel desk books the rooms "])
+    assert narrowed.snippet == "Rooms are booked by the travel desk."
