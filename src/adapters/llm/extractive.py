@@ -1,9 +1,11 @@
 """The offline provider: with no language model configured, answer by quoting the best passages.
 
-It reads the numbered passages out of the grounded prompt (see domain.assistant.prompt), scores their
-sentences by overlap with the question and returns the best ones, each with its citation, labelled as
-an extractive answer so nobody mistakes it for generated text. Asked for a summary, it returns the
-document's most representative sentences (see extractive_summary). It spends no tokens: not metered.
+It reads the numbered passages (and their heading paths) out of the grounded prompt (see
+domain.assistant.prompt), picks the sentences that answer the question (see domain.assistant.quotes:
+BM25 over the passages' sentences, headings and stop words ignored, a relevance bar, no repeats) and
+returns them, each with its citation, labelled as an extractive answer so nobody mistakes it for
+generated text. Asked for a summary, it returns the document's most representative sentences (see
+extractive_summary). It spends no tokens: not metered.
 """
 
 from __future__ import annotations
@@ -11,21 +13,26 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 
-from adapters.llm.extractive_summary import content_words, summarize
+from adapters.llm.extractive_summary import summarize
 from application.assistant.ports import Completion, StreamDelta, StreamDone, StreamEvent
 from domain.assistant.models import ChatTurn, TurnRole, Usage
-from domain.assistant.prompt import CONTEXT_HEADER, NO_PASSAGES, QUESTION_HEADER, summary_source
+from domain.assistant.prompt import CONTEXT_HEADER, NO_PASSAGES, QUESTION_HEADER, SECTION_OPEN, summary_source
+from domain.assistant.quotes import Passage, select_quotes
 
 LABEL = "Extractive answer (no language model is configured), quoting your documents:"
-NOT_FOUND = "I could not find this in your documents."
+NOT_FOUND = "I could not find an answer in your documents."
 SUMMARY_LABEL = "Extractive summary (no language model is configured): the document's key sentences, in order:"
 EMPTY_DOCUMENT = "The document has no text to summarise."
-_PASSAGE = re.compile(r"^\[(\d+)\] .*?\n(.*?)(?=\n\n\[\d+\] |\Z)", re.S | re.M)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_PASSAGE = re.compile(r"^\[(\d+)\] (.*?)\n(.*?)(?=\n\n\[\d+\] |\Z)", re.S | re.M)
 
 
-def _words(text: str) -> set[str]:
-    return set(content_words(text))
+def passages(prompt_context: str) -> list[Passage]:
+    found: list[Passage] = []
+    for match in _PASSAGE.finditer(prompt_context):
+        header, body = match.group(2), match.group(3)
+        _, section, heading_path = header.rpartition(SECTION_OPEN)
+        found.append(Passage(int(match.group(1)), body, heading_path.removesuffix(")") if section else ""))
+    return found
 
 
 class ExtractiveChatModel:
@@ -60,19 +67,12 @@ class ExtractiveChatModel:
         passages_text = context.removeprefix(f"{CONTEXT_HEADER}\n")
         if not question or passages_text.strip() == NO_PASSAGES:
             return NOT_FOUND
-        wanted = _words(question)
-        scored: list[tuple[float, int, str]] = []
-        for match in _PASSAGE.finditer(passages_text):
-            number, body = int(match.group(1)), match.group(2)
-            for sentence in _SENTENCE.split(body.strip()):
-                overlap = len(wanted & _words(sentence))
-                if overlap:
-                    scored.append((overlap + 1.0 / number, number, sentence.strip()))
-        if not scored:
+        quotes = select_quotes(question, passages(passages_text), limit=self._max_sentences)
+        if not quotes:
             return NOT_FOUND
-        best = sorted(scored, key=lambda item: item[0], reverse=True)[: self._max_sentences]
-        quotes = [f'"{sentence}" [{number}]' for _, number, sentence in best]
-        return LABEL + "\n" + "\n".join(f"- {quote}" for quote in quotes)
+        # whitespace folded so a sentence wrapped over lines reads as one; citations still find it verbatim
+        lines = [f'- "{" ".join(q.sentence.text.split())}" [{q.number}]' for q in quotes]
+        return LABEL + "\n" + "\n".join(lines)
 
     # Usage() throughout: no model tokens are spent, so none are reported or charged
 

@@ -22,6 +22,7 @@ from application.knowledge.ports import SearchScope
 from application.knowledge.search import Retrieval, Search, SearchRequest
 from application.shared.ports import Clock
 from domain.assistant.errors import QuotaExceededError
+from domain.assistant.grounding import cite, distinct
 from domain.assistant.models import ChatTurn, Citation, Usage
 from domain.assistant.prompt import build_prompt
 from domain.assistant.quota import QuotaPeriod, daily_period
@@ -69,7 +70,8 @@ class _Prepared:
     prompt_tokens: int  # of all the turns: held back before the call, with the most the answer may take
 
     def answer(self, text: str, usage: Usage, provider: str, model: str, *, cached: bool) -> Answer:
-        return Answer(text, self.citations, usage, provider, model, cached, self.retrieval)
+        # only the passages the text cites, each narrowed to the sentence it quotes (cached answers alike)
+        return Answer(text, cite(text, self.citations), usage, provider, model, cached, self.retrieval)
 
 
 class AskQuestion:
@@ -176,10 +178,12 @@ class AskQuestion:
                 check_collections=question.check_collections,
             ),
         )
-        citations = [
-            Citation(n, h.document_id, h.chunk_id, h.title, h.text, h.start, h.end, h.score)
-            for n, h in enumerate(found.hits, start=1)
-        ]
+        citations = distinct(
+            [
+                Citation(n, h.document_id, h.chunk_id, h.title, h.text, h.start, h.end, h.score, h.heading_path)
+                for n, h in enumerate(found.hits, start=1)
+            ]
+        )
         grounded = build_prompt(text, citations)
         grounded_tokens = sum(count_tokens(t.content) for t in grounded)
         if question.history:

@@ -35,7 +35,11 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A passage the answer may rely on; ``start``/``end`` index the document's extracted text."""
+    """A passage the answer may rely on; ``start``/``end`` index the document's extracted text.
+
+    Before the answer, ``snippet`` is the whole passage (the chunk); once the answer cites it, ``snippet`` and
+    ``start``/``end`` narrow to the quoted sentence(s) and ``chunk_start``/``chunk_end`` keep the passage's span.
+    """
 
     number: int
     document_id: UUID
@@ -45,6 +49,16 @@ class Citation:
     start: int
     end: int
     score: float
+    heading_path: str = ""
+    chunk_start: int | None = None  # None: the same as start
+    chunk_end: int | None = None
+
+    @property
+    def chunk_span(self) -> tuple[int, int]:
+        return (
+            self.start if self.chunk_start is None else self.chunk_start,
+            self.end if self.chunk_end is None else self.chunk_end,
+        )
 
 
 class MessageStatus(StrEnum):

@@ -20,12 +20,19 @@ TITLE_PREFIX = "Title: "
 CONTEXT_HEADER = "Passages:"
 QUESTION_HEADER = "Question:"
 NO_PASSAGES = "(no passages matched)"
+SECTION_OPEN = " (section: "
+
+
+def passage_header(citation: Citation) -> str:
+    """``[n] Title``, with the passage's heading path when it has one: it tells a model where the text sits."""
+    section = f"{SECTION_OPEN}{citation.heading_path})" if citation.heading_path else ""
+    return f"[{citation.number}] {citation.title}{section}"
 
 
 def passages_block(citations: Sequence[Citation]) -> str:
     if not citations:
         return f"{CONTEXT_HEADER}\n{NO_PASSAGES}"
-    parts = [f"[{c.number}] {c.title}\n{c.snippet}" for c in citations]
+    parts = [f"{passage_header(c)}\n{c.snippet}" for c in citations]
     return f"{CONTEXT_HEADER}\n" + "\n\n".join(parts)
 
 

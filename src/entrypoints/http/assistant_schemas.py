@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
+
+import msgspec
 
 from application.assistant.answer import Answer
 from domain.assistant.models import Citation
-from entrypoints.http.knowledge_schemas import RetrievalOut
+from entrypoints.http.knowledge_schemas import HeadingPath, RetrievalOut
 from entrypoints.http.schemas import Schema
+
+Snippet = Annotated[
+    str,
+    msgspec.Meta(
+        description="The quoted sentence(s) of the passage, or the whole passage when no sentence matches the answer."
+    ),
+]
+Start = Annotated[int, msgspec.Meta(description="Where `snippet` starts in the document's extracted text.")]
+End = Annotated[int, msgspec.Meta(description="Where `snippet` ends (exclusive) in the document's extracted text.")]
+ChunkStart = Annotated[int, msgspec.Meta(description="Where the cited passage (chunk) starts in the same text.")]
+ChunkEnd = Annotated[int, msgspec.Meta(description="Where the cited passage (chunk) ends (exclusive).")]
 
 
 class CitationOut(Schema):
@@ -15,13 +29,17 @@ class CitationOut(Schema):
     document_id: UUID
     chunk_id: UUID
     title: str
-    snippet: str
-    start: int
-    end: int
+    snippet: Snippet
+    start: Start
+    end: End
     score: float
+    heading_path: HeadingPath
+    chunk_start: ChunkStart
+    chunk_end: ChunkEnd
 
     @classmethod
     def of(cls, citation: Citation) -> CitationOut:
+        chunk_start, chunk_end = citation.chunk_span
         return cls(
             number=citation.number,
             document_id=citation.document_id,
@@ -31,6 +49,9 @@ class CitationOut(Schema):
             start=citation.start,
             end=citation.end,
             score=round(citation.score, 6),
+            heading_path=citation.heading_path,
+            chunk_start=chunk_start,
+            chunk_end=chunk_end,
         )
 
 

@@ -152,3 +152,25 @@ async def test_usage_reports_what_the_day_has_cost_so_far() -> None:
     report = await GetUsage(world.ledger, FixedClock(), world.policy).execute(CALLER)
     assert (report.period, report.used_tokens, report.quota_tokens) == ("2026-01-01", USAGE.total, 200_000)
     assert report.resets_at == "2026-01-02T00:00:00+00:00"
+
+
+async def test_a_passage_in_two_collections_reaches_the_model_once_and_only_cited_passages_are_listed() -> None:
+    copies = [hit(PASSAGE), hit(PASSAGE), hit("Expense reports are filed monthly.")]  # each in its own collection
+    chat = ScriptedChatModel("openai", answer="Employees get twenty-five vacation days [1].")
+    search = Search(
+        FakeSearchIndex(keyword=copies, vector=copies), FakeEmbedder(), CollectionScope(FakeReadableCollections())
+    )
+    ask = AskQuestion(
+        search,
+        chat,
+        InMemoryAnswerCache(),
+        InMemoryQuotaLedger(),
+        MovableCorpusVersions(),
+        FixedClock(),
+        AssistantPolicy(),
+    )
+    answer = await ask.execute(CALLER, QUESTION)
+    prompt = chat.calls[0][-1].content
+    assert prompt.count(PASSAGE) == 1
+    assert "[2] Doc\nExpense reports are filed monthly." in prompt  # renumbered after the repeat
+    assert [(c.number, c.snippet) for c in answer.citations] == [(1, PASSAGE)]  # [2] was never cited

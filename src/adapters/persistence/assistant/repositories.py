@@ -34,6 +34,9 @@ def _citation_json(citation: Citation) -> dict[str, Any]:
         "start": citation.start,
         "end": citation.end,
         "score": citation.score,
+        "heading_path": citation.heading_path,
+        "chunk_start": citation.chunk_start,
+        "chunk_end": citation.chunk_end,
     }
 
 
@@ -47,7 +50,15 @@ def _citation(data: dict[str, Any]) -> Citation:
         start=int(data["start"]),
         end=int(data["end"]),
         score=float(data["score"]),
+        # replies stored before citations were narrowed to sentences have none of these
+        heading_path=str(data.get("heading_path", "")),
+        chunk_start=_optional_int(data.get("chunk_start")),
+        chunk_end=_optional_int(data.get("chunk_end")),
     )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 class SqlConversationRepository:
