@@ -60,19 +60,26 @@ LORE_VARIANTS: dict[str, dict[str, str]] = {
 }
 BASELINE = "baseline"
 
-PROFILE_NOTE = """Where Lore's time goes beyond the baseline's (cProfile with a CPU-time clock of 1500 in-process
-requests, 2026-12-02, after issue 9's second changes). The hot reads (the caller's session and user, the
-collections page with its total) now run in autocommit on a plain asyncpg pool (`adapters/persistence/reads.py`):
-2 Postgres round trips per request, no BEGIN/ROLLBACK, no ORM session or greenlet hop; verified JWTs are
-remembered until they expire (revocation is still read from Postgres on every request); one pure-ASGI edge
-layer (request id, server span, access-log line) replaces the OpenTelemetry ASGI middleware and uvicorn's
-access log; `/health/live` is answered before routing, DI and the limiter. Of what is left (shares of Lore's
-in-process CPU): the rate limiter's Redis round trip with its Redis span ~20% (the baseline has no limiter;
-the no-rate-limit row shows it), spans (server, 2 DB, 1 Redis, all recorded at the default 100% sampling)
-~15-18%, resolving the caller through dishka ~19% (half of it the session read), the collections read ~15%,
-the JSON access-log line with redaction ~8-10%, Litestar's routing, guards (one handler copy per guard) and
-response ~15%. In-process, interleaved with the baseline app in the same process, Lore's CPU per request was
-2.9x the baseline's at the default settings (2.1-2.4x with tracing or the limiter off), from ~6x before."""
+PROFILE_NOTE = """Where Lore's time goes beyond the baseline's (`python -m benchmarks.http_profile --profile`: cProfile
+with a CPU-time clock of 1600 in-process requests, both apps called as ASGI apps in one process, 2026-12-02,
+after issue 9's third changes, on a machine loaded by other jobs). The hot reads (the caller's session and
+user, the collections page with its total) run in autocommit on a plain asyncpg pool: 2 Postgres round trips
+per request; verified JWTs are remembered until they expire, but revocation is read from Postgres on every
+request. Since the second changes: `/health/live` is answered by the outermost layer from a precomputed
+response (request id, security headers, its metric and access-log line kept); the HTTP metrics live in the
+edge layer (the in-flight gauge is an integer read at collection); the access-log line is built directly
+(no frame lookup, the app's own fields not re-scrubbed); the limiter's span is a leaf made only for sampled
+requests; one app guard instead of two (Litestar copies the handler per guard); access tokens are checked
+by an app-scoped use case, so a request no longer builds Authenticate's repositories and unit of work. Of
+what is left (shares of Lore's in-process CPU): the rate limiter's Redis round trip with its span ~20% (the
+baseline has no limiter), the 4 spans at the default 100% sampling (server, 2 Postgres, 1 Redis) ~17%,
+resolving the caller ~14% (12% the session read with its span, dishka and the provider ~2%), the
+collections read with its mapping to domain objects ~16% and the response ~4%, the access-log line ~4.5%
+and the duration histogram ~4%, the rest in Litestar's routing and the ASGI layers. In-process, interleaved
+with the baseline, Lore's CPU per request was 2.4-2.5x the baseline's at the default settings (2.1x with
+tracing off, 1.8x with the limiter off), from 2.7-2.8x before these changes in the same harness. Under
+`lore serve` and wrk the ratio is higher than in-process; a py-spy sample of the server under load puts the
+app's layers at ~40% of its samples, the rest in the event loop, socket writes and asyncpg's I/O."""
 
 
 @dataclass(frozen=True)

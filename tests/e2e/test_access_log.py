@@ -106,3 +106,14 @@ async def test_log_lines_of_an_authenticated_request_name_the_caller(
     assert inside["user_id"] == account.id
     assert "user_id" not in after
     assert after["request_id"] is None
+
+
+async def test_a_client_chosen_method_and_path_are_redacted_in_the_line(client: Client, json_log: io.StringIO) -> None:
+    response = await client.request("BREW", "/no/route/ann@example.org")
+    assert response.status_code in (404, 405)
+
+    line = _only(json_lines(json_log, ACCESS), response.headers["x-request-id"])
+    assert line["method"] == "BREW"
+    assert line["route"] is None
+    assert "ann@example.org" not in line["path"]
+    assert line["message"] == f"BREW (no route) {response.status_code}"

@@ -82,6 +82,20 @@ async def test_anonymous_and_bad_credentials_are_limited_per_address(low_limits:
     assert_error(await low_limits.get("/api/v1/users/me"), 429, "RATE_LIMITED")  # same address, same bucket
 
 
+async def test_guessing_the_metrics_token_is_limited_but_the_scraper_never_is(settings: Settings) -> None:
+    token = "scraper-" + "m" * 40
+    app = create_app(msgspec.structs.replace(limited(settings, read=2), metrics_token=token))
+    async with AsyncTestClient(app=app) as client:
+        for _ in range(2):
+            assert_error(await client.get("/metrics", headers=bearer("guess-" + "x" * 40)), 401, "INVALID_TOKEN")
+        assert_error(await client.get("/metrics", headers=bearer("guess-" + "y" * 40)), 429, "RATE_LIMITED")
+        assert_error(await client.get("/metrics"), 429, "RATE_LIMITED")  # the same address's bucket
+        for _ in range(3):
+            scraped = await client.get("/metrics", headers=bearer(token))
+            assert scraped.status_code == 200, scraped.text
+            assert "ratelimit" not in scraped.headers
+
+
 async def test_health_probes_and_disabled_limits_are_not_limited(settings: Settings) -> None:
     off = msgspec.structs.replace(limited(settings, read=1), rate_limit_enabled=False)
     async with AsyncTestClient(app=create_app(off)) as client:

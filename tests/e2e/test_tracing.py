@@ -8,6 +8,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from tests.support.api import signed_in
+
 
 def _descends_from(span: ReadableSpan, ancestor: ReadableSpan, by_id: dict[int, ReadableSpan]) -> bool:
     current = span
@@ -44,3 +46,22 @@ async def test_request_span_has_db_and_redis_children(
         assert child.kind is SpanKind.CLIENT
         assert child.context.trace_id == trace_id
         assert _descends_from(child, server, by_id)
+
+
+async def test_an_authenticated_read_traces_its_rate_limit_and_session_lookups(
+    client: AsyncTestClient[Litestar], spans: InMemorySpanExporter
+) -> None:
+    account = await signed_in(client, "traced@example.org")
+    spans.clear()
+    response = await client.get("/api/v1/collections", headers=account.headers)
+    assert response.status_code == 200
+
+    finished = spans.get_finished_spans()
+    (server,) = [s for s in finished if s.kind is SpanKind.SERVER]
+    children = [s for s in finished if s.parent is not None and s.parent.span_id == server.context.span_id]
+    redis = [s for s in children if s.attributes and s.attributes.get("db.system") == "redis"]
+    postgres = [s for s in children if s.attributes and s.attributes.get("db.system") == "postgresql"]
+    assert [s.name for s in redis] == ["EVALSHA"]  # the rate limit: one span, no caller id in it
+    assert redis[0].attributes is not None
+    assert account.id not in str(redis[0].attributes.get("db.statement"))
+    assert len(postgres) == 3  # the caller's session with its user; an empty page, so its total is counted apart

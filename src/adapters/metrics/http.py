@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from opentelemetry.util.types import Attributes
 
-from adapters.metrics.registry import counter, histogram, up_down_counter
+from adapters.metrics.registry import counter, histogram, observed_up_down_counter
 
 _duration = histogram("http.server.request.duration", "s", "Duration of HTTP server requests.")
-_active = up_down_counter("http.server.active_requests", "{request}", "HTTP server requests in flight.")
 _rate_limited = counter("lore.http.rate_limited", "{request}", "Requests refused with 429, by rate-limit policy.")
 
 _STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
@@ -15,7 +14,15 @@ _STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
 # one attribute mapping per route, method and status class, made once: recording allocates nothing else
 _attributes: dict[str, dict[str, list[Attributes]]] = {}
-_active_attributes: dict[str, Attributes] = {}
+_active_attributes: dict[str, dict[str, str]] = {}
+_active: dict[str, int] = {}  # requests in flight by method label: bumped per request, read per collection
+
+
+def _in_flight() -> list[tuple[float, dict[str, str]]]:
+    return [(float(_active[method]), attributes) for method, attributes in list(_active_attributes.items())]
+
+
+observed_up_down_counter("http.server.active_requests", "{request}", "HTTP server requests in flight.", _in_flight)
 
 
 def _status_class(status: int) -> int:
@@ -41,20 +48,20 @@ def _made(route: str | None, method: str, status_class: str) -> Attributes:
     return made
 
 
-def _method_attributes(method: str) -> Attributes:
+def _method_label(method: str) -> str:
     method = method if method in _METHODS else "_OTHER"
-    attributes = _active_attributes.get(method)
-    if attributes is None:
-        attributes = _active_attributes.setdefault(method, {"http.request.method": method})
-    return attributes
+    if method not in _active_attributes:
+        _active[method] = 0
+        _active_attributes[method] = {"http.request.method": method}
+    return method
 
 
 def request_started(method: str) -> None:
-    _active.add(1, _method_attributes(method))
+    _active[_method_label(method)] += 1  # one event loop per process: no lock needed
 
 
 def request_ended(method: str) -> None:
-    _active.add(-1, _method_attributes(method))
+    _active[_method_label(method)] -= 1
 
 
 def observe_rate_limited(policy: str) -> None:

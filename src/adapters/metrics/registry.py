@@ -70,3 +70,17 @@ def gauge(name: str, unit: str, description: str, observe: Observe) -> None:
         return [Observation(value, attributes) for value, attributes in observe()]
 
     _meter.create_observable_gauge(name, callbacks=[callback], unit=unit, description=description)
+
+
+def observed_up_down_counter(name: str, unit: str, description: str, observe: Observe) -> None:
+    """An up-down counter whose current total ``observe`` reports at each collection (no I/O).
+
+    For a value changed on every request: a plain integer bumped in the hot path, read only when
+    metrics are collected, where ``UpDownCounter.add`` would hash its attributes on each change.
+    """
+    _declare(name, Kind.GAUGE, unit, description)
+
+    def callback(_options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(value, attributes) for value, attributes in observe()]
+
+    _meter.create_observable_up_down_counter(name, callbacks=[callback], unit=unit, description=description)

@@ -20,6 +20,36 @@ from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
 
 
+class AuthenticateAccessToken:
+    """The access-token half of Authenticate: the JWT, then its session and account, read live every time.
+
+    It needs no unit of work or repository of its own, so entrypoints can keep one for the process and
+    spare every request building the rest of Authenticate (API keys need it: they write on first use).
+    """
+
+    def __init__(self, codec: AccessTokenCodec, holders: SessionHolders, clock: Clock) -> None:
+        self._codec = codec
+        self._holders = holders
+        self._clock = clock
+
+    async def execute(self, token: str) -> Principal:
+        claims = self._codec.decode(token)
+        now = self._clock.now()
+        # the JWT is only 15 minutes long, but revocation and deactivation must bite at once
+        held = await self._holders.get_with_user(claims.session_id)
+        if held is None or held[0].user_id != claims.user_id or not held[0].is_active(now):
+            raise InvalidTokenError("The session has ended.")
+        session, user = held
+        if not user.is_active:
+            raise InvalidTokenError("The account is not active.")
+        # the role comes from the database, so a demotion applies to live tokens too
+        return Principal(user_id=user.id, role=user.role, session_id=session.id)
+
+
+def is_api_key(credential: str) -> bool:
+    return split_key(credential) is not None
+
+
 class Authenticate:
     """Turns a bearer credential (access JWT or API key) into the Principal of the request.
 
@@ -40,9 +70,8 @@ class Authenticate:
         policy: IdentityPolicy,
     ) -> None:
         self._users = users
-        self._holders = holders
+        self._tokens = AuthenticateAccessToken(codec, holders, clock)
         self._keys = keys
-        self._codec = codec
         self._secrets = secrets
         self._auditor = auditor
         self._uow = uow
@@ -53,20 +82,7 @@ class Authenticate:
         parts = split_key(credential)
         if parts is not None:
             return await self._api_key(*parts)
-        return await self._access_token(credential)
-
-    async def _access_token(self, token: str) -> Principal:
-        claims = self._codec.decode(token)
-        now = self._clock.now()
-        # the JWT is only 15 minutes long, but revocation and deactivation must bite at once
-        held = await self._holders.get_with_user(claims.session_id)
-        if held is None or held[0].user_id != claims.user_id or not held[0].is_active(now):
-            raise InvalidTokenError("The session has ended.")
-        session, user = held
-        if not user.is_active:
-            raise InvalidTokenError("The account is not active.")
-        # the role comes from the database, so a demotion applies to live tokens too
-        return Principal(user_id=user.id, role=user.role, session_id=session.id)
+        return await self._tokens.execute(credential)
 
     async def _api_key(self, prefix: str, secret: str) -> Principal:
         key = await self._keys.get_by_prefix(prefix)

@@ -14,7 +14,7 @@ from adapters.queue.mail_outbox import QueueMailOutbox
 from adapters.redis.attempt_limiter import RedisAttemptLimiter
 from adapters.security.jwt_codec import JwtAccessTokenCodec
 from application.identity.accounts import RegisterUser, ResendVerification, VerifyEmail
-from application.identity.authenticate import Authenticate
+from application.identity.authenticate import Authenticate, AuthenticateAccessToken
 from application.identity.login import Login, LoginThrottle, Logout, LogoutAll, MailThrottle, RefreshTokens
 from application.identity.passwords import ChangePassword, ForgotPassword, ResetPassword
 from application.identity.policy import IdentityPolicy
@@ -69,6 +69,9 @@ class IdentityProvider(Provider):
                 starttls=settings.smtp_starttls,
             )
         return MailboxMailer(settings.mailbox_dir, settings.mail_from)
+
+    # every authenticated request needs it: made once, from app-wide parts only
+    access_tokens = provide(AuthenticateAccessToken, scope=Scope.APP)
 
     use_cases = provide_all(
         SessionIssuer,

@@ -61,7 +61,7 @@ class IdentityStoreProvider(Provider):
 
     users = provide(SqlUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     sessions = provide(SqlSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
-    session_holders = provide(SqlSessionHolders, provides=SessionHolders, scope=Scope.REQUEST)
+    session_holders = provide(SqlSessionHolders, provides=SessionHolders, scope=Scope.APP)  # on the app's read pool
     refresh_tokens = provide(SqlRefreshTokenRepository, provides=RefreshTokenRepository, scope=Scope.REQUEST)
     one_time_tokens = provide(SqlOneTimeTokenRepository, provides=OneTimeTokenRepository, scope=Scope.REQUEST)
     api_keys = provide(SqlApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)

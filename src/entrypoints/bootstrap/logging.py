@@ -92,10 +92,45 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "_lore_scrubbed", False):  # made by another factory (before install_log_context)
             _scrub_text_fields(record)
+        trusted: frozenset[str] = getattr(record, "_lore_trusted", frozenset())
         for name, value in list(record.__dict__.items()):
-            if name not in _RESERVED and name not in _CONTEXT_FIELDS and not name.startswith("_"):
+            if (
+                name not in _RESERVED
+                and name not in _CONTEXT_FIELDS
+                and name not in trusted
+                and not name.startswith("_")
+            ):
                 record.__dict__[name] = _scrub_value(name, value)
         return True
+
+
+def emit_trusted(
+    logger: logging.Logger,
+    level: int,
+    message: str,
+    fields: dict[str, object],
+    *,
+    request_id: str | None,
+    trusted: frozenset[str],
+    message_trusted: bool,
+) -> None:
+    """One record made directly, for a line written on every request (the access log).
+
+    It skips what ``Logger.info`` adds: the caller's frame lookup (``findCaller`` walks the stack), and the
+    scrubbing of the ``trusted`` fields (and of ``message`` when ``message_trusted``), which the caller vouches
+    hold only the app's own text (route templates, method names, numbers); every other field is still redacted.
+    """
+    record = logging.LogRecord(logger.name, level, "(lore)", 0, message, None, None)
+    if not message_trusted:
+        _scrub_text_fields(record)
+    record._lore_scrubbed = True
+    record._lore_trusted = trusted
+    record.request_id = request_id
+    context = trace.get_current_span().get_span_context()
+    record.trace_id = format(context.trace_id, "032x") if context.is_valid else None
+    record.span_id = format(context.span_id, "016x") if context.is_valid else None
+    record.__dict__.update(fields)
+    logger.handle(record)
 
 
 def install_log_context() -> None:

@@ -40,13 +40,11 @@ from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.docs_page import docs_assets, docs_plugin
 from entrypoints.http.edge import EdgeMiddleware
 from entrypoints.http.errors import exception_handlers
-from entrypoints.http.guards import authorize, document_rules, require_rules
+from entrypoints.http.guards import api_guard, document_rules, require_rules
 from entrypoints.http.live_probe import LIVE_PATH, LiveProbe
-from entrypoints.http.metrics_middleware import HttpMetricsMiddleware
 from entrypoints.http.openapi_contract import SECURITY_SCHEMES, StrictStructSchemaPlugin, document_contract
 from entrypoints.http.options import allow_headers
 from entrypoints.http.platform_headers import PlatformHeadersMiddleware
-from entrypoints.http.rate_limits import rate_limit
 from entrypoints.http.request_rules import screen_request
 from entrypoints.worker.app import build_worker
 
@@ -88,7 +86,6 @@ def create_app(
     container = build_container(settings, LitestarProvider(), AuthProvider(), *overrides)
     api = Router(
         path=API_PREFIX,
-        guards=[authorize],
         route_handlers=[
             AuthController,
             UsersController,
@@ -143,7 +140,7 @@ def create_app(
             *extra_route_handlers,
         ],
         exception_handlers=exception_handlers(),
-        guards=[rate_limit],  # app-wide, so it runs before the API's authorize
+        guards=[api_guard(API_PREFIX)],  # the rate limit everywhere, then the API's permission table
         cors_config=_cors(settings),
         before_request=screen_request,
         plugins=[StrictStructSchemaPlugin()],
@@ -165,12 +162,13 @@ def create_app(
     document_rules(app, API_PREFIX)
     document_contract(app, API_PREFIX)
     setup_dishka(container, app)
-    handler = LiveProbe(with_compression(ConditionalRequestsMiddleware(app.asgi_handler), settings))
-    app.asgi_handler = EdgeMiddleware(
-        HttpMetricsMiddleware(PlatformHeadersMiddleware(handler, settings)),
+    handler = with_compression(ConditionalRequestsMiddleware(app.asgi_handler), settings)
+    edge = EdgeMiddleware(
+        PlatformHeadersMiddleware(handler, settings),
         tracer,
         untraced_paths=frozenset({LIVE_PATH, "/metrics"}),  # probes and scrapers every few seconds would flood traces
     )
+    app.asgi_handler = LiveProbe(edge, settings)  # outermost: the probe costs one precomputed answer
     app.state.settings = settings
     app.state.allow = allow_headers(app)
     app.state.background = background

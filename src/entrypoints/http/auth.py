@@ -7,7 +7,7 @@ from typing import Any
 from dishka import Provider, Scope, provide
 from litestar import Request
 
-from application.identity.authenticate import Authenticate
+from application.identity.authenticate import Authenticate, AuthenticateAccessToken, is_api_key
 from domain.identity.errors import InvalidTokenError
 from domain.identity.principal import Principal
 from domain.shared.errors import AuthenticationError
@@ -19,7 +19,7 @@ class AuthProvider(Provider):
     async def principal(
         self,
         request: Request,  # type: ignore[type-arg]  # dishka's LitestarProvider registers the bare class
-        authenticate: Authenticate,
+        access_tokens: AuthenticateAccessToken,
     ) -> Principal:
         header = request.headers.get("authorization")
         if not header:
@@ -27,7 +27,12 @@ class AuthProvider(Provider):
         scheme, _, credential = header.partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
             raise InvalidTokenError("Use the Bearer scheme with an access token or API key.")
-        principal = await authenticate.execute(credential.strip())
+        credential = credential.strip()
+        if is_api_key(credential):  # only keys need the full use case (a repository, the unit of work)
+            authenticate: Authenticate = await request.state.dishka_container.get(Authenticate)
+            principal = await authenticate.execute(credential)
+        else:
+            principal = await access_tokens.execute(credential)
         caller = caller_var.get()
         if caller is not None:  # the request's log lines and its access-log line name the caller from here on
             caller.user_id = str(principal.user_id)

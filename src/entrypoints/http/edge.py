@@ -1,9 +1,10 @@
-"""The outermost ASGI layer, one per request: its id, its server span, its caller and its access-log line.
+"""The outermost ASGI layer, one per request: its id, its server span, its caller, its metrics and access-log line.
 
 One pure-ASGI layer instead of a middleware each: the request id (echoed from ``X-Request-ID`` when sane),
 the OpenTelemetry server span (W3C ``traceparent`` honoured; an unsampled request gets a non-recording span,
 so its DB and Redis children are dropped too, at no cost), the holder that authentication fills with the
-caller for every log line, and at the end ``request_ended`` with what the request was and how it went.
+caller for every log line, the in-flight gauge, and at the end ``request_ended`` with what the request was
+and how it went (the duration histogram and the access-log line).
 """
 
 from __future__ import annotations
@@ -19,13 +20,19 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import context, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
-from entrypoints.bootstrap.logging import LogCaller, caller_var, request_id_var
+from entrypoints.bootstrap.logging import LogCaller, caller_var, emit_trusted, request_id_var
+from entrypoints.bootstrap.metrics import observe_http_request, request_started
+from entrypoints.bootstrap.metrics import request_ended as request_finished
 from entrypoints.http.request_id import HEADER, is_sane
 
 access_logger = logging.getLogger("lore.http.access")
 
 _HEADER = HEADER.encode()
 _TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+# methods whose name may go into the access-log line unredacted (any other token is client-chosen text)
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_TRUSTED = frozenset({"method", "route", "status", "duration_ms"})
+_APP_FIELDS = frozenset({"route", "status", "duration_ms"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +48,8 @@ class RequestEnd:
 
 
 def request_ended(end: RequestEnd) -> None:
-    """Called once per HTTP request after its response is sent: the access-log line (and where request metrics go)."""
+    """Called once per HTTP request after its response is sent: its duration metric and its access-log line."""
+    observe_http_request(end.route, end.method, end.status, end.duration_seconds)
     if not access_logger.isEnabledFor(logging.INFO):
         return
     fields: dict[str, object] = {
@@ -52,7 +60,23 @@ def request_ended(end: RequestEnd) -> None:
     }
     if end.route is None:
         fields["path"] = end.path  # client-chosen: the log filter redacts it like any value
-    access_logger.info("%s %s %s", end.method, end.route or "(no route)", end.status, extra=fields)
+    # route templates are the app's own and the method one of a fixed set: nothing in them to scrub
+    known = end.method in _KNOWN_METHODS
+    emit_trusted(
+        access_logger,
+        logging.INFO,
+        f"{end.method} {end.route or '(no route)'} {end.status}",
+        fields,
+        request_id=end.request_id,
+        trusted=_TRUSTED if known else _APP_FIELDS,
+        message_trusted=known,
+    )
+
+
+def request_id_of(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The sane ``X-Request-ID`` the client sent, else a new one."""
+    incoming = next((bytes(v).decode("latin-1") for k, v in headers if k.lower() == _HEADER), None)
+    return incoming if incoming and is_sane(incoming) else uuid.uuid4().hex
 
 
 def _carrier(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str] | None:
@@ -72,8 +96,7 @@ class EdgeMiddleware:
             return
         started = time.perf_counter()
         headers = scope.get("headers", [])
-        incoming = next((bytes(v).decode("latin-1") for k, v in headers if k.lower() == _HEADER), None)
-        request_id = incoming if incoming and is_sane(incoming) else uuid.uuid4().hex
+        request_id = request_id_of(headers)
         scope.setdefault("state", {})["request_id"] = request_id
         method, path = scope["method"], scope["path"]
         status = 500  # what the server answers when the app raises or ends without a response
@@ -98,10 +121,12 @@ class EdgeMiddleware:
             parent = propagate.extract(carrier) if carrier else None
             span = self._tracer.start_span(method, context=parent, kind=SpanKind.SERVER)
             attached = context.attach(trace.set_span_in_context(span, parent))
+        request_started(method)
         try:
             await self._app(scope, receive, send_with_id)
         finally:
-            route = scope.get("path_template")
+            request_finished(method)
+            route = scope.get("path_template")  # Litestar writes the matched route's template while routing
             if span is not None and span.is_recording():
                 span.update_name(f"{method} {route}" if route else method)
                 span.set_attributes(

@@ -1,4 +1,4 @@
-"""The API's one guard: every operation is checked against the permission table before it runs."""
+"""The guards: each route is rate limited, each API operation checked against the permission table before it runs."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.routes import HTTPRoute
-from litestar.types import HTTPScope
+from litestar.types import Guard, HTTPScope
 
 from domain.identity.principal import Principal
 from domain.shared.errors import PermissionDeniedError
 from entrypoints.http.errors import error_responses
 from entrypoints.http.openapi_contract import security_for
 from entrypoints.http.permission_table import OPERATIONS, Operation, Rule, rule_for
+from entrypoints.http.rate_limits import rate_limit
 
 ACCESS_LABEL = "**Access:**"
 
@@ -32,6 +33,21 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
     # the request-scoped Principal: the handler gets the same instance, so the key is checked once
     principal: Principal = await connection.state.dishka_container.get(Principal)
     rule.check(principal)
+
+
+def api_guard(prefix: str) -> Guard:
+    """The app's one guard: the rate limit on every route, then the permission table on the API's.
+
+    One guard rather than one per layer: Litestar copies the route handler for each guard it runs.
+    """
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        await rate_limit(connection, handler)  # first: a refused caller still spends their bucket
+        template = cast("HTTPScope", connection.scope)["path_template"]
+        if template == prefix or template.startswith(prefix + "/"):
+            await authorize(connection, handler)
+
+    return guard
 
 
 def operations_of(app: Litestar, prefix: str = "") -> set[Operation]:

@@ -10,8 +10,10 @@ the uploads the Postgres outbox keeps accepting and the offline answerer, which 
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
 from litestar.connection import ASGIConnection
@@ -38,7 +40,8 @@ _EXPENSIVE = frozenset(
         ("POST", "/api/v1/documents/{document_id}/summarize"),
     }
 )
-_UNLIMITED_PREFIXES = ("/health", "/metrics")  # probes and scrapers must never see 429
+_UNLIMITED_PREFIX = "/health"  # probes must never see 429
+METRICS_PATH = "/metrics"  # scrapers are never limited; failed credential checks are, per address
 _outages = OutageLog(logger, "Rate-limit store (Redis); requests go on without limits while it is")
 
 
@@ -64,6 +67,7 @@ def policy_for(settings: Settings, method: str, path_template: str) -> Policy:
     return Policy("write", settings.rate_limit_write, window)
 
 
+@cache
 def policy_header(policy: Policy) -> str:
     """``RateLimit-Policy`` per draft-ietf-httpapi-ratelimit-headers-11."""
     return f'"{policy.name}";q={policy.limit};w={policy.window_seconds}'
@@ -78,15 +82,24 @@ def charged_of(scope: Scope) -> Charged | None:
     return cast("Charged | None", scope.get("state", {}).get(STATE_KEY))
 
 
-def _limiter(connection: ASGIConnection[Any, Any, Any, Any], redis: Redis) -> RedisRateLimiter:
+async def _limiter(connection: ASGIConnection[Any, Any, Any, Any]) -> RedisRateLimiter:
     state = connection.app.state
-    if getattr(state, "rate_limiter", None) is None:
-        state.rate_limiter = RedisRateLimiter(redis)
-    return cast("RedisRateLimiter", state.rate_limiter)
+    limiter = getattr(state, "rate_limiter", None)
+    if limiter is None:  # made on the first request: the container's Redis client is app-wide
+        limiter = state.rate_limiter = RedisRateLimiter(await connection.state.dishka_container.get(Redis))
+    return cast("RedisRateLimiter", limiter)
+
+
+def _is_metrics_token(connection: ASGIConnection[Any, Any, Any, Any], settings: Settings) -> bool:
+    scheme, _, credential = connection.headers.get("authorization", "").partition(" ")
+    token = settings.metrics_token
+    if not token or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(credential.strip().encode(), token.encode())
 
 
 async def _charge(connection: ASGIConnection[Any, Any, Any, Any], policy: Policy, caller: str) -> None:
-    limiter = _limiter(connection, await connection.state.dishka_container.get(Redis))
+    limiter = await _limiter(connection)
     decision: RateDecision | None = None
     with _outages.redis_fail_open():
         decision = await limiter.acquire(
@@ -108,10 +121,13 @@ async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     settings: Settings = connection.app.state.settings
     scope = cast("HTTPScope", connection.scope)
     method, path = scope["method"], scope["path_template"]
-    if not settings.rate_limit_enabled or method == "OPTIONS" or path.startswith(_UNLIMITED_PREFIXES):
+    if not settings.rate_limit_enabled or method == "OPTIONS" or path.startswith(_UNLIMITED_PREFIX):
+        return
+    if path == METRICS_PATH:
+        await _charge_failed_scrape(connection, settings)
         return
     policy = policy_for(settings, method, path)
-    address = f"ip:{connection.client.host if connection.client else 'unknown'}"
+    address = _address(connection)
     rule = rule_for(method, path)
     if rule is None or rule.public or "authorization" not in connection.headers:
         await _charge(connection, policy, address)
@@ -123,3 +139,22 @@ async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
         raise
     caller = f"key:{principal.api_key_id}" if principal.api_key_id else f"user:{principal.user_id}"
     await _charge(connection, policy, caller)
+
+
+async def _charge_failed_scrape(connection: ASGIConnection[Any, Any, Any, Any], settings: Settings) -> None:
+    """Scrapers (the metrics token, an admin's credential) are never limited; guessing a credential here is."""
+    if _is_metrics_token(connection, settings):
+        return
+    policy = policy_for(settings, "GET", METRICS_PATH)
+    if "authorization" not in connection.headers:
+        await _charge(connection, policy, _address(connection))
+        return
+    try:
+        await connection.state.dishka_container.get(Principal)  # the handler checks the role (403)
+    except AuthenticationError:
+        await _charge(connection, policy, _address(connection))
+        raise
+
+
+def _address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return f"ip:{connection.client.host if connection.client else 'unknown'}"
