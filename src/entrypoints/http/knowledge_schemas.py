@@ -89,6 +89,7 @@ class SearchBody(Body):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     collection_ids: list[UUID] | None = None
     filters: SearchFiltersBody | None = None
+    rerank: bool = False  # True: the reranker orders the top RERANK_CANDIDATES hits (409 RERANKER_DISABLED without one)
 
 
 class CollectionOut(Schema):
@@ -219,15 +220,22 @@ class SearchHitOut(Schema):
 
 
 class RetrievalOut(Schema):
-    """How passages were found: ``mode`` ran; ``degraded`` says why it is weaker than ``requested_mode``."""
+    """How passages were found: ``mode`` ran; ``degraded`` says why it is weaker than ``requested_mode``;
+    ``reranked``: the reranker ordered them (False when not asked for, or when the rerank server failed)."""
 
     mode: SearchMode
     requested_mode: SearchMode
     degraded: Degradation | None
+    reranked: bool
 
     @classmethod
     def of(cls, retrieval: Retrieval) -> RetrievalOut:
-        return cls(mode=retrieval.mode, requested_mode=retrieval.requested_mode, degraded=retrieval.degraded)
+        return cls(
+            mode=retrieval.mode,
+            requested_mode=retrieval.requested_mode,
+            degraded=retrieval.degraded,
+            reranked=retrieval.reranked,
+        )
 
 
 class SearchMeta(RetrievalOut):
