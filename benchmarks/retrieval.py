@@ -124,7 +124,7 @@ async def evaluate() -> tuple[dict[str, Score], int, int, int]:
                             owner, collection.id, NewDocument(name, content_type, source)
                         )
                 async with container() as scope:
-                    jobs: IngestionJobRepository = await scope.get(IngestionJobRepository)  # type: ignore[type-abstract]
+                    jobs: IngestionJobRepository = await scope.get(IngestionJobRepository)
                     job_ids = [job.id for job in await jobs.list(None, len(documents) + 10)]
                 chunks = 0
                 for job_id in job_ids:

@@ -89,7 +89,13 @@ class SearchBody(Body):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     collection_ids: list[UUID] | None = None
     filters: SearchFiltersBody | None = None
-    rerank: bool = False  # True: the reranker orders the top RERANK_CANDIDATES hits (409 RERANKER_DISABLED without one)
+    rerank: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Have the configured reranker order the top RERANK_CANDIDATES hits before the cut to"
+            " `limit`; 409 RERANKER_DISABLED when no RERANK_URL is set."
+        ),
+    ] = False
 
 
 class CollectionOut(Schema):
