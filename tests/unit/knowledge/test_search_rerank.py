@@ -143,3 +143,12 @@ async def test_hybrid_falling_back_to_keyword_still_reranks() -> None:
     )
     assert result.retrieval.degraded is Degradation.EMBEDDINGS_UNAVAILABLE
     assert [h.text for h in result.hits] == ["hotel booking for travel"]
+
+
+async def test_nothing_found_asks_the_reranker_nothing() -> None:
+    reranker = FakeReranker()
+    result = await _search(FakeSearchIndex(), reranker).execute(
+        CALLER, SearchRequest("nothing", mode=SearchMode.KEYWORD, rerank=Rerank.ON)
+    )
+    assert result.hits == []
+    assert reranker.calls == []
