@@ -42,6 +42,7 @@ from domain.knowledge.models import ContentType, SearchMode
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.settings import Settings
 from tests.support.openai_double import DIMENSIONS, EmbeddingsDouble
+from tests.support.rerank_fakes import no_reranking
 from tests.support.servers import serve
 
 WORDS = [f"{a}{b}" for a in ("al", "be", "co", "da", "el", "fo", "ga", "hi", "io", "ju") for b in range(500)]
@@ -152,7 +153,7 @@ async def load_chunks(
 
 def _search(session: AsyncSession, vector: VectorSessions, vectors: ClusteredVectors) -> Search:
     index = PostgresSearchIndex(session, vector)
-    return Search(index, LocalEmbedder(vectors), CollectionScope(SqlReadableCollections(session)))
+    return Search(index, LocalEmbedder(vectors), CollectionScope(SqlReadableCollections(session)), no_reranking())
 
 
 async def bench_search(

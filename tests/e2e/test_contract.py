@@ -46,6 +46,8 @@ REFUSED_BEYOND_THE_SCHEMA = {
     # a content type change into or out of PDF depends on the stored one (415); metadata keys and strings
     # must have no control characters (422), which the schema does not state for free-form JSON
     "PATCH /api/v1/documents/{document_id}": ["415", "422"],
+    # filters.metadata keys and strings must have no control characters (422), as above
+    "POST /api/v1/search": ["422"],
 }
 
 

@@ -26,7 +26,7 @@ from tests.support.fakes import FixedClock
 from tests.support.openai_double import EmbeddingsDouble
 from tests.support.servers import free_port, serve
 
-DEGRADED = {"mode": "keyword", "requested_mode": "hybrid", "degraded": "embeddings_unavailable"}
+DEGRADED = {"mode": "keyword", "requested_mode": "hybrid", "degraded": "embeddings_unavailable", "reranked": False}
 JSON = {"Accept": "application/json"}
 
 
@@ -66,7 +66,13 @@ async def test_search_and_answers_degrade_to_keyword(
     editor, collection, document_id = await _handbook(kb_client)  # ingested while the embeddings server was up
     # another query than below: a query embedded before is served from the query-embedding cache
     healthy = (await search(kb_client, editor, "vacation days per year")).json()["meta"]
-    assert healthy == {"mode": "hybrid", "requested_mode": "hybrid", "degraded": None, "count": healthy["count"]}
+    assert healthy == {
+        "mode": "hybrid",
+        "requested_mode": "hybrid",
+        "degraded": None,
+        "reranked": False,
+        "count": healthy["count"],
+    }
 
     async with AsyncTestClient(app=create_app(_pointed_at(kb_settings, failure.url))) as down:
         hybrid = await search(down, editor, "vacation days")
@@ -79,7 +85,13 @@ async def test_search_and_answers_degrade_to_keyword(
         assert int(vector.headers["retry-after"]) >= 1
 
         keyword = await search(down, editor, "vacation days", mode="keyword")
-        assert keyword.json()["meta"] == {"mode": "keyword", "requested_mode": "keyword", "degraded": None, "count": 1}
+        assert keyword.json()["meta"] == {
+            "mode": "keyword",
+            "requested_mode": "keyword",
+            "degraded": None,
+            "reranked": False,
+            "count": 1,
+        }
 
         answered = await ask(down, editor, "How many vacation days do employees receive?")
         assert answered.status_code == 200, answered.text

@@ -15,3 +15,4 @@ from tests.support.app_fixtures import (  # noqa: F401 - fixtures, found by name
     stores,
 )
 from tests.support.double_fixtures import chat_doubles, embeddings_double  # noqa: F401 - fixtures
+from tests.support.rerank_fixtures import rerank_double, reranker_server  # noqa: F401 - fixtures

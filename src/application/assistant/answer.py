@@ -19,7 +19,7 @@ from application.assistant.ports import (
     StreamDelta,
 )
 from application.knowledge.ports import SearchScope
-from application.knowledge.search import Retrieval, Search, SearchRequest
+from application.knowledge.search import Rerank, Retrieval, Search, SearchRequest
 from application.shared.ports import Clock
 from domain.assistant.errors import QuotaExceededError
 from domain.assistant.grounding import cite, distinct
@@ -176,6 +176,7 @@ class AskQuestion:
                 limit=self._policy.passages,
                 collection_ids=question.collection_ids,
                 check_collections=question.check_collections,
+                rerank=Rerank.IF_CONFIGURED,
             ),
         )
         citations = distinct(

@@ -222,6 +222,20 @@ class Embedder(Protocol):
         ...
 
 
+class Reranker(Protocol):
+    """A cross-encoder that scores passages against a query (RERANK_URL)."""
+
+    @property
+    def enabled(self) -> bool:
+        """False when no rerank server is configured."""
+        ...
+
+    async def rerank(self, query: str, passages: Sequence[str]) -> list[float]:
+        """One relevance score per passage, in input order (higher = more relevant). Raises
+        RerankerUnavailableError when the server cannot answer."""
+        ...
+
+
 class IngestionEmbedder(Embedder, Protocol):
     """The embedder the worker uses: its own client and timeout, outside the interactive breaker, so a
     slow batch neither fails for the search timeout nor opens the breaker that searches rely on."""

@@ -60,3 +60,19 @@ class ExtractionError(DomainError):
 class DocumentNotReadyError(ConflictError):
     default_code = "DOCUMENT_NOT_READY"
     default_message = "The document is not ingested yet; try again when its status is 'ready'."
+
+
+class RerankerDisabledError(ConflictError):
+    default_code = "RERANKER_DISABLED"
+    default_message = (
+        "Reranking needs a rerank server. Set RERANK_URL (and RERANK_PROTOCOL, RERANK_MODEL, RERANK_API_KEY) to a "
+        "TEI, Cohere, Jina or vLLM rerank endpoint, or search without `rerank`."
+    )
+
+
+class RerankerUnavailableError(DependencyUnavailableError):
+    """The rerank server failed (down, timed out, 5xx, nonsense) or its breaker is open. Search never shows it
+    to the caller: the passages keep their retrieval order."""
+
+    default_code = "RERANKER_UNAVAILABLE"
+    default_message = "The rerank server is not answering right now."

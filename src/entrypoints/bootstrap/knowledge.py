@@ -68,6 +68,7 @@ from application.knowledge.ports import (
     TextExtractor,
 )
 from application.knowledge.query_cache import CachedQueryEmbedder
+from application.knowledge.reranking import Reranking
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Search
 from application.shared.ports import Clock
@@ -76,6 +77,7 @@ from entrypoints.bootstrap.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.llm.embeddings import OpenAICompatibleEmbedder
+    from adapters.rerank.http import DisabledReranker, HttpReranker
 
 
 class KnowledgeProvider(Provider):
@@ -104,6 +106,13 @@ class KnowledgeProvider(Provider):
             settings.query_embedding_cache_ttl_seconds,
         )
         await embedder.close()
+
+    @provide(scope=Scope.APP)
+    async def reranking(self, settings: Settings, clock: Clock) -> AsyncIterator[Reranking]:
+        reranker = _reranker(settings)
+        # APP scope: the breaker's state lives as long as the process, like the embedder's
+        yield Reranking(reranker, CircuitBreaker(clock), settings.rerank_candidates)
+        await reranker.close()
 
     @provide(scope=Scope.APP)
     async def ingestion_embedder(self, settings: Settings, policy: KnowledgePolicy) -> AsyncIterator[IngestionEmbedder]:
@@ -202,4 +211,18 @@ def _openai_embedder(settings: Settings, timeout_seconds: float) -> OpenAICompat
         api_key=settings.embeddings_api_key,
         dimensions=settings.embeddings_dimensions,
         timeout_seconds=timeout_seconds,
+    )
+
+
+def _reranker(settings: Settings) -> HttpReranker | DisabledReranker:
+    from adapters.rerank.http import DisabledReranker, HttpReranker, RerankProtocol
+
+    if not settings.rerank_url:
+        return DisabledReranker()
+    return HttpReranker(
+        base_url=settings.rerank_url,
+        protocol=RerankProtocol(settings.rerank_protocol),
+        model=settings.rerank_model,
+        api_key=settings.rerank_api_key,
+        timeout_seconds=settings.rerank_timeout_seconds,
     )

@@ -51,7 +51,9 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("COMPRESSION_MIN_BYTES", 1, None),
     ("SEARCH_EF_SEARCH", 10, 1000),
     ("QUERY_EMBEDDING_CACHE_TTL_SECONDS", 0, 30 * 86_400),
+    ("RERANK_CANDIDATES", 1, 200),
 )
+_RERANK_PROTOCOLS = ("tei", "cohere")
 _KNOWN_PROVIDERS = ("openai", "anthropic")
 # roles a self-registered account may get; admins are made by an operator (`lore users create --admin`)
 _REGISTRATION_ROLES = ("member", "editor")
@@ -113,6 +115,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     embeddings_ingest_timeout_seconds: float = 60.0  # per batch in the worker; a failed batch retries the job
     search_ef_search: int = 100  # HNSW candidate list per vector query: higher = better recall, slower
     query_embedding_cache_ttl_seconds: int = 86_400  # 0 = identical questions are embedded again
+    rerank_url: str | None = None  # the base of `/rerank`; unset = no reranking
+    rerank_protocol: str = "tei"  # tei (Text Embeddings Inference) or cohere (Cohere, Jina, vLLM)
+    rerank_model: str = ""
+    rerank_api_key: str | None = None
+    rerank_timeout_seconds: float = 10.0  # one attempt; past it, the passages keep their retrieval order
+    rerank_candidates: int = 30  # top hits given to the reranker (TEI's default max batch is 32)
     max_upload_bytes: int = 20 * 1024 * 1024
     chunk_max_tokens: int = 256
     chunk_overlap_tokens: int = 32
@@ -246,6 +254,7 @@ def _validated(settings: Settings) -> Settings:
     if not 0 <= settings.chunk_overlap_tokens < settings.chunk_max_tokens:
         raise SettingsError("CHUNK_OVERLAP_TOKENS: must be at least 0 and below CHUNK_MAX_TOKENS")
     _check_providers(settings)
+    _check_rerank(settings)
     _check_http(settings)
     if settings.metrics_token is not None and len(settings.metrics_token) < _MIN_SECRET_LENGTH:
         raise SettingsError(f"METRICS_TOKEN: must be at least {_MIN_SECRET_LENGTH} characters")
@@ -253,11 +262,12 @@ def _validated(settings: Settings) -> Settings:
         "LLM_TIMEOUT_SECONDS",
         "EMBEDDINGS_TIMEOUT_SECONDS",
         "EMBEDDINGS_INGEST_TIMEOUT_SECONDS",
+        "RERANK_TIMEOUT_SECONDS",
         "METRICS_PUBLISH_SECONDS",
     ):
         if not 0 < getattr(settings, variable.lower()) <= 600:
             raise SettingsError(f"{variable}: must be above 0 and at most 600 seconds")
-    for variable in ("PUBLIC_URL", "FRONTEND_URL"):
+    for variable in ("PUBLIC_URL", "FRONTEND_URL", "RERANK_URL"):
         _check_base_url(variable, getattr(settings, variable.lower()))
     if settings.is_production:
         _check_production(settings)
@@ -332,6 +342,11 @@ def _check_providers(settings: Settings) -> None:
         prefix = name.upper()
         if not getattr(settings, f"{name}_api_key") and not getattr(settings, f"{name}_base_url"):
             raise SettingsError(f"LLM_PROVIDERS lists {name} but neither {prefix}_API_KEY nor {prefix}_BASE_URL is set")
+
+
+def _check_rerank(settings: Settings) -> None:
+    if settings.rerank_protocol not in _RERANK_PROTOCOLS:
+        raise SettingsError(f"RERANK_PROTOCOL: expected one of {', '.join(_RERANK_PROTOCOLS)}")
 
 
 def _development_secret(data_dir: Path) -> str:

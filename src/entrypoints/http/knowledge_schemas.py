@@ -89,6 +89,13 @@ class SearchBody(Body):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     collection_ids: list[UUID] | None = None
     filters: SearchFiltersBody | None = None
+    rerank: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Have the configured reranker order the top RERANK_CANDIDATES hits before the cut to"
+            " `limit`; 409 RERANKER_DISABLED when no RERANK_URL is set."
+        ),
+    ] = False
 
 
 class CollectionOut(Schema):
@@ -219,15 +226,22 @@ class SearchHitOut(Schema):
 
 
 class RetrievalOut(Schema):
-    """How passages were found: ``mode`` ran; ``degraded`` says why it is weaker than ``requested_mode``."""
+    """How passages were found: ``mode`` ran; ``degraded`` says why it is weaker than ``requested_mode``;
+    ``reranked``: the reranker ordered them (False when not asked for, or when the rerank server failed)."""
 
     mode: SearchMode
     requested_mode: SearchMode
     degraded: Degradation | None
+    reranked: bool
 
     @classmethod
     def of(cls, retrieval: Retrieval) -> RetrievalOut:
-        return cls(mode=retrieval.mode, requested_mode=retrieval.requested_mode, degraded=retrieval.degraded)
+        return cls(
+            mode=retrieval.mode,
+            requested_mode=retrieval.requested_mode,
+            degraded=retrieval.degraded,
+            reranked=retrieval.reranked,
+        )
 
 
 class SearchMeta(RetrievalOut):

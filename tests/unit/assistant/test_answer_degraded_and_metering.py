@@ -22,6 +22,7 @@ from tests.support.assistant_fakes import FixedCorpusVersions, InMemoryAnswerCac
 from tests.support.chat_fakes import ScriptedChatModel
 from tests.support.fakes import FixedClock
 from tests.support.knowledge_fakes import FakeEmbedder, FakeReadableCollections, FakeSearchIndex, hit
+from tests.support.rerank_fakes import no_reranking
 
 CALLER = Principal(uuid4(), Role.MEMBER)
 PASSAGE = "Every employee receives twenty-five vacation days each year."
@@ -29,7 +30,7 @@ PASSAGE = "Every employee receives twenty-five vacation days each year."
 
 def _ask(chat: ChatModel, embedder: FakeEmbedder, ledger: InMemoryQuotaLedger) -> AskQuestion:
     index = FakeSearchIndex(keyword=[hit(PASSAGE)], vector=[hit(PASSAGE)])
-    search = Search(index, embedder, CollectionScope(FakeReadableCollections()))
+    search = Search(index, embedder, CollectionScope(FakeReadableCollections()), no_reranking())
     return AskQuestion(
         search, chat, InMemoryAnswerCache(), ledger, FixedCorpusVersions(), FixedClock(), AssistantPolicy()
     )
@@ -71,7 +72,12 @@ async def test_a_provider_answer_is_reserved_then_settled_to_its_usage() -> None
 async def test_a_streamed_answer_over_quota_is_refused_before_the_stream_starts() -> None:
     ledger = InMemoryQuotaLedger()
     ask = AskQuestion(
-        Search(FakeSearchIndex(keyword=[hit(PASSAGE)]), FakeEmbedder(), CollectionScope(FakeReadableCollections())),
+        Search(
+            FakeSearchIndex(keyword=[hit(PASSAGE)]),
+            FakeEmbedder(),
+            CollectionScope(FakeReadableCollections()),
+            no_reranking(),
+        ),
         ScriptedChatModel("openai"),
         InMemoryAnswerCache(),
         ledger,

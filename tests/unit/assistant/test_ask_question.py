@@ -27,6 +27,7 @@ from tests.support.assistant_fakes import (
 from tests.support.chat_fakes import MID_STREAM_FAILURE, ScriptedChatModel, fatal
 from tests.support.fakes import FixedClock
 from tests.support.knowledge_fakes import FakeEmbedder, FakeReadableCollections, FakeSearchIndex, hit
+from tests.support.rerank_fakes import no_reranking
 
 CALLER = Principal(uuid4(), Role.MEMBER)
 PASSAGE = "Every employee receives twenty-five vacation days each year."
@@ -46,6 +47,7 @@ class World:
             FakeSearchIndex(keyword=[passage], vector=[passage]),
             FakeEmbedder(),
             CollectionScope(FakeReadableCollections()),
+            no_reranking(),
         )
         self.ask = AskQuestion(search, self.chat, self.cache, self.ledger, self.corpus, FixedClock(), self.policy)
 

@@ -145,3 +145,24 @@ def test_a_metrics_token_is_optional_but_never_short() -> None:
     assert load_settings(PROD | {"METRICS_TOKEN": "m" * 32}).metrics_token == "m" * 32
     with pytest.raises(SettingsError, match=r"^METRICS_TOKEN: must be at least 32 characters"):
         load_settings(PROD | {"METRICS_TOKEN": "short"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("RERANK_PROTOCOL", "jina-v9"),
+        ("RERANK_CANDIDATES", "0"),
+        ("RERANK_CANDIDATES", "201"),
+        ("RERANK_TIMEOUT_SECONDS", "0"),
+        ("RERANK_URL", "tei.local:8080"),
+    ],
+)
+def test_rerank_settings_are_checked(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(PROD | {variable: value})
+
+
+def test_reranking_is_off_by_default_and_reads_its_variables() -> None:
+    assert load_settings(PROD).rerank_url is None
+    settings = load_settings(PROD | {"RERANK_URL": "http://tei:8080", "RERANK_PROTOCOL": "cohere", "RERANK_MODEL": "m"})
+    assert (settings.rerank_url, settings.rerank_protocol, settings.rerank_model) == ("http://tei:8080", "cohere", "m")

@@ -42,7 +42,7 @@ async def test_an_answer_ends_with_its_metadata_and_no_message_id() -> None:
         "provider": "openai",
         "usage": {"input_tokens": 3, "output_tokens": 1},
         "cached": False,
-        "retrieval": {"mode": "hybrid", "requested_mode": "hybrid", "degraded": None},
+        "retrieval": {"mode": "hybrid", "requested_mode": "hybrid", "degraded": None, "reranked": False},
     }
 
 

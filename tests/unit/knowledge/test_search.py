@@ -17,12 +17,13 @@ from domain.identity.roles import Permission, Role
 from domain.knowledge.models import SearchMode
 from domain.shared.errors import DependencyUnavailableError, PermissionDeniedError, ValidationError
 from tests.support.knowledge_fakes import FakeEmbedder, FakeReadableCollections, FakeSearchIndex, hit
+from tests.support.rerank_fakes import no_reranking
 
 CALLER = Principal(uuid4(), Role.MEMBER)
 
 
 def _search(index: FakeSearchIndex) -> Search:
-    return Search(index, FakeEmbedder(), CollectionScope(FakeReadableCollections()))
+    return Search(index, FakeEmbedder(), CollectionScope(FakeReadableCollections()), no_reranking())
 
 
 async def test_a_passage_both_rankings_found_comes_first_and_the_limit_cuts_the_rest() -> None:
@@ -88,7 +89,7 @@ class _WaitingEmbedder(FakeEmbedder):
 
 async def test_the_keyword_leg_of_a_hybrid_search_runs_while_the_query_is_embedded() -> None:
     index = FakeSearchIndex(keyword=[hit("keyword")], vector=[hit("vector")])
-    search = Search(index, _WaitingEmbedder(index), CollectionScope(FakeReadableCollections()))
+    search = Search(index, _WaitingEmbedder(index), CollectionScope(FakeReadableCollections()), no_reranking())
     result = await asyncio.wait_for(search.execute(CALLER, SearchRequest("vacation")), timeout=30)
     assert {h.text for h in result.hits} == {"keyword", "vector"}
 

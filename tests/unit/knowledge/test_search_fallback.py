@@ -18,12 +18,13 @@ from domain.knowledge.models import SearchMode
 from domain.shared.errors import NotFoundError
 from tests.support.identity_fakes import MovableClock
 from tests.support.knowledge_fakes import FakeEmbedder, FakeReadableCollections, FakeSearchIndex, hit
+from tests.support.rerank_fakes import no_reranking
 
 CALLER = Principal(uuid4(), Role.MEMBER)
 
 
 def _search(index: FakeSearchIndex, embedder: FakeEmbedder | GuardedEmbedder) -> Search:
-    return Search(index, embedder, CollectionScope(FakeReadableCollections()))
+    return Search(index, embedder, CollectionScope(FakeReadableCollections()), no_reranking())
 
 
 async def test_hybrid_fuses_both_rankings_when_the_embedder_answers() -> None:
@@ -107,7 +108,7 @@ async def test_named_collections_must_be_readable() -> None:
     other = uuid4()
     collections = FakeReadableCollections({CALLER.user_id: {mine}, other: {theirs}})
     index = FakeSearchIndex(keyword=[hit("keyword")])
-    search = Search(index, FakeEmbedder(), CollectionScope(collections))
+    search = Search(index, FakeEmbedder(), CollectionScope(collections), no_reranking())
 
     await search.execute(CALLER, SearchRequest("x", mode=SearchMode.KEYWORD, collection_ids=frozenset({mine})))
     for ids in ({theirs}, {missing}, {mine, theirs}):

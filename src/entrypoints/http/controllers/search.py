@@ -7,7 +7,7 @@ from litestar import Controller, post
 from litestar.params import JSONBody
 
 from application.knowledge.ports import SearchFilters
-from application.knowledge.search import Search, SearchRequest
+from application.knowledge.search import Rerank, Search, SearchRequest
 from domain.identity.principal import Principal
 from entrypoints.http.errors import error_responses
 from entrypoints.http.knowledge_schemas import SearchBody, SearchHitOut, SearchMeta, SearchOut
@@ -24,7 +24,9 @@ class SearchController(Controller):
         description=(
             "`meta.mode` is the mode that ran. Hybrid falls back to keyword when embeddings are not configured "
             "or the embeddings server fails (`meta.degraded`); vector search answers 503 `EMBEDDINGS_UNAVAILABLE` "
-            "with `Retry-After` then. An unreadable `collection_ids` entry is 404."
+            "with `Retry-After` then. An unreadable `collection_ids` entry is 404. `rerank: true` has the configured "
+            "reranker order the top `RERANK_CANDIDATES` hits before the cut to `limit` (`meta.reranked`; a failing "
+            "rerank server leaves the retrieval order); 409 `RERANKER_DISABLED` when `RERANK_URL` is unset."
         ),
         responses=error_responses(400, 401, 403, 404, 409, 422, 503),
     )
@@ -43,6 +45,7 @@ class SearchController(Controller):
                 content_types=frozenset(filters.content_types) if filters and filters.content_types else None,
                 metadata=dict(filters.metadata) if filters else {},
             ),
+            rerank=Rerank.ON if data.rerank else Rerank.OFF,
         )
         result = await search.execute(principal, request)
         return SearchOut(
@@ -51,6 +54,7 @@ class SearchController(Controller):
                 mode=result.retrieval.mode,
                 requested_mode=result.retrieval.requested_mode,
                 degraded=result.retrieval.degraded,
+                reranked=result.retrieval.reranked,
                 count=len(result.hits),
             ),
         )
