@@ -160,7 +160,10 @@ async def test_a_passage_in_two_collections_reaches_the_model_once_and_only_cite
     copies = [hit(PASSAGE), hit(PASSAGE), hit("Expense reports are filed monthly.")]  # each in its own collection
     chat = ScriptedChatModel("openai", answer="Employees get twenty-five vacation days [1].")
     search = Search(
-        FakeSearchIndex(keyword=copies, vector=copies), FakeEmbedder(), CollectionScope(FakeReadableCollections())
+        FakeSearchIndex(keyword=copies, vector=copies),
+        FakeEmbedder(),
+        CollectionScope(FakeReadableCollections()),
+        no_reranking(),
     )
     ask = AskQuestion(
         search,
