@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from domain.assistant.stop_words import STOP_WORDS
 
 _WORD = re.compile(r"[^\W_]+")
 
 
+@lru_cache(maxsize=65536)  # a few thousand distinct words per answer, folded over and over
 def fold(word: str) -> str:
     """A light, predictable plural folding ("policies" -> "policy", "days" -> "day"), not a full stemmer."""
     if len(word) > 4 and word.endswith("ies"):
