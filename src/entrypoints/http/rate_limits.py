@@ -39,6 +39,8 @@ _EXPENSIVE = frozenset(
     }
 )
 _UNLIMITED_PREFIXES = ("/health", "/metrics")  # probes and scrapers must never see 429
+# charged by their handler through ``charge``: GraphQL charges each root field to the REST call it stands for
+CHARGED_BY_HANDLER = frozenset({"/graphql"})
 _outages = OutageLog(logger, "Rate-limit store (Redis); requests go on without limits while it is")
 
 
@@ -110,6 +112,8 @@ async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     method, path = scope["method"], scope["path_template"]
     if not settings.rate_limit_enabled or method == "OPTIONS" or path.startswith(_UNLIMITED_PREFIXES):
         return
+    if path in CHARGED_BY_HANDLER:
+        return
     policy = policy_for(settings, method, path)
     address = f"ip:{connection.client.host if connection.client else 'unknown'}"
     rule = rule_for(method, path)
@@ -122,4 +126,15 @@ async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
         await _charge(connection, policy, address)  # guessing credentials is limited per address
         raise
     caller = f"key:{principal.api_key_id}" if principal.api_key_id else f"user:{principal.user_id}"
+    await _charge(connection, policy, caller)
+
+
+async def charge(connection: ASGIConnection[Any, Any, Any, Any], policy: Policy, principal: Principal | None) -> None:
+    """One unit of ``policy`` to the caller's bucket (the client address without a principal), as the guard does."""
+    if not connection.app.state.settings.rate_limit_enabled:
+        return
+    if principal is None:
+        caller = f"ip:{connection.client.host if connection.client else 'unknown'}"
+    else:
+        caller = f"key:{principal.api_key_id}" if principal.api_key_id else f"user:{principal.user_id}"
     await _charge(connection, policy, caller)
