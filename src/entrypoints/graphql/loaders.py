@@ -1,13 +1,18 @@
-"""Nested lists of many parents, read through one DataLoader per request and kind (kept in the context)."""
+"""Nested lists of many parents in one batch: a DataLoader per request and kind, kept in the context.
+
+``collections { edges { node { documents { ... } members { ... } } } }`` asks each collection for its
+documents and members; the loaders gather the collections of one level and call the batched use cases
+once, so the statements a query runs do not grow with the number of collections.
+"""
 
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from application.knowledge.collections import ListMembers
-from application.knowledge.documents import ListDocuments
+from application.knowledge.collections import ListMembersOfCollections
+from application.knowledge.documents import ListDocumentsOfCollections
 from application.knowledge.ports import DocumentQuery
 from application.shared.ports import Page
 from domain.knowledge.models import Document, Membership
@@ -26,30 +31,21 @@ def _loader(
     return loader
 
 
-async def _each(context: GraphQLContext, use_case: type[Any], keys: list[Any], call: Any) -> list[Any]:
-    principal = await context.principal()
-    found: list[Any] = []
-    for key in keys:
-
-        async def one(uc: Any, key: Any = key) -> Any:
-            return await call(uc, principal, key)
-
-        try:
-            found.append(await context.run(use_case, one))
-        except Exception as exc:  # noqa: BLE001 - each parent gets its own error, as its own REST call would
-            found.append(exc)
-    return found
-
-
 async def members_of(context: GraphQLContext, collection_id: UUID) -> list[Membership]:
     async def load(ids: list[UUID]) -> list[list[Membership] | BaseException]:
-        return await _each(context, ListMembers, ids, lambda uc, p, key: uc.execute(p, key))
+        principal = await context.principal()
+        found = await context.run(ListMembersOfCollections, lambda uc: uc.execute(principal, ids))
+        return [found[i] for i in ids]
 
     return await _loader(context, "members", load).load(collection_id)
 
 
 async def documents_of(context: GraphQLContext, query: DocumentQuery) -> Page[Document]:
     async def load(queries: list[DocumentQuery]) -> list[Page[Document] | BaseException]:
-        return await _each(context, ListDocuments, queries, lambda uc, p, key: uc.execute(p, key))
+        principal = await context.principal()
+        pages: list[Page[Document] | BaseException] = await context.run(
+            ListDocumentsOfCollections, lambda uc: uc.execute(principal, queries)
+        )
+        return pages
 
     return await _loader(context, "documents", load).load(query)

@@ -101,5 +101,7 @@ async def test_each_root_field_is_charged_to_the_rest_policy_and_answers_rate_li
 
 
 async def test_a_body_over_the_limit_is_413(limited_client: Client) -> None:
-    response = await limited_client.post("/graphql", json={"query": "{ viewer { id } }", "variables": {"x": "a" * 5000}})
+    response = await limited_client.post(
+        "/graphql", json={"query": "{ viewer { id } }", "variables": {"x": "a" * 5000}}
+    )
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
