@@ -32,6 +32,11 @@ def _domain_error(original: BaseException | None) -> DomainError | None:
     return None
 
 
+def _input_error(error: GraphQLError, original: BaseException) -> bool:
+    """A variable or argument value its type refuses (an Int past 32 bits, a malformed scalar): the client's."""
+    return isinstance(original, GraphQLError) or (error.path is None and isinstance(original, ValueError | TypeError))
+
+
 def describe(error: GraphQLError, request_id: str | None, operation: str | None) -> None:
     """Rewrites ``error`` in place into what the client may see."""
     original = error.original_error
@@ -44,7 +49,7 @@ def describe(error: GraphQLError, request_id: str | None, operation: str | None)
             extensions["details"] = domain.details
         if isinstance(domain, RateLimitedError | DependencyUnavailableError):
             extensions["retry_after"] = domain.retry_after_seconds
-    elif original is None:
+    elif original is None or _input_error(error, original):
         known = (error.extensions or {}).get("code")
         if isinstance(known, str):
             extensions["code"] = known

@@ -39,6 +39,7 @@ from entrypoints.bootstrap.settings import Settings
 
 _MULTIPLIERS = ("first", "limit")
 _CEILING = 1_000_000  # a huge `first` is refused by the field; for the cost it only has to be large
+_MAX_INT = 2**31 - 1
 
 
 def _validation_error(message: str, code: str) -> GraphQLError:
@@ -99,7 +100,8 @@ class _Cost:
                 value = int(given.value) if len(given.value) < 12 else _CEILING
             elif isinstance(given, VariableNode):
                 value = self._variables.get(given.name.value, value)
-            return min(value, _CEILING) if isinstance(value, int) and value > 0 else 1
+            # beyond GraphQL's Int the variable is refused when coerced; a value the field refuses costs nothing
+            return min(value, _CEILING) if isinstance(value, int) and 0 < value <= _MAX_INT else 1
         return 1
 
 
