@@ -224,3 +224,8 @@ def root_fields(schema: strawberry.Schema) -> list[str]:
     query = schema._schema.query_type
     mutation = schema._schema.mutation_type
     return [*(query.fields if query else {}), *(mutation.fields if mutation else {})]
+
+
+def schema_sdl() -> str:
+    """The SDL, as committed in docs/schema.graphql; limits and tracing do not change it."""
+    return build_schema(Settings()).as_str() + "\n"
