@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 from dishka import AsyncContainer
 from litestar import Request
 
+from application.shared.ports import UnitOfWork
 from domain.identity.principal import Principal
 from domain.shared.errors import AuthenticationError, PermissionDeniedError
 from entrypoints.bootstrap.settings import Settings
@@ -75,6 +77,15 @@ class GraphQLContext:
         rule.check(principal)
 
     async def run(self, use_case: type[Any], call: Callable[[Any], Awaitable[T]]) -> T:
-        """Gets ``use_case`` from the request's container and runs ``call`` on it, one at a time."""
+        """Gets ``use_case`` from the request's container and runs ``call`` on it, one at a time.
+
+        A use case that fails leaves nothing behind for the next one of the same request to commit (REST
+        gets that from the request ending; here the other fields and mutations go on).
+        """
         async with self.lock:
-            return await call(await self.container.get(use_case))
+            try:
+                return await call(await self.container.get(use_case))
+            except Exception:
+                with contextlib.suppress(Exception):  # the use case's own error is the one to report
+                    await (await self.container.get(UnitOfWork)).rollback()
+                raise

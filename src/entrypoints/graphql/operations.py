@@ -23,6 +23,19 @@ ROOT_FIELDS: dict[str, Operation] = {
     "usage": ("GET", "/api/v1/usage"),
     "users": ("GET", "/api/v1/users"),
     "auditEvents": ("GET", "/api/v1/audit-events"),
+    # mutations
+    "createCollection": ("POST", "/api/v1/collections"),
+    "updateCollection": ("PATCH", "/api/v1/collections/{collection_id}"),
+    "deleteCollection": ("DELETE", "/api/v1/collections/{collection_id}"),
+    "putMember": ("PUT", "/api/v1/collections/{collection_id}/members/{user_id}"),
+    "removeMember": ("DELETE", "/api/v1/collections/{collection_id}/members/{user_id}"),
+    "addDocument": ("POST", "/api/v1/collections/{collection_id}/documents"),
+    "deleteDocument": ("DELETE", "/api/v1/documents/{document_id}"),
+    "ask": ("POST", "/api/v1/ask"),
+    "createConversation": ("POST", "/api/v1/conversations"),
+    "sendMessage": ("POST", "/api/v1/conversations/{conversation_id}/messages"),
+    "createApiKey": ("POST", "/api/v1/api-keys"),
+    "revokeApiKey": ("DELETE", "/api/v1/api-keys/{key_id}"),
 }
 
 # nested fields that are a REST call of their own (a collection's members, a document's chunks)

@@ -24,6 +24,7 @@ from entrypoints.bootstrap.settings import Settings
 from entrypoints.graphql.errors import LoreSchema
 from entrypoints.graphql.ids import uuid_of
 from entrypoints.graphql.limits import limit_extensions
+from entrypoints.graphql.mutations import Mutation
 from entrypoints.graphql.operations import require_field_rules
 from entrypoints.graphql.pagination import Connection, connection, page_request
 from entrypoints.graphql.tracing import tracing_extension
@@ -215,7 +216,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         *limit_extensions(settings),
         tracing_extension(settings.graphql_trace_resolvers),
     ]
-    schema = LoreSchema(query=Query, extensions=extensions)
+    schema = LoreSchema(query=Query, mutation=Mutation, extensions=extensions)
     require_field_rules(root_fields(schema))
     return schema
 

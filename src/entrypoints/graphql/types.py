@@ -6,11 +6,12 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from application.assistant.answer import UsageReport
+from application.assistant.answer import Answer, UsageReport
 from application.knowledge.documents import ListChunks
 from application.knowledge.ports import DOCUMENT_SORTS, ChunkHit, CollectionView, DocumentQuery
+from domain.assistant.models import Citation as DomainCitation
 from domain.assistant.models import Conversation, StoredMessage
-from domain.identity.models import AuditEvent, User
+from domain.identity.models import ApiKey, AuditEvent, User
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
 from domain.knowledge.models import Chunk, CollectionRole, ContentType, Document, DocumentStatus, Membership, SearchMode
@@ -25,6 +26,7 @@ strawberry.enum(CollectionRole, name="CollectionRole")
 strawberry.enum(ContentType, name="ContentType")
 strawberry.enum(DocumentStatus, name="DocumentStatus")
 strawberry.enum(SearchMode, name="SearchMode")
+strawberry.enum(Permission, name="Permission")
 
 
 def _id(value: UUID) -> strawberry.ID:
@@ -259,12 +261,61 @@ class TokenUsage:
     output_tokens: int
 
 
+@strawberry.type
+class Citation:
+    number: int
+    document_id: strawberry.ID
+    chunk_id: strawberry.ID
+    title: str
+    snippet: str
+    start: int
+    end: int
+    score: float
+
+    @classmethod
+    def of(cls, citation: DomainCitation) -> "Citation":
+        return cls(
+            number=citation.number,
+            document_id=_id(citation.document_id),
+            chunk_id=_id(citation.chunk_id),
+            title=citation.title,
+            snippet=citation.snippet,
+            start=citation.start,
+            end=citation.end,
+            score=round(citation.score, 6),
+        )
+
+
+@strawberry.type(name="Answer")
+class AnswerNode:
+    answer: str
+    citations: list[Citation]
+    model: str
+    provider: str
+    usage: TokenUsage
+    cached: bool
+    mode: SearchMode = strawberry.field(description="How passages were found (keyword when embeddings are down).")
+
+    @classmethod
+    def of(cls, answer: Answer) -> "AnswerNode":
+        return cls(
+            answer=answer.text,
+            citations=[Citation.of(c) for c in answer.citations],
+            model=answer.model,
+            provider=answer.provider,
+            usage=TokenUsage(input_tokens=answer.usage.input_tokens, output_tokens=answer.usage.output_tokens),
+            cached=answer.cached,
+            mode=answer.retrieval.mode,
+        )
+
+
 @strawberry.type(name="Message")
 class MessageNode:
     id: strawberry.ID
     role: str
     content: str
     status: str
+    citations: list[Citation]
     usage: TokenUsage
     created_at: datetime
     provider: str | None
@@ -277,6 +328,7 @@ class MessageNode:
             role=message.role.value,
             content=message.content,
             status=message.status.value,
+            citations=[Citation.of(c) for c in message.citations],
             usage=TokenUsage(input_tokens=message.usage.input_tokens, output_tokens=message.usage.output_tokens),
             created_at=message.created_at,
             provider=message.provider,
@@ -322,6 +374,29 @@ class Usage:
             used_tokens=report.used_tokens,
             quota_tokens=report.quota_tokens,
             resets_at=report.resets_at,
+        )
+
+
+@strawberry.type(name="ApiKey")
+class ApiKeyNode:
+    id: strawberry.ID
+    name: str
+    prefix: str
+    scopes: list[Permission]
+    created_at: datetime
+    expires_at: datetime | None
+    secret: str | None = strawberry.field(description="Only in `createApiKey`'s answer; never shown again.")
+
+    @classmethod
+    def of(cls, key: ApiKey, secret: str | None = None) -> "ApiKeyNode":
+        return cls(
+            id=_id(key.id),
+            name=key.name,
+            prefix=f"lore_{key.prefix}",
+            scopes=sorted(key.scopes, key=list(Permission).index),
+            created_at=key.created_at,
+            expires_at=key.expires_at,
+            secret=secret,
         )
 
 
