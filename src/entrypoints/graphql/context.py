@@ -30,6 +30,7 @@ class GraphQLContext:
     # resolvers run concurrently, but the request's unit of work is one database session: one use case at a time
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     loaders: dict[str, Any] = field(default_factory=dict)
+    charged: int = 0  # root fields charged so far; a request that ran none is charged once by the controller
     _principal: Principal | None = None
 
     @property
@@ -67,7 +68,13 @@ class GraphQLContext:
         return principal
 
     async def _charge(self, operation: Operation, principal: Principal | None) -> None:
+        self.charged += 1
         await charge(self.request, policy_for(self.settings, *operation), principal)
+
+    async def charge_request(self) -> None:
+        """One unit, per client address, of the method's policy (``read`` for GET, ``write`` for POST): a
+        document that never reached a field (it did not parse, or broke a limit) still costs its request."""
+        await charge(self.request, policy_for(self.settings, self.request.method, self.request.url.path), None)
 
     @staticmethod
     def _check(operation: Operation, principal: Principal) -> None:

@@ -58,7 +58,10 @@ def graphql_controller(settings: Settings) -> type[GraphQLController]:
                     request, context=context, root_value=root_value
                 )
             except HTTPException as exc:  # to the app's handlers: the REST envelope
+                await context.charge_request()
                 raise LitestarHTTPException(status_code=exc.status_code, detail=exc.reason) from None
+            if context.charged == 0:
+                await context.charge_request()
             return response
 
     return LoreGraphQLController

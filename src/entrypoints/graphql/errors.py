@@ -49,6 +49,9 @@ def describe(error: GraphQLError, request_id: str | None, operation: str | None)
             extensions["details"] = domain.details
         if isinstance(domain, RateLimitedError | DependencyUnavailableError):
             extensions["retry_after"] = domain.retry_after_seconds
+    elif isinstance(original, RecursionError) and error.path is None:  # the parser ran out of stack
+        error.message = "The document nests too deeply."
+        extensions["code"] = "MALFORMED_REQUEST"
     elif original is None or _input_error(error, original):
         known = (error.extensions or {}).get("code")
         if isinstance(known, str):

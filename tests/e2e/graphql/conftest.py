@@ -17,8 +17,6 @@ from entrypoints.http.app import create_app
 def limited_settings(settings: Settings) -> Settings:
     return msgspec.structs.replace(
         settings,
-        rate_limit_read=3,
-        rate_limit_write=3,
         graphql_max_depth=6,
         graphql_max_aliases=3,
         graphql_max_cost=500,
@@ -31,4 +29,12 @@ def limited_settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def limited_client(limited_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=create_app(limited_settings)) as client:
+        yield client
+
+
+@pytest.fixture
+async def throttled_client(limited_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """Three reads and three writes a window per caller."""
+    throttled = msgspec.structs.replace(limited_settings, rate_limit_read=3, rate_limit_write=3)
+    async with AsyncTestClient(app=create_app(throttled)) as client:
         yield client

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from litestar.testing import AsyncTestClient
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.http.app import create_app
 from tests.e2e.graphql.support import error_codes, gql
 from tests.support.api import Client, signed_in
 
@@ -85,6 +89,17 @@ async def test_the_operation_is_one_span_named_after_it(client: Client, spans: I
     assert operation.parent is not None
     assert operation.parent.span_id == server.context.span_id
     assert not [s for s in finished if s.name.startswith("resolve ")]  # resolver spans are off by default
+
+
+async def test_resolver_spans_are_made_when_configured(settings: Settings, spans: InMemorySpanExporter) -> None:
+    traced = msgspec.structs.replace(settings, graphql_trace_resolvers=True)
+    async with AsyncTestClient(app=create_app(traced)) as client:
+        alice = await signed_in(client, "alice@example.org")
+        spans.clear()
+        result = await gql(client, "query Mine { viewer { email } collections { totalCount } }", headers=alice.headers)
+    assert "errors" not in result
+    names = {s.name for s in spans.get_finished_spans()}
+    assert {"query Mine", "resolve Query.viewer", "resolve Query.collections", "resolve User.email"} <= names
 
 
 _JSON = st.recursive(

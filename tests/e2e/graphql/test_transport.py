@@ -86,7 +86,8 @@ async def test_a_member_is_refused_admin_lists_like_over_rest(client: Client) ->
     assert_error(rest, 403, "FORBIDDEN")
 
 
-async def test_each_root_field_is_charged_to_the_rest_policy_and_answers_rate_limited(limited_client: Client) -> None:
+async def test_each_root_field_is_charged_to_the_rest_policy_and_answers_rate_limited(throttled_client: Client) -> None:
+    limited_client = throttled_client
     alice = await signed_in(limited_client, "alice@example.org")  # a POST: write, 1 of 3
     first = await gql(limited_client, "{ a: viewer { id } b: viewer { id } }", headers=alice.headers)
     assert "errors" not in first
@@ -105,3 +106,13 @@ async def test_a_body_over_the_limit_is_413(limited_client: Client) -> None:
         "/graphql", json={"query": "{ viewer { id } }", "variables": {"x": "a" * 5000}}
     )
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+async def test_a_document_that_reaches_no_field_still_costs_its_request(throttled_client: Client) -> None:
+    limited_client = throttled_client
+    statuses = []
+    for _ in range(4):  # the write policy allows 3 a window in this app
+        response = await limited_client.post("/graphql", json={"query": "{ viewer {"})
+        statuses.append(response.status_code)
+    assert statuses == [200, 200, 200, 429]
+    assert_error(response, 429, "RATE_LIMITED")

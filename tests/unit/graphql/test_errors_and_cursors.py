@@ -59,3 +59,10 @@ def test_cursors_round_trip_and_anything_else_is_invalid() -> None:
         with pytest.raises(ValidationError) as caught:
             decode_cursor(bad)
         assert caught.value.code == "INVALID_CURSOR"
+
+
+def test_a_document_nested_past_the_parsers_stack_is_malformed() -> None:
+    error = GraphQLError("maximum recursion depth exceeded", original_error=RecursionError("deep"))
+    describe(error, None, None)
+    assert error.message == "The document nests too deeply."
+    assert error.extensions == {"code": "MALFORMED_REQUEST"}
