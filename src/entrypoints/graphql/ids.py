@@ -12,7 +12,3 @@ def uuid_of(value: str, field: str) -> UUID:
         return UUID(value)
     except ValueError:
         raise ValidationError(f"{field} is not a valid id.", details={"field": field}) from None
-
-
-def uuids_of(values: list[str] | None, field: str) -> frozenset[UUID] | None:
-    return None if values is None else frozenset(uuid_of(value, field) for value in values)

@@ -31,6 +31,12 @@ async def test_depth_aliases_and_cost_have_their_own_clear_errors(limited_client
     result = await gql(limited_client, costly, {"n": 30}, headers=alice.headers)
     assert error_codes(result) == ["QUERY_TOO_COMPLEX"]
     assert "above the limit of 500" in result["errors"][0]["message"]
+    fragments = (
+        "query F { collections(first: 30) { ...Docs } } "
+        "fragment Docs on CollectionConnection "
+        "{ edges { node { ... on Collection { documents(first: 30) { totalCount } } } } }"
+    )
+    assert error_codes(await gql(limited_client, fragments, headers=alice.headers)) == ["QUERY_TOO_COMPLEX"]
     cheap = await gql(limited_client, costly, {"n": 5}, headers=alice.headers)
     assert cheap["data"] == {"collections": {"edges": []}}
     tokens = "{ viewer { " + "id " * 500 + "} }"

@@ -90,6 +90,13 @@ async def test_a_collection_reads_with_its_documents_chunks_and_members(client: 
     (document,) = collection["documents"]["nodes"]
     assert (document["id"], document["title"]) == (ids["document"], "Travel")
     assert result["data"]["document"] == {"title": "Travel", "collectionId": ids["collection"], "metadata": {}}
+    listed = await gql(
+        client,
+        'query L($id: ID!) { documents(collectionId: $id, sort: "title", filter: {q: "trav"}) { nodes { title } } }',
+        {"id": ids["collection"]},
+        headers=alice.headers,
+    )
+    assert listed["data"] == {"documents": {"nodes": [{"title": "Travel"}]}}
     none = await gql(
         client,
         "query F($id: ID!) { collection(id: $id) { documents(filter: {status: FAILED}) { totalCount } } }",
@@ -175,12 +182,16 @@ async def test_emails_of_others_are_for_readers_of_all_users_only(client: Client
     )
     assert [u["email"] for u in result["data"]["users"]["nodes"]] == ["bob@example.org", "root@example.org"]
     assert result["data"]["auditEvents"]["totalCount"] >= 0
+    too_long = await gql(
+        client, "query Q($q: String) { users(q: $q) { totalCount } }", {"q": "x" * 101}, headers=admin.headers
+    )
+    assert error_codes(too_long) == ["VALIDATION_ERROR"]
     own = await gql(client, "{ viewer { email } }", headers=bob.headers)
     assert own["data"]["viewer"]["email"] == "bob@example.org"
 
 
 async def test_search_and_usage_answer_like_rest(client: Client) -> None:
-    alice, _ = await _alices_things(client)
+    alice, ids = await _alices_things(client)
     result = await gql(
         client,
         '{ search(query: "hotels", mode: KEYWORD) { mode requestedMode hits { title } } usage { quotaTokens } }',
@@ -191,3 +202,11 @@ async def test_search_and_usage_answer_like_rest(client: Client) -> None:
     assert result["data"]["usage"]["quotaTokens"] > 0
     invalid = await gql(client, '{ search(query: "  ", limit: 1000) { mode } }', headers=alice.headers)
     assert error_codes(invalid) == ["VALIDATION_ERROR"]
+    filtered = await gql(
+        client,
+        'query F($d: [ID!]) { search(query: "hotels", mode: KEYWORD, '
+        'filter: {documentIds: $d, contentTypes: [TEXT], metadata: {team: "ops"}}) { hits { title } } }',
+        {"d": [ids["document"]]},
+        headers=alice.headers,
+    )
+    assert "errors" not in filtered, filtered

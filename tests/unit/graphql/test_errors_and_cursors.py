@@ -40,6 +40,16 @@ def test_an_unexpected_error_is_internal_with_the_generic_message_and_logged(cap
     assert record.exc_info is not None
 
 
+def test_a_store_that_cannot_be_reached_is_service_unavailable() -> None:
+    import redis.exceptions
+
+    error = _raised(redis.exceptions.ConnectionError("Connection refused"))
+    describe(error, None, None)
+    assert error.extensions is not None
+    assert error.extensions["code"] == "SERVICE_UNAVAILABLE"
+    assert error.extensions["retry_after"] >= 1
+
+
 def test_document_errors_are_malformed_or_validation_errors() -> None:
     syntax = GraphQLError("Syntax Error: Expected Name, found <EOF>.")
     describe(syntax, None, None)
