@@ -44,7 +44,7 @@ def graphql_controller(settings: Settings) -> type[GraphQLController]:
         def parse_json(self, data: str | bytes) -> Any:
             try:
                 parsed = json.loads(data)
-            except json.JSONDecodeError:
+            except ValueError:  # bad syntax, and bytes that are not UTF-8
                 raise HTTPException(400, "The body is not valid JSON.") from None
             if not isinstance(parsed, dict):  # batches are off; a bare string or number is no request
                 raise HTTPException(400, "The body must be a JSON object with a `query`.")
