@@ -7,7 +7,7 @@ from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from application.knowledge.documents import (
     AddDocument,
@@ -28,7 +28,7 @@ from entrypoints.http.errors import error_responses
 from entrypoints.http.knowledge_schemas import ChunkOut, DocumentOut, UpdateDocumentBody
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request, sort_by
 from entrypoints.http.schemas import DataEnvelope
-from entrypoints.http.text_rules import line_problem
+from entrypoints.http.text_rules import SINGLE_LINE, line_problem
 
 
 class CollectionDocumentsController(Controller):
@@ -76,7 +76,7 @@ class CollectionDocumentsController(Controller):
         offset: Offset = 0,
         sort: Annotated[str, sort_by(DOCUMENT_SORTS)] = "-created_at",
         status: FromQuery[DocumentStatus | None] = None,
-        q: FromQuery[str | None] = None,
+        q: Annotated[str | None, QueryParameter(pattern=SINGLE_LINE)] = None,
     ) -> ListEnvelope[DocumentOut]:
         query = DocumentQuery(
             collection_id=collection_id,
