@@ -143,6 +143,9 @@ class InMemoryCollections:
     async def delete(self, collection_id: UUID) -> None:
         self._t.collections.pop(collection_id, None)
 
+    async def get_many(self, collection_ids: Sequence[UUID]) -> dict[UUID, Collection]:
+        return {i: self._t.collections[i] for i in collection_ids if i in self._t.collections}
+
     async def get_owned_by_name(self, owner_id: UUID, name: str) -> Collection | None:
         return next((c for c in self._t.collections.values() if c.created_by == owner_id and c.name == name), None)
 
@@ -172,6 +175,12 @@ class InMemoryMemberships:
 
     async def list(self, collection_id: UUID) -> list[Membership]:
         return [m for (cid, _), m in self._t.members.items() if cid == collection_id]
+
+    async def roles_in(self, collection_ids: Sequence[UUID], user_id: UUID) -> dict[UUID, CollectionRole]:
+        return {i: m.role for i in collection_ids if (m := self._t.members.get((i, user_id))) is not None}
+
+    async def list_many(self, collection_ids: Sequence[UUID]) -> dict[UUID, builtins.list[Membership]]:
+        return {i: await self.list(i) for i in collection_ids}
 
     async def count_owners(self, collection_id: UUID) -> int:
         return sum(m.role is CollectionRole.OWNER for m in await self.list(collection_id))
@@ -234,6 +243,9 @@ class InMemoryDocuments:
         rows = [d for d in rows if query.status is None or d.status is query.status]
         items = rows[query.page.offset : query.page.offset + query.page.limit]
         return Page(items, len(rows), query.page.limit, query.page.offset)
+
+    async def list_many(self, queries: Sequence[DocumentQuery]) -> builtins.list[Page[Document]]:
+        return [await self.list(query) for query in queries]
 
 
 class InMemoryChunks:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from application.identity.accounts import find_by_address
@@ -20,7 +21,7 @@ from domain.knowledge.errors import (
     LastOwnerError,
 )
 from domain.knowledge.models import MAX_DESCRIPTION_LENGTH, Collection, CollectionRole, Membership, clean_name
-from domain.shared.errors import NotFoundError, PermissionDeniedError
+from domain.shared.errors import DomainError, NotFoundError, PermissionDeniedError
 
 
 class CollectionGate:
@@ -38,6 +39,25 @@ class CollectionGate:
             raise CollectionNotFoundError()
         access.require_read()
         return collection, access
+
+    async def open_many(
+        self, principal: Principal, collection_ids: Sequence[UUID]
+    ) -> dict[UUID, tuple[Collection, CollectionAccess] | DomainError]:
+        """``open`` of each collection in two reads; each id gets its collection or the error ``open`` raises."""
+        found = await self._collections.get_many(collection_ids)
+        roles = await self._members.roles_in(collection_ids, principal.user_id)
+        opened: dict[UUID, tuple[Collection, CollectionAccess] | DomainError] = {}
+        for collection_id in collection_ids:
+            access = CollectionAccess(principal, roles.get(collection_id))
+            try:
+                if collection_id not in found:
+                    raise CollectionNotFoundError()
+                access.require_read()
+            except DomainError as exc:
+                opened[collection_id] = exc
+            else:
+                opened[collection_id] = (found[collection_id], access)
+        return opened
 
 
 class CreateCollection:
@@ -208,6 +228,28 @@ class ListMembers:
     async def execute(self, principal: Principal, collection_id: UUID) -> list[Membership]:
         await self._gate.open(principal, collection_id)
         return await self._members.list(collection_id)
+
+
+class ListMembersOfCollections:
+    """``ListMembers`` of many collections at once (a GraphQL list of collections with their members).
+
+    The same gate per collection; each id gets its members or the error ``ListMembers`` would raise.
+    """
+
+    def __init__(self, gate: CollectionGate, members: MembershipRepository) -> None:
+        self._gate = gate
+        self._members = members
+
+    async def execute(
+        self, principal: Principal, collection_ids: Sequence[UUID]
+    ) -> dict[UUID, list[Membership] | DomainError]:
+        opened = await self._gate.open_many(principal, collection_ids)
+        readable = [collection_id for collection_id, result in opened.items() if not isinstance(result, DomainError)]
+        members = await self._members.list_many(readable) if readable else {}
+        return {
+            collection_id: result if isinstance(result, DomainError) else members.get(collection_id, [])
+            for collection_id, result in opened.items()
+        }
 
 
 class PutMember:

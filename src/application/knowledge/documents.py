@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -27,7 +28,13 @@ from domain.knowledge.access import CollectionAccess
 from domain.knowledge.errors import DuplicateDocumentError, IdempotencyKeyReusedError
 from domain.knowledge.formats import TEXTUAL, detect_format
 from domain.knowledge.models import MAX_TITLE_LENGTH, Chunk, ContentType, Document, DocumentStatus, clean_name
-from domain.shared.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
+from domain.shared.errors import (
+    DomainError,
+    NotFoundError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+    ValidationError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +199,29 @@ class ListDocuments:
     async def execute(self, principal: Principal, query: DocumentQuery) -> Page[Document]:
         await self._gate.open(principal, query.collection_id)
         return await self._documents.list(query)
+
+
+class ListDocumentsOfCollections:
+    """``ListDocuments`` of many collections at once (a GraphQL list of collections with their documents).
+
+    The same gate per collection; each query gets its page or the error ``ListDocuments`` would raise.
+    """
+
+    def __init__(self, gate: CollectionGate, documents: DocumentRepository) -> None:
+        self._gate = gate
+        self._documents = documents
+
+    async def execute(
+        self, principal: Principal, queries: Sequence[DocumentQuery]
+    ) -> list[Page[Document] | DomainError]:
+        opened = await self._gate.open_many(principal, list(dict.fromkeys(q.collection_id for q in queries)))
+        readable = [q for q in queries if not isinstance(opened[q.collection_id], DomainError)]
+        pages = iter(await self._documents.list_many(readable) if readable else [])
+        results: list[Page[Document] | DomainError] = []
+        for query in queries:
+            gate = opened[query.collection_id]
+            results.append(gate if isinstance(gate, DomainError) else next(pages))
+        return results
 
 
 class GetDocument:

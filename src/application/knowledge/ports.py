@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,10 @@ class CollectionRepository(Protocol):
     async def add(self, collection: Collection) -> None: ...
 
     async def get(self, collection_id: UUID) -> Collection | None: ...
+
+    async def get_many(self, collection_ids: Sequence[UUID]) -> dict[UUID, Collection]:
+        """Those of ``collection_ids`` that exist, by id, in one read."""
+        ...
 
     async def save(self, collection: Collection) -> None: ...
 
@@ -71,6 +76,14 @@ class MembershipRepository(Protocol):
 
     async def list(self, collection_id: UUID) -> list[Membership]: ...
 
+    async def roles_in(self, collection_ids: Sequence[UUID], user_id: UUID) -> dict[UUID, CollectionRole]:
+        """The user's role in each of ``collection_ids`` they belong to, in one read."""
+        ...
+
+    async def list_many(self, collection_ids: Sequence[UUID]) -> dict[UUID, builtins.list[Membership]]:
+        """``list`` of each collection (every id is a key), in one read."""
+        ...
+
     async def count_owners(self, collection_id: UUID) -> int: ...
 
 
@@ -105,6 +118,10 @@ class DocumentRepository(Protocol):
     async def ids_in_collection(self, collection_id: UUID) -> list[UUID]: ...
 
     async def list(self, query: DocumentQuery) -> Page[Document]: ...
+
+    async def list_many(self, queries: Sequence[DocumentQuery]) -> builtins.list[Page[Document]]:
+        """``list`` of each query, in order; queries that differ only in their collection share their reads."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from application.knowledge.collections import (
     GetCollection,
     ListCollections,
     ListMembers,
+    ListMembersOfCollections,
     PutMember,
     RemoveMember,
     UpdateCollection,
@@ -45,6 +46,7 @@ from application.knowledge.documents import (
     IngestionScheduler,
     ListChunks,
     ListDocuments,
+    ListDocumentsOfCollections,
     UpdateDocument,
 )
 from application.knowledge.embedding import GuardedEmbedder
@@ -176,10 +178,12 @@ class KnowledgeProvider(Provider):
         DeleteCollection,
         FindCollection,
         ListMembers,
+        ListMembersOfCollections,
         PutMember,
         RemoveMember,
         AddDocument,
         ListDocuments,
+        ListDocumentsOfCollections,
         GetDocument,
         UpdateDocument,
         DeleteDocument,

@@ -50,6 +50,11 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("HSTS_MAX_AGE_SECONDS", 0, None),
     ("COMPRESSION_MIN_BYTES", 1, None),
     ("SEARCH_EF_SEARCH", 10, 1000),
+    ("GRAPHQL_MAX_DEPTH", 2, 100),
+    ("GRAPHQL_MAX_ALIASES", 1, 1000),
+    ("GRAPHQL_MAX_TOKENS", 100, 1_000_000),
+    ("GRAPHQL_MAX_COST", 10, 10_000_000),
+    ("GRAPHQL_MAX_BODY_BYTES", 1024, 10 * 1024 * 1024),
     ("QUERY_EMBEDDING_CACHE_TTL_SECONDS", 0, 30 * 86_400),
     ("RERANK_CANDIDATES", 1, 200),
 )
@@ -162,6 +167,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # GET /metrics answers a bearer of this token (a Prometheus scraper) or an admin; unset = admins only
     metrics_token: str | None = None
     metrics_publish_seconds: float = 10.0  # how often each process shares its metrics for /metrics
+    # POST/GET /graphql: what one document may ask for; introspection unset = on except in production
+    graphql_introspection: bool | None = None
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 15
+    graphql_max_tokens: int = 2000
+    graphql_max_cost: int = 5000
+    graphql_max_body_bytes: int = 64 * 1024
+    graphql_trace_resolvers: bool = False  # a span per resolver, under the operation's span
 
     @property
     def provider_names(self) -> list[str]:
@@ -182,6 +195,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def trusted_proxy_networks(self) -> list[IPv4Network | IPv6Network]:
         return [ip_network(cidr.strip(), strict=False) for cidr in self.trusted_proxies.split(",") if cidr.strip()]
+
+    @property
+    def graphql_introspection_enabled(self) -> bool:
+        return self.graphql_introspection if self.graphql_introspection is not None else not self.is_production
 
     @property
     def is_production(self) -> bool:

@@ -216,6 +216,14 @@ def openapi() -> None:
     click.echo(json.dumps(schema, indent=2, sort_keys=True))
 
 
+@cli.command(name="graphql-schema")
+def graphql_schema() -> None:
+    """Print the GraphQL schema (SDL) of POST /graphql."""
+    from entrypoints.graphql.schema import schema_sdl
+
+    click.echo(schema_sdl(), nl=False)
+
+
 cli.add_command(users)
 cli.add_command(api_keys)
 cli.add_command(ingest)

@@ -19,6 +19,7 @@ from entrypoints.bootstrap.logging import install_log_context
 from entrypoints.bootstrap.metrics import MetricsHub, Publishing, setup_metrics
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.telemetry import setup_tracing
+from entrypoints.graphql.controller import graphql_controller
 from entrypoints.http.auth import AuthProvider
 from entrypoints.http.background import BackgroundTasks
 from entrypoints.http.compression import with_compression
@@ -136,6 +137,7 @@ def create_app(
             MetricsController,
             PagesController,
             api,
+            graphql_controller(settings),
             docs_assets(),
             *extra_route_handlers,
         ],

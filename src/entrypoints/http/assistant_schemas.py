@@ -1,4 +1,4 @@
-"""Response bodies of the assistant API shared by /ask and conversation messages."""
+"""Request and response bodies of the assistant API (/ask, conversations), shared with GraphQL."""
 
 from __future__ import annotations
 
@@ -8,9 +8,28 @@ from uuid import UUID
 import msgspec
 
 from application.assistant.answer import Answer
+from application.assistant.conversations import MAX_MESSAGE_CHARS
+from application.assistant.policy import MAX_QUESTION_CHARS
 from domain.assistant.models import Citation
 from entrypoints.http.knowledge_schemas import HeadingPath, RetrievalOut
-from entrypoints.http.schemas import Schema
+from entrypoints.http.schemas import Body, Schema
+from entrypoints.http.text_rules import line, lines
+
+
+class AskBody(Body):
+    question: Annotated[str, lines(MAX_QUESTION_CHARS, not_blank=True)]
+    collection_ids: list[UUID] | None = None
+    stream: bool = False
+
+
+class CreateConversationBody(Body):
+    title: Annotated[str, line(400)] | None = None
+    collection_ids: list[UUID] | None = None
+
+
+class MessageBody(Body):
+    content: Annotated[str, lines(MAX_MESSAGE_CHARS, not_blank=True)]
+
 
 Snippet = Annotated[
     str,

@@ -42,6 +42,8 @@ _EXPENSIVE = frozenset(
 )
 _UNLIMITED_PREFIX = "/health"  # probes must never see 429
 METRICS_PATH = "/metrics"  # scrapers are never limited; failed credential checks are, per address
+# charged by their handler through ``charge``: GraphQL charges each root field to the REST call it stands for
+CHARGED_BY_HANDLER = frozenset({"/graphql"})
 _outages = OutageLog(logger, "Rate-limit store (Redis); requests go on without limits while it is")
 
 
@@ -126,6 +128,8 @@ async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     if path == METRICS_PATH:
         await _charge_failed_scrape(connection, settings)
         return
+    if path in CHARGED_BY_HANDLER:
+        return
     policy = policy_for(settings, method, path)
     address = _address(connection)
     rule = rule_for(method, path)
@@ -158,3 +162,14 @@ async def _charge_failed_scrape(connection: ASGIConnection[Any, Any, Any, Any], 
 
 def _address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return f"ip:{connection.client.host if connection.client else 'unknown'}"
+
+
+async def charge(connection: ASGIConnection[Any, Any, Any, Any], policy: Policy, principal: Principal | None) -> None:
+    """One unit of ``policy`` to the caller's bucket (the client address without a principal), as the guard does."""
+    if not connection.app.state.settings.rate_limit_enabled:
+        return
+    if principal is None:
+        caller = _address(connection)
+    else:
+        caller = f"key:{principal.api_key_id}" if principal.api_key_id else f"user:{principal.user_id}"
+    await _charge(connection, policy, caller)

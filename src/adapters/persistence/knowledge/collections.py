@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache, partial
 from typing import Any
 from uuid import UUID
@@ -69,6 +69,10 @@ class SqlCollectionRepository:
     async def get(self, collection_id: UUID) -> Collection | None:
         row = await self._session.get(CollectionRow, collection_id, populate_existing=True)
         return None if row is None else _collection(row)
+
+    async def get_many(self, collection_ids: Sequence[UUID]) -> dict[UUID, Collection]:
+        rows = await self._session.scalars(select(CollectionRow).where(CollectionRow.id.in_(collection_ids)))
+        return {row.id: _collection(row) for row in rows}
 
     async def get_owned_by_name(self, owner_id: UUID, name: str) -> Collection | None:
         owner = stored_user_id(owner_id)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import builtins
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypeVarTuple
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from adapters.persistence.knowledge.owners import stored_user_id
 from adapters.persistence.knowledge.tables import (
@@ -27,6 +29,8 @@ from domain.knowledge.models import (
     Document,
     DocumentStatus,
 )
+
+_Ts = TypeVarTuple("_Ts")
 
 
 def _document(row: DocumentRow) -> Document:
@@ -138,17 +142,65 @@ class SqlDocumentRepository:
             delete(DocumentRow).where(DocumentRow.id == document_id).execution_options(synchronize_session=False)
         )
 
-    async def ids_in_collection(self, collection_id: UUID) -> list[UUID]:
+    async def ids_in_collection(self, collection_id: UUID) -> builtins.list[UUID]:
         rows = await self._session.scalars(select(DocumentRow.id).where(DocumentRow.collection_id == collection_id))
         return list(rows)
 
     async def list(self, query: DocumentQuery) -> Page[Document]:
-        statement = select(DocumentRow).where(DocumentRow.collection_id == query.collection_id)
-        if query.status is not None:
-            statement = statement.where(DocumentRow.status == query.status.value)
-        if query.q:
-            statement = statement.where(DocumentRow.title.ilike(contains_pattern(query.q), escape=LIKE_ESCAPE))
+        statement = _filtered(select(DocumentRow).where(DocumentRow.collection_id == query.collection_id), query)
         rows, total = await fetch_page(
             self._session, statement, query.page, order_by(query.page.sort, self._SORTABLE, DocumentRow.id)
         )
         return Page([_document(row) for row in rows], total, query.page.limit, query.page.offset)
+
+    async def list_many(self, queries: Sequence[DocumentQuery]) -> builtins.list[Page[Document]]:
+        """Two statements per distinct (page, filters): each collection's rows by a window, and the counts."""
+        groups: dict[tuple[Any, ...], builtins.list[UUID]] = {}
+        for query in queries:
+            groups.setdefault((query.page, query.status, query.q), []).append(query.collection_id)
+        pages: dict[tuple[Any, ...], Page[Document]] = {}
+        for (page, status, q), collection_ids in groups.items():
+            sample = DocumentQuery(collection_id=collection_ids[0], page=page, status=status, q=q)
+            found = await self._pages_of(collection_ids, sample)
+            pages.update({(page, status, q, cid): found[cid] for cid in collection_ids})
+        return [pages[(query.page, query.status, query.q, query.collection_id)] for query in queries]
+
+    async def _pages_of(self, collection_ids: builtins.list[UUID], query: DocumentQuery) -> dict[UUID, Page[Document]]:
+        page = query.page
+        ranked = _filtered(
+            select(
+                DocumentRow,
+                func.row_number()
+                .over(
+                    partition_by=DocumentRow.collection_id,
+                    order_by=order_by(page.sort, self._SORTABLE, DocumentRow.id),
+                )
+                .label("position"),
+            ).where(DocumentRow.collection_id.in_(collection_ids)),
+            query,
+        ).subquery()
+        document = aliased(DocumentRow, ranked)
+        rows = await self._session.scalars(
+            select(document)
+            .where(ranked.c.position > page.offset, ranked.c.position <= page.offset + page.limit)
+            .order_by(ranked.c.collection_id, ranked.c.position)
+        )
+        counted = await self._session.execute(
+            _filtered(
+                select(DocumentRow.collection_id, func.count()).where(DocumentRow.collection_id.in_(collection_ids)),
+                query,
+            ).group_by(DocumentRow.collection_id)
+        )
+        totals: dict[UUID, int] = {collection_id: int(count) for collection_id, count in counted}
+        items: dict[UUID, builtins.list[Document]] = {collection_id: [] for collection_id in collection_ids}
+        for row in rows:
+            items[row.collection_id].append(_document(row))
+        return {cid: Page(items[cid], totals.get(cid, 0), page.limit, page.offset) for cid in collection_ids}
+
+
+def _filtered(statement: Select[*_Ts], query: DocumentQuery) -> Select[*_Ts]:
+    if query.status is not None:
+        statement = statement.where(DocumentRow.status == query.status.value)
+    if query.q:
+        statement = statement.where(DocumentRow.title.ilike(contains_pattern(query.q), escape=LIKE_ESCAPE))
+    return statement

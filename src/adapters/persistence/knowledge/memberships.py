@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy import delete, func, select
@@ -58,6 +60,25 @@ class SqlMembershipRepository:
             .order_by(CollectionMemberRow.created_at)
         )
         return [Membership(r.collection_id, r.user_id, CollectionRole(r.role), r.created_at) for r in rows]
+
+    async def roles_in(self, collection_ids: Sequence[UUID], user_id: UUID) -> dict[UUID, CollectionRole]:
+        rows = await self._session.execute(
+            select(CollectionMemberRow.collection_id, CollectionMemberRow.role).where(
+                CollectionMemberRow.collection_id.in_(collection_ids), CollectionMemberRow.user_id == user_id
+            )
+        )
+        return {collection_id: CollectionRole(role) for collection_id, role in rows}
+
+    async def list_many(self, collection_ids: Sequence[UUID]) -> dict[UUID, builtins.list[Membership]]:
+        found: dict[UUID, builtins.list[Membership]] = {collection_id: [] for collection_id in collection_ids}
+        rows = await self._session.scalars(
+            select(CollectionMemberRow)
+            .where(CollectionMemberRow.collection_id.in_(collection_ids))
+            .order_by(CollectionMemberRow.created_at)
+        )
+        for r in rows:
+            found[r.collection_id].append(Membership(r.collection_id, r.user_id, CollectionRole(r.role), r.created_at))
+        return found
 
     async def count_owners(self, collection_id: UUID) -> int:
         count = await self._session.scalar(

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from uuid import UUID
+from typing import Any
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
 
 from application.assistant.answer import AskQuestion, GetUsage, Question
-from application.assistant.policy import MAX_QUESTION_CHARS
 from domain.identity.principal import Principal
-from entrypoints.http.assistant_schemas import AnswerOut
+from entrypoints.http.assistant_schemas import AnswerOut, AskBody
 from entrypoints.http.errors import error_responses
 from entrypoints.http.openapi_bodies import streamed_or_whole
-from entrypoints.http.schemas import Body, DataEnvelope, Schema
+from entrypoints.http.schemas import DataEnvelope, Schema
 from entrypoints.http.sse import answer_events, event_stream
-from entrypoints.http.text_rules import lines
-
-
-class AskBody(Body):
-    question: Annotated[str, lines(MAX_QUESTION_CHARS, not_blank=True)]
-    collection_ids: list[UUID] | None = None
-    stream: bool = False
 
 
 class UsageReportOut(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -15,7 +15,6 @@ from litestar.params import FromPath, JSONBody
 
 from application.assistant.answer import Answer, AskQuestion
 from application.assistant.conversations import (
-    MAX_MESSAGE_CHARS,
     CreateConversation,
     DeleteConversation,
     GetConversation,
@@ -27,24 +26,14 @@ from application.assistant.conversations import (
 from application.shared.ports import PageRequest
 from domain.assistant.models import Conversation, StoredMessage
 from domain.identity.principal import Principal
-from entrypoints.http.assistant_schemas import CitationOut, UsageOut
+from entrypoints.http.assistant_schemas import CitationOut, CreateConversationBody, MessageBody, UsageOut
 from entrypoints.http.background import BackgroundTasks
 from entrypoints.http.errors import error_responses
 from entrypoints.http.knowledge_schemas import RetrievalOut
 from entrypoints.http.openapi_bodies import streamed_or_whole
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta
-from entrypoints.http.schemas import Body, DataEnvelope, Schema
+from entrypoints.http.schemas import DataEnvelope, Schema
 from entrypoints.http.sse import answer_events, event_stream
-from entrypoints.http.text_rules import line, lines
-
-
-class CreateConversationBody(Body):
-    title: Annotated[str, line(400)] | None = None
-    collection_ids: list[UUID] | None = None
-
-
-class MessageBody(Body):
-    content: Annotated[str, lines(MAX_MESSAGE_CHARS, not_blank=True)]
 
 
 class ConversationOut(Schema):
