@@ -42,6 +42,6 @@ bench:
     python -m benchmarks.assistant --output benchmarks/results/assistant.md
     python -m benchmarks.http --output benchmarks/results/http.md
     python -m benchmarks.soak --minutes 10 --output benchmarks/results/soak.md
-    python -m benchmarks.cli --output benchmarks/results/cli.md
+    python -m benchmarks.cli --embedded --output benchmarks/results/cli.md
     python -m benchmarks.retrieval --output benchmarks/results/retrieval.md
     python -m benchmarks.report

@@ -1,13 +1,14 @@
 """Start-up of `lore` commands: wall and CPU time of a fresh process, median of a few runs.
 
 `users list` is timed up to the point where it needs the database: importing what it runs
-(the lean operator container and its adapters), since the store start-up is not the CLI's own cost.
+(the asyncpg read container and its adapters), since the store start-up is not the CLI's own cost.
 With ``--database-url`` (a running, migrated Postgres) the whole command is timed too.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import resource
@@ -21,7 +22,13 @@ from pathlib import Path
 COMMANDS = {
     "`lore --help`": [sys.executable, "-m", "entrypoints.cli", "--help"],
     "`lore users list --help`": [sys.executable, "-m", "entrypoints.cli", "users", "list", "--help"],
-    "imports of `lore users list` (the operator container)": [
+    "imports of `lore users list` (the asyncpg read container)": [
+        sys.executable,
+        "-c",
+        "import entrypoints.cli.main, entrypoints.cli.identity, entrypoints.bootstrap.stores,"
+        " entrypoints.bootstrap.operator_reads, application.identity.users, opentelemetry.trace",
+    ],
+    "imports of `lore users create` (the operator container, SQLAlchemy)": [
         sys.executable,
         "-c",
         "import entrypoints.cli.main, entrypoints.cli.identity, entrypoints.bootstrap.stores,"
@@ -71,11 +78,22 @@ def main(runs: int, output: Path, database_url: str | None) -> None:
     output.write_text("\n".join(lines))
 
 
+async def _on_embedded(runs: int, output: Path) -> None:
+    from benchmarks.stores import bench_stores
+
+    async with bench_stores() as stores:
+        await asyncio.to_thread(main, runs, output, stores.database_url)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/cli.md"))
     parser.add_argument("--database-url", default=None, help="a running, migrated Postgres: time `users list` too")
+    parser.add_argument("--embedded", action="store_true", help="start an embedded Postgres to time `users list`")
     args = parser.parse_args()
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    main(args.runs, args.output, args.database_url)
+    if args.embedded:
+        asyncio.run(_on_embedded(args.runs, args.output))
+    else:
+        main(args.runs, args.output, args.database_url)

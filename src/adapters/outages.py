@@ -14,7 +14,6 @@ from types import TracebackType
 from typing import Literal
 
 import asyncpg.exceptions as pg
-import sqlalchemy.exc
 
 from domain.shared.errors import DependencyUnavailableError
 
@@ -60,9 +59,14 @@ def _raised_through(exc: BaseException, package: str) -> bool:
 
 
 def _database_down(exc: BaseException) -> bool:
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, (sqlalchemy.exc.TimeoutError, *_POSTGRES_DOWN)):  # sqlalchemy's: no pooled connection in time
+    # SQLAlchemy's errors are looked up, not imported, as redis-py's are below: the CLI's reads run on asyncpg alone
+    errors = sys.modules.get("sqlalchemy.exc")
+    if errors is not None:
+        if isinstance(exc, errors.DBAPIError) and exc.connection_invalidated:
+            return True
+        if isinstance(exc, errors.TimeoutError):  # no pooled connection in time
+            return True
+    if isinstance(exc, _POSTGRES_DOWN):
         return True
     return isinstance(exc, OSError) and _raised_through(exc, "asyncpg")
 

@@ -128,14 +128,14 @@ async def _chunk_rows(engine: AsyncEngine, document_id: str) -> int:
 
 
 async def _waiting_on(engine: AsyncEngine) -> set[str]:
-    """Which of the test's locks a query is queued behind (the claim, the source read, the chunk read)."""
+    """Which of the test's locks a query is queued behind (the claim; the chunk swap and the chunk read)."""
     async with engine.connect() as connection:
         queries = await connection.scalars(
             text("SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
         )
         found = set()
         for query in queries:
-            for table in ("ingestion_jobs", "document_sources", "document_chunks"):
+            for table in ("ingestion_jobs", "document_chunks"):
                 if table in query:
                     found.add(table)
         return found
@@ -146,8 +146,9 @@ async def _hold_at_the_points(connection: AsyncConnection, unclaimed_document: s
     await connection.execute(
         text("SELECT id FROM ingestion_jobs WHERE document_id = :id FOR UPDATE"), {"id": UUID(unclaimed_document)}
     )
-    # a claimed job reads its source next, and a started summary its chunks: both wait
-    await connection.execute(text("LOCK TABLE document_sources, document_chunks IN ACCESS EXCLUSIVE MODE"))
+    # a claimed job (its source read with the claim, extracted and embedded) waits at its chunk swap, and a
+    # started summary at its chunk read
+    await connection.execute(text("LOCK TABLE document_chunks IN ACCESS EXCLUSIVE MODE"))
 
 
 async def _poll(condition: Any, limit_seconds: float, what: str) -> None:
@@ -203,7 +204,7 @@ async def test_jobs_held_by_a_killed_worker_run_again_on_another_within_the_boun
             async def all_held() -> bool:
                 return (
                     smtp.held.is_set()
-                    and await _waiting_on(engine) == {"ingestion_jobs", "document_sources", "document_chunks"}
+                    and await _waiting_on(engine) == {"ingestion_jobs", "document_chunks"}
                     # (its lease is renewed while it waits, so the relay does not send it again)
                     and (await _job_of(engine, claimed_id))[0] == "running"
                     and await _task_status(engine, summary_id) == "running"

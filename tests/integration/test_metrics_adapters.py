@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
-from sqlalchemy import text
+from sqlalchemy import literal_column, select, text
 
 from adapters.metrics.jobs import READING, TaskBacklog
 from adapters.persistence.engine import create_engine
+from adapters.persistence.knowledge.vector_sessions import create_vector_engine
 from adapters.persistence.pool import MeteredPool
+from adapters.persistence.reads import ReadPool, Statement
 from adapters.queue.backlog import QueueBacklog, read_backlog
 from adapters.queue.saq_queue import create_queue
 from adapters.redis.client import create_redis
@@ -96,6 +98,29 @@ async def test_the_engine_pool_reports_connections_and_times_checkouts(settings:
         during.total(count, db_client_connection_state="used") - after.total(count, db_client_connection_state="used")
         == 1
     )
+
+
+async def test_each_pool_is_labelled_the_vector_and_read_pools_apart_from_the_request_pool(
+    settings: Settings,
+) -> None:
+    url = settings.require_database_url
+    vectors, reads = create_vector_engine(url, ef_search=40, pool_size=1), ReadPool(url, size=1)
+    count, pool_name = "db_client_connection_count", "db_client_connection_pool_name"
+    try:
+        async with vectors.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            in_use = _local(settings)
+        assert in_use.total(count, db_client_connection_state="used", **{pool_name: "postgres.vector"}) >= 1
+        assert await reads.fetchrow(Statement(select(literal_column("1").label("one"))), {}) is not None
+        idle = _local(settings)
+        assert idle.total(count, db_client_connection_state="idle", **{pool_name: "postgres.reads"}) >= 1
+        assert reads.pending == 0
+        await vectors.dispose()  # the pool recreated after an outage keeps its label
+        assert isinstance(vectors.sync_engine.pool, MeteredPool)
+        assert vectors.sync_engine.pool.name == "postgres.vector"
+    finally:
+        await vectors.dispose()
+        await reads.close()
 
 
 async def test_with_redis_gone_a_scrape_shows_this_process_and_warns_once(

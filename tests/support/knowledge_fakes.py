@@ -22,7 +22,7 @@ from application.knowledge.ports import (
 )
 from application.shared.ports import Page, PageRequest
 from domain.knowledge.errors import DuplicateDocumentError, EmbeddingsUnavailableError, ExtractionError
-from domain.knowledge.models import Chunk, Collection, CollectionRole, ContentType, Document, Membership
+from domain.knowledge.models import Chunk, Collection, CollectionRole, ContentType, Document, DocumentStatus, Membership
 from domain.knowledge.structure import StructuredText, markdown_blocks
 from domain.shared.errors import DependencyUnavailableError
 
@@ -203,6 +203,14 @@ class InMemoryDocuments:
 
     async def source_of(self, document_id: UUID) -> bytes | None:
         return self._t.sources.get(document_id)
+
+    async def begin_processing(self, document_id: UUID, now: datetime) -> tuple[Document, bytes] | None:
+        document = self._t.documents.get(document_id)
+        if document is None:
+            return None
+        marked = document.with_changes(status=DocumentStatus.PROCESSING, updated_at=now)
+        self._t.documents[document_id] = marked
+        return marked, self._t.sources.get(document_id) or b""
 
     async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None:
         return next(

@@ -26,7 +26,7 @@ def to_asyncpg_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, pool_name: str = "postgres") -> AsyncEngine:
     # looked up at call time so OpenTelemetry's wrapper (installed at start-up) applies
     engine = sa_asyncio.create_async_engine(
         to_asyncpg_url(url),
@@ -38,6 +38,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         # bound values (password hashes, emails, token digests) never appear in errors or echoed SQL
         hide_parameters=True,
     )
+    pool = engine.sync_engine.pool
+    if isinstance(pool, MeteredPool):  # it always is; the check tells the type checker
+        pool.label(pool_name)
     event.listen(engine.sync_engine, "do_connect", _connect)
     event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
     event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)

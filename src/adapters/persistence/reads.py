@@ -7,7 +7,8 @@ Postgres client span when the request is traced, and costs nothing extra when it
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from adapters.metrics.platform import watch_pool
 from adapters.outages import is_database_outage, unavailable
 
 _T = TypeVar("_T")
@@ -54,12 +56,24 @@ def _connection_lost(exc: BaseException) -> bool:
     return is_database_outage(exc) or isinstance(exc, asyncpg.InternalClientError)
 
 
+READ_POOL = "postgres.reads"  # its name in the pool metrics
+
+
 class ReadPool:
     def __init__(self, url: str, *, size: int) -> None:
         self._url = driver_url(url)
         self._size = size
         self._database = make_url(url).database or ""
         self._pool: asyncpg.Pool | None = None
+        self.pending = 0  # acquisitions waiting for a connection, for the pool metrics
+        watch_pool(self, READ_POOL)
+
+    # the pool metrics' view (adapters.metrics.platform.Pool): asyncpg counts its connections itself
+    def checkedout(self) -> int:
+        return 0 if self._pool is None else self._pool.get_size() - self._pool.get_idle_size()
+
+    def checkedin(self) -> int:
+        return 0 if self._pool is None else self._pool.get_idle_size()
 
     async def _ready(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -111,7 +125,7 @@ class ReadPool:
         arguments = statement.arguments(values)
         try:
             pool = await self._ready()
-            async with pool.acquire() as connection:
+            async with self._acquired(pool) as connection:
                 return await call(connection, statement.sql, arguments)
         except Exception as exc:
             if not _connection_lost(exc):
@@ -119,9 +133,21 @@ class ReadPool:
         try:
             pool = await self._ready()
             await pool.expire_connections()  # the others were made before the cut too
-            async with pool.acquire() as connection:
+            async with self._acquired(pool) as connection:
                 return await call(connection, statement.sql, arguments)
         except Exception as exc:
             if is_database_outage(exc):
                 raise unavailable("database") from exc
             raise
+
+    @asynccontextmanager
+    async def _acquired(self, pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+        self.pending += 1
+        try:
+            connection = await pool.acquire()
+        finally:
+            self.pending -= 1
+        try:
+            yield connection
+        finally:
+            await pool.release(connection)

@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from application.identity.audit import Auditor
-from application.identity.ports import ApiKeyRepository, SecretTokens, UserRepository
+from application.identity.ports import ApiKeyDirectory, ApiKeyRepository, SecretTokens, UserRepository
 from application.shared.ports import Clock, IdGenerator, UnitOfWork
 from domain.identity.errors import ScopeExceedsRoleError
 from domain.identity.models import ApiKey, AuditAction
@@ -115,7 +115,7 @@ class ListApiKeys:
     ``users:read`` (PermissionDeniedError otherwise).
     """
 
-    def __init__(self, keys: ApiKeyRepository) -> None:
+    def __init__(self, keys: ApiKeyDirectory) -> None:
         self._keys = keys
 
     async def execute(self, principal: Principal, user_id: UUID | None = None) -> list[ApiKey]:

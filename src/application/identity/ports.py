@@ -25,20 +25,24 @@ class UserQuery:
     q: str | None = None
 
 
-class UserRepository(Protocol):
+class UserDirectory(Protocol):
+    """The reads an operator's list needs: a port of its own so the CLI can serve it without the ORM."""
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+    async def list(self, query: UserQuery) -> Page[User]: ...
+
+
+class UserRepository(UserDirectory, Protocol):
     async def add(self, user: User) -> None:
         """Insert; raises EmailTakenError when the email is already used."""
         ...
 
     async def get(self, user_id: UUID) -> User | None: ...
 
-    async def get_by_email(self, email: str) -> User | None: ...
-
     async def save(self, user: User) -> None: ...
 
     async def delete(self, user_id: UUID) -> None: ...
-
-    async def list(self, query: UserQuery) -> Page[User]: ...
 
 
 class SessionRepository(Protocol):
@@ -123,14 +127,18 @@ class OneTimeTokenRepository(Protocol):
     async def purge(self, expired_before: datetime) -> int: ...
 
 
-class ApiKeyRepository(Protocol):
+class ApiKeyDirectory(Protocol):
+    """Listing a user's keys, apart for the same reason as UserDirectory."""
+
+    async def list_for_user(self, user_id: UUID) -> list[ApiKey]: ...
+
+
+class ApiKeyRepository(ApiKeyDirectory, Protocol):
     async def add(self, key: ApiKey) -> None: ...
 
     async def get(self, key_id: UUID) -> ApiKey | None: ...
 
     async def get_by_prefix(self, prefix: str) -> ApiKey | None: ...
-
-    async def list_for_user(self, user_id: UUID) -> list[ApiKey]: ...
 
     async def revoke(self, key_id: UUID, now: datetime) -> bool: ...
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from application.identity.accounts import AccountFactory, NewAccount
 from application.identity.audit import Auditor
-from application.identity.ports import ApiKeyRepository, SessionRepository, UserQuery, UserRepository
+from application.identity.ports import ApiKeyRepository, SessionRepository, UserDirectory, UserQuery, UserRepository
 from application.shared.ports import Clock, Page, UnitOfWork
 from domain.identity.errors import SelfLockoutError
 from domain.identity.models import AuditAction, User, normalize_display_name
@@ -66,7 +66,7 @@ class ListUsers:
     A principal with ``users:read``; raises PermissionDeniedError without it.
     """
 
-    def __init__(self, users: UserRepository) -> None:
+    def __init__(self, users: UserDirectory) -> None:
         self._users = users
 
     async def execute(self, principal: Principal, query: UserQuery) -> Page[User]:

@@ -95,17 +95,19 @@ class IngestDocument:
         if job is None:  # done, superseded, or running under another worker's lease
             await self._uow.commit()
             return IngestResult(IngestOutcome.SKIPPED)
-        document = await self._documents.get(job.document_id)
-        if document is None:
+        # the source is read before the commit: no transaction (nor pooled connection) is held while it is
+        # extracted and embedded
+        started = await self._documents.begin_processing(job.document_id, now)
+        if started is None:
             await self._jobs.finish(job.id, now)
             await self._uow.commit()
             return IngestResult(IngestOutcome.SKIPPED)
-        await self._documents.save(document.with_changes(status=DocumentStatus.PROCESSING, updated_at=now))
+        document, source = started
         await self._uow.commit()
         try:
             # renewed while it works: only a worker gone silent loses the job to another run
             async with lease_kept(self._leases, self._clock, job.id, job.attempts, self._policy.lease_seconds):
-                chunks = await self._build_chunks(document)
+                chunks = await self._build_chunks(document, source)
         except _StageError as failure:
             self._metrics.stage_failed(failure.stage.value)
             await self._uow.rollback()
@@ -134,9 +136,8 @@ class IngestDocument:
         self._metrics.stage_passed(Stage.INDEX.value, len(chunks))
         return IngestResult(IngestOutcome.READY, len(chunks))
 
-    async def _build_chunks(self, document: Document) -> list[NewChunk]:
+    async def _build_chunks(self, document: Document, source: bytes) -> list[NewChunk]:
         try:
-            source = await self._documents.source_of(document.id) or b""
             # in a thread: a large PDF would otherwise stall the worker's loop, and with it the
             # heartbeats that keep this and every other running job from being taken as abandoned
             extracted = await asyncio.to_thread(self._extractor.extract, document.content_type, source)

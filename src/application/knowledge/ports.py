@@ -107,6 +107,13 @@ class DocumentRepository(Protocol):
 
     async def source_of(self, document_id: UUID) -> bytes | None: ...
 
+    async def begin_processing(self, document_id: UUID, now: datetime) -> tuple[Document, bytes] | None:
+        """Mark the document processing and return it (as marked) with its source; None if it is gone.
+
+        One round trip for what an ingestion run starts with (the worker's claim path).
+        """
+        ...
+
     async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None: ...
 
     async def find_by_idempotency_key(self, collection_id: UUID, created_by: UUID, key: str) -> Document | None: ...

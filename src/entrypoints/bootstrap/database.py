@@ -21,16 +21,6 @@ from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.settings import Settings
 
 
-class SettingsProvider(Provider):
-    def __init__(self, settings: Settings) -> None:
-        super().__init__()
-        self._settings = settings
-
-    @provide(scope=Scope.APP)
-    def settings(self) -> Settings:
-        return self._settings
-
-
 class DatabaseProvider(Provider):
     """The APP-scoped engine, a REQUEST-scoped session and unit of work; the clock and ids."""
 

@@ -6,7 +6,7 @@ build a container that imports none of those (operator_container.py).
 
 from __future__ import annotations
 
-from dishka import Provider, Scope, provide, provide_all
+from dishka import AnyOf, Provider, Scope, provide, provide_all
 
 from adapters.persistence.identity.api_keys import SqlApiKeyRepository
 from adapters.persistence.identity.audit import SqlAuditLog
@@ -23,6 +23,7 @@ from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKe
 from application.identity.audit import Auditor, ListAuditEvents, VerifyAuditChain
 from application.identity.cleanup import PurgeExpiredCredentials
 from application.identity.ports import (
+    ApiKeyDirectory,
     ApiKeyRepository,
     AuditChain,
     AuditLog,
@@ -32,6 +33,7 @@ from application.identity.ports import (
     SecretTokens,
     SessionHolders,
     SessionRepository,
+    UserDirectory,
     UserRepository,
 )
 from application.identity.sessions import ListSessions, RevokeSession
@@ -59,12 +61,12 @@ class IdentityStoreProvider(Provider):
 
     secrets = provide(RandomSecretTokens, provides=SecretTokens, scope=Scope.APP)
 
-    users = provide(SqlUserRepository, provides=UserRepository, scope=Scope.REQUEST)
+    users = provide(SqlUserRepository, provides=AnyOf[UserRepository, UserDirectory], scope=Scope.REQUEST)
     sessions = provide(SqlSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
     session_holders = provide(SqlSessionHolders, provides=SessionHolders, scope=Scope.APP)  # on the app's read pool
     refresh_tokens = provide(SqlRefreshTokenRepository, provides=RefreshTokenRepository, scope=Scope.REQUEST)
     one_time_tokens = provide(SqlOneTimeTokenRepository, provides=OneTimeTokenRepository, scope=Scope.REQUEST)
-    api_keys = provide(SqlApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
+    api_keys = provide(SqlApiKeyRepository, provides=AnyOf[ApiKeyRepository, ApiKeyDirectory], scope=Scope.REQUEST)
     audit_log = provide(SqlAuditLog, provides=AuditLog, scope=Scope.REQUEST)
     audit_chain = provide(SqlAuditChain, provides=AuditChain, scope=Scope.REQUEST)
 

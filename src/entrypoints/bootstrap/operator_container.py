@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dishka import AsyncContainer, make_async_container
 
-from entrypoints.bootstrap.database import DatabaseProvider, SettingsProvider
+from entrypoints.bootstrap.database import DatabaseProvider
 from entrypoints.bootstrap.identity_store import IdentityStoreProvider
 from entrypoints.bootstrap.request_context import RequestContextProvider
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings_provider import SettingsProvider
 
 
 def build_operator_container(settings: Settings) -> AsyncContainer:

@@ -20,12 +20,13 @@ from application.platform.worker_status import GetWorkerStatus, WorkerStatusSour
 from application.shared.ports import HeartbeatStore
 from entrypoints.bootstrap.assistant import AssistantProvider
 from entrypoints.bootstrap.closing import close_quietly
-from entrypoints.bootstrap.database import DatabaseProvider, SettingsProvider
+from entrypoints.bootstrap.database import DatabaseProvider
 from entrypoints.bootstrap.identity import IdentityProvider
 from entrypoints.bootstrap.identity_store import IdentityStoreProvider
 from entrypoints.bootstrap.knowledge import KnowledgeProvider
 from entrypoints.bootstrap.request_context import RequestContextProvider
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings_provider import SettingsProvider
 
 
 class InfrastructureProvider(Provider):

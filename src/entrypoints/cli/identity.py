@@ -28,12 +28,14 @@ ROLES = click.Choice([role.value for role in Role])
 SCOPES = click.Choice([permission.value for permission in Permission])
 
 
-def run(operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool = False) -> T:
+def run(operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool = False, reads: bool = False) -> T:
     """Run one operation on the configured (or embedded) stores, turning rule violations into one line.
 
     ``lean``: the operation needs only the database and the identity store (`users`, `api-keys`), so it
     gets a container that imports neither Redis, the queue nor the other modules' adapters.
+    ``reads``: it only lists users or keys, so it gets one on asyncpg alone that does not import SQLAlchemy.
     """
+    lean = lean or reads
     import asyncio
 
     from domain.shared.errors import DomainError
@@ -46,13 +48,19 @@ def run(operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool = Fal
         raise click.ClickException(f"configuration error: {exc}") from None
     with resolved_stores(base, redis=not lean) as settings:
         try:
-            return asyncio.run(_with_container(settings, operation, lean=lean))
+            return asyncio.run(_with_container(settings, operation, lean=lean, reads=reads))
         except DomainError as exc:
             raise click.ClickException(f"{exc.code}: {exc.message}") from None
 
 
-async def _with_container(settings: Settings, operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool) -> T:
-    if lean:
+async def _with_container(
+    settings: Settings, operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool, reads: bool
+) -> T:
+    if reads:
+        from entrypoints.bootstrap.operator_reads import build_operator_reads_container
+
+        container = build_operator_reads_container(settings)
+    elif lean:
         from entrypoints.bootstrap.operator_container import build_operator_container
 
         container = build_operator_container(settings)
@@ -67,11 +75,11 @@ async def _with_container(settings: Settings, operation: Callable[[AsyncContaine
 
 
 async def _user_by_email(container: AsyncContainer, email: str) -> User:
-    from application.identity.ports import UserRepository
+    from application.identity.ports import UserDirectory
     from domain.identity.models import normalize_email
 
     async with container() as scope:
-        repository: UserRepository = await scope.get(UserRepository)
+        repository: UserDirectory = await scope.get(UserDirectory)
         user = await repository.get_by_email(normalize_email(email))
     if user is None:
         raise click.ClickException(f"no user with email {email}")
@@ -142,7 +150,7 @@ def list_users(role: str | None, active: bool | None, query: str | None, limit: 
         async with container() as scope:
             return (await (await scope.get(ListUsers)).execute(Principal.operator(), user_query)).items
 
-    for user in run(operation, lean=True):
+    for user in run(operation, reads=True):
         _print_user(user)
 
 
@@ -224,7 +232,7 @@ def list_keys(email: str) -> None:
             for key in keys
         ]
 
-    for line in run(operation, lean=True):
+    for line in run(operation, reads=True):
         click.echo(line)
 
 

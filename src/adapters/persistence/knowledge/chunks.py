@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from pgvector.sqlalchemy import Vector
-from sqlalchemy import REAL, Table, bindparam, cast, delete, insert, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from uuid_utils.compat import uuid7
 
 from adapters.persistence.knowledge.tables import ChunkRow
 from adapters.persistence.paging import fetch_page
@@ -17,42 +16,54 @@ from application.knowledge.ports import NewChunk
 from application.shared.ports import Page, PageRequest
 from domain.knowledge.models import Chunk, Document
 
-_CHUNKS: Table = ChunkRow.__table__  # type: ignore[assignment]  # a Table, typed as FromClause
-_COLUMNS = (
-    "document_id",
-    "collection_id",
-    "ordinal",
-    "text",
-    "start_offset",
-    "end_offset",
-    "token_count",
-    "heading_path",
-    "page",
-)
-# One statement per document (executemany, sent as multi-row INSERTs). The vector goes as real[], which
-# asyncpg encodes in binary in C, cast to vector by Postgres: pgvector's own bind formats each float as text
-# in Python, the costliest step of writing chunks.
-_INSERT = insert(_CHUNKS).values(
-    {name: bindparam(name) for name in (*_COLUMNS, "embedding_dims", "embedding_model")}
-    | {"embedding": cast(bindparam("embedding", type_=ARRAY(REAL)), Vector())}
+# One statement per document: the old chunks deleted and the new ones inserted from one array per column
+# (unnest), so a document's chunk swap is one round trip whatever its size. Both run on the statement's
+# snapshot, so the DELETE never sees the rows the INSERT adds. The vectors travel as one flat real[]
+# (encoded in binary, in C, by asyncpg) sliced per chunk and cast to vector by Postgres: pgvector's own bind
+# formats each float as text in Python, the costliest step of writing chunks.
+_SWAP = text(
+    """
+    WITH gone AS (DELETE FROM document_chunks WHERE document_id = :document_id)
+    INSERT INTO document_chunks (
+        id, document_id, collection_id, ordinal, text, start_offset, end_offset, token_count, heading_path, page,
+        embedding, embedding_dims, embedding_model
+    )
+    SELECT
+        c.id, :document_id, :collection_id, c.ordinal, c.text, c.start_offset, c.end_offset, c.token_count,
+        c.heading_path, c.page,
+        CASE WHEN CAST(:dims AS integer) IS NULL THEN NULL ELSE CAST(
+            (CAST(:embeddings AS real[]))[(c.n - 1) * CAST(:dims AS integer) + 1 : c.n * CAST(:dims AS integer)]
+            AS vector
+        ) END,
+        CAST(:dims AS integer),
+        CAST(:model AS varchar)
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:ordinals AS integer[]), CAST(:texts AS text[]), CAST(:starts AS integer[]),
+        CAST(:ends AS integer[]), CAST(:token_counts AS integer[]), CAST(:heading_paths AS text[]),
+        CAST(:pages AS integer[])
+    ) WITH ORDINALITY AS c(id, ordinal, text, start_offset, end_offset, token_count, heading_path, page, n)
+    """
 )
 
 
-def _row(document: Document, chunk: NewChunk, embedding_model: str | None) -> dict[str, Any]:
-    embedded = chunk.embedding is not None
+def _swap_values(document: Document, chunks: Sequence[NewChunk], embedding_model: str | None) -> dict[str, Any]:
+    embedded = [chunk.embedding for chunk in chunks if chunk.embedding is not None]
+    # one embedder embeds a document: every chunk has a vector of one size, or none has
+    dims = len(embedded[0]) if embedded and len(embedded) == len(chunks) else None
     return {
         "document_id": document.id,
         "collection_id": document.collection_id,
-        "ordinal": chunk.ordinal,
-        "text": chunk.text,
-        "start_offset": chunk.start,
-        "end_offset": chunk.end,
-        "token_count": chunk.token_count,
-        "heading_path": chunk.heading_path,
-        "page": chunk.page,
-        "embedding": list(chunk.embedding) if chunk.embedding is not None else None,
-        "embedding_dims": len(chunk.embedding) if chunk.embedding is not None else None,
-        "embedding_model": embedding_model if embedded else None,
+        "dims": dims,
+        "embeddings": [x for vector in embedded for x in vector] if dims is not None else None,
+        "model": embedding_model if dims is not None else None,
+        "ids": [uuid7() for _ in chunks],
+        "ordinals": [chunk.ordinal for chunk in chunks],
+        "texts": [chunk.text for chunk in chunks],
+        "starts": [chunk.start for chunk in chunks],
+        "ends": [chunk.end for chunk in chunks],
+        "token_counts": [chunk.token_count for chunk in chunks],
+        "heading_paths": [chunk.heading_path for chunk in chunks],
+        "pages": [chunk.page for chunk in chunks],
     }
 
 
@@ -61,11 +72,7 @@ class SqlChunkRepository:
         self._session = session
 
     async def replace(self, document: Document, chunks: Sequence[NewChunk], embedding_model: str | None) -> None:
-        await self._session.execute(
-            delete(ChunkRow).where(ChunkRow.document_id == document.id).execution_options(synchronize_session=False)
-        )
-        if chunks:
-            await self._session.execute(_INSERT, [_row(document, chunk, embedding_model) for chunk in chunks])
+        await self._session.execute(_SWAP, _swap_values(document, chunks, embedding_model))
 
     async def list(self, document_id: UUID, page: PageRequest) -> Page[Chunk]:
         statement = select(ChunkRow).where(ChunkRow.document_id == document_id)

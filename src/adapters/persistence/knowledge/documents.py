@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar, TypeVarTuple
 from uuid import UUID
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -103,6 +104,26 @@ class SqlDocumentRepository:
         return await self._session.scalar(
             select(DocumentSourceRow.data).where(DocumentSourceRow.document_id == document_id)
         )
+
+    async def begin_processing(self, document_id: UUID, now: datetime) -> tuple[Document, bytes] | None:
+        # one data-modifying CTE: the update and the source read are one round trip, not a read, an update
+        # and a read
+        table: Table = DocumentRow.__table__  # type: ignore[assignment]  # a Table, typed as FromClause
+        marked = (
+            update(table)
+            .where(table.c.id == document_id)
+            .values(status=DocumentStatus.PROCESSING.value, updated_at=now)
+            .returning(*table.c)
+            .cte("marked")
+        )
+        document = aliased(DocumentRow, marked)
+        result = await self._session.execute(
+            select(document, DocumentSourceRow.data)
+            .outerjoin(DocumentSourceRow, DocumentSourceRow.document_id == document.id)
+            .execution_options(populate_existing=True)
+        )
+        row = result.first()
+        return None if row is None else (_document(row[0]), row[1] or b"")
 
     async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None:
         row = await self._session.scalar(

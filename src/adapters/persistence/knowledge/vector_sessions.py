@@ -22,6 +22,9 @@ class VectorSessions:
     factory: async_sessionmaker[AsyncSession]
 
 
+VECTOR_POOL = "postgres.vector"  # its name in the pool metrics, apart from the request pool's
+
+
 def create_vector_engine(
     url: str, *, ef_search: int, pool_size: int, server_settings: Mapping[str, str] | None = None
 ) -> AsyncEngine:
@@ -33,7 +36,7 @@ def create_vector_engine(
     settings = {"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": str(int(ef_search))}
     settings |= server_settings or {}
     statement = "; ".join(f"SET {name} = '{value}'" for name, value in settings.items())
-    engine = create_engine(url, pool_size=pool_size)
+    engine = create_engine(url, pool_size=pool_size, pool_name=VECTOR_POOL)
 
     def set_once(dbapi_connection: Any, _record: Any) -> None:
         # once per new connection, outside any transaction (asyncpg's own connection): no round trip per query
