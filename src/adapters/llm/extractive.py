@@ -23,7 +23,7 @@ LABEL = "Extractive answer (no language model is configured), quoting your docum
 NOT_FOUND = "I could not find an answer in your documents."
 SUMMARY_LABEL = "Extractive summary (no language model is configured): the document's key sentences, in order:"
 EMPTY_DOCUMENT = "The document has no text to summarise."
-_PASSAGE = re.compile(r"^\[(\d+)\] (.*?)\n(.*?)(?=\n\n\[\d+\] |\Z)", re.S | re.M)
+_PASSAGE = re.compile(r"^\[(\d{1,4})\] (.*?)\n(.*?)(?=\n\n\[\d{1,4}\] |\Z)", re.S | re.M)  # see grounding
 
 
 def passages(prompt_context: str) -> list[Passage]:

@@ -19,8 +19,10 @@ from domain.assistant.relevance import answers, bm25
 from domain.assistant.sentences import Segment
 from domain.assistant.terms import terms
 
-_MARKERS = re.compile(r"(?:\[\d+\][ \t]*)+")
-_MARKER = re.compile(r"\[(\d+)\]")
+# at most four digits: passages are numbered from 1 to the search limit, and int() refuses a 5000-digit
+# "[999...]" that a document or a model could carry
+_MARKERS = re.compile(r"(?:\[\d{1,4}\][ \t]*)+")
+_MARKER = re.compile(r"\[(\d{1,4})\]")
 MIN_CLAIM_COVERAGE = 0.2  # the model chose this passage already; the bar only picks a sentence within it
 
 

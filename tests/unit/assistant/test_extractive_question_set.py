@@ -3,6 +3,7 @@ citation must span exactly that sentence in the document's text."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import uuid4
 
 import pytest
@@ -126,3 +127,13 @@ def test_a_document_in_two_collections_is_quoted_once() -> None:
         assert set(quotes) == wanted, answer
         assert len(quotes) == len(set(quotes))
         assert "[99]" not in answer
+
+
+def test_a_huge_bracketed_number_in_a_passage_or_an_answer_is_just_text() -> None:
+    # int() refuses strings over 4300 digits: a document line like this once broke every /ask that found it
+    huge = "[" + "9" * 5000 + "]"
+    passages, _ = _passages()
+    tampered = [replace(passages[0], snippet=f"{passages[0].snippet}\n\n{huge} x")] + passages[1:]
+    answer = ExtractiveChatModel().answer(build_prompt("How many vacation days do employees get?", tampered))
+    assert answer.startswith(LABEL)
+    assert {c.number for c in cite(f"Twenty five days {huge}. [1]", tampered)} == {1}
