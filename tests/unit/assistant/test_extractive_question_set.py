@@ -133,7 +133,7 @@ def test_a_huge_bracketed_number_in_a_passage_or_an_answer_is_just_text() -> Non
     # int() refuses strings over 4300 digits: a document line like this once broke every /ask that found it
     huge = "[" + "9" * 5000 + "]"
     passages, _ = _passages()
-    tampered = [replace(passages[0], snippet=f"{passages[0].snippet}\n\n{huge} x")] + passages[1:]
+    tampered = [replace(passages[0], snippet=f"{passages[0].snippet}\n\n{huge} x"), *passages[1:]]
     answer = ExtractiveChatModel().answer(build_prompt("How many vacation days do employees get?", tampered))
     assert answer.startswith(LABEL)
     assert {c.number for c in cite(f"Twenty five days {huge}. [1]", tampered)} == {1}

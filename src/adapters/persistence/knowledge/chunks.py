@@ -20,7 +20,9 @@ from domain.knowledge.models import Chunk, Document
 # (unnest), so a document's chunk swap is one round trip whatever its size. Both run on the statement's
 # snapshot, so the DELETE never sees the rows the INSERT adds. The vectors travel as one flat real[]
 # (encoded in binary, in C, by asyncpg) sliced per chunk and cast to vector by Postgres: pgvector's own bind
-# formats each float as text in Python, the costliest step of writing chunks.
+# formats each float as text in Python, the costliest step of writing chunks. The DELETE runs after the
+# INSERT (an unreferenced data-modifying CTE), which only works while no unique index covers the chunks'
+# (document_id, ordinal): ix_document_chunks_document_ordinal must stay non-unique.
 _SWAP = text(
     """
     WITH gone AS (DELETE FROM document_chunks WHERE document_id = :document_id)
@@ -48,8 +50,12 @@ _SWAP = text(
 
 def _swap_values(document: Document, chunks: Sequence[NewChunk], embedding_model: str | None) -> dict[str, Any]:
     embedded = [chunk.embedding for chunk in chunks if chunk.embedding is not None]
-    # one embedder embeds a document: every chunk has a vector of one size, or none has
-    dims = len(embedded[0]) if embedded and len(embedded) == len(chunks) else None
+    # one embedder embeds a document: every chunk has a vector of one size, or none has. Anything else would
+    # drop or misalign vectors silently in the flat array the statement slices, so it is a bug, raised.
+    sizes = {len(vector) for vector in embedded}
+    if embedded and (len(embedded) != len(chunks) or len(sizes) != 1 or 0 in sizes):
+        raise ValueError(f"chunk vectors must all be present with one non-zero size, got sizes {sorted(sizes)}")
+    dims = len(embedded[0]) if embedded else None
     return {
         "document_id": document.id,
         "collection_id": document.collection_id,
