@@ -52,7 +52,7 @@ def run(operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool = Fal
             raise click.ClickException(f"{exc.code}: {exc.message}") from None
         except Exception as exc:
             # a store the operation reads directly (Redis for `lore status`) raises its driver's error
-            from adapters.outages import failed_dependency, unavailable
+            from entrypoints.bootstrap.outages import failed_dependency, unavailable
 
             if (dependency := failed_dependency(exc)) is None:
                 raise
