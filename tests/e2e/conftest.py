@@ -38,6 +38,7 @@ def lore(settings: Settings, tmp_path: Path) -> CliRunner:  # noqa: F811 - the f
             "DATABASE_URL": settings.require_database_url,
             "REDIS_URL": settings.require_redis_url,
             "JWT_SECRET": settings.jwt_secret,
+            "PASSWORD_HASHING": settings.password_hashing,
         }
     )
 

@@ -145,3 +145,14 @@ def test_a_metrics_token_is_optional_but_never_short() -> None:
     assert load_settings(PROD | {"METRICS_TOKEN": "m" * 32}).metrics_token == "m" * 32
     with pytest.raises(SettingsError, match=r"^METRICS_TOKEN: must be at least 32 characters"):
         load_settings(PROD | {"METRICS_TOKEN": "short"})
+
+
+def test_fast_password_hashing_is_for_the_test_suite_only() -> None:
+    base = {"JWT_SECRET": "s" * 48, "PASSWORD_HASHING": "fast"}
+    assert load_settings({**base, "LORE_ENV": "test"}).password_hashing == "fast"
+    assert load_settings({"JWT_SECRET": "s" * 48}).password_hashing == "owasp"
+    for env in ({**base, "LORE_ENV": "development"}, PROD | {"PASSWORD_HASHING": "fast"}):
+        with pytest.raises(SettingsError, match="PASSWORD_HASHING: only 'owasp' outside the test suite"):
+            load_settings(env)
+    with pytest.raises(SettingsError, match="PASSWORD_HASHING: expected one of owasp, fast"):
+        load_settings({**base, "LORE_ENV": "test", "PASSWORD_HASHING": "none"})
