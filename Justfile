@@ -10,9 +10,10 @@ default:
 dev *args:
     lore dev {{args}}
 
-# the whole gate: lint, format, types, import contracts, tests with coverage
+# the whole gate: lint, format, types, import contracts, tests with coverage. Two xdist workers, each with
+# its own embedded stores; a test file stays on one worker (module fixtures start once, files keep their order)
 test *args: lint
-    pytest --cov --cov-report=term {{args}}
+    pytest -n 2 --dist loadfile --cov --cov-report=term {{args}}
 
 # fast feedback, under 5 s: domain, application and the pure entrypoint helpers. No stores start and
 # only pytest-asyncio is loaded; tests/unit/frameworks (units that import Litestar, the database

@@ -4,10 +4,8 @@ deleted row and says which link broke."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from uuid import UUID
 
-import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -15,22 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from adapters.persistence.identity.audit_chain import chain_fields, link_hash
 from adapters.persistence.identity.tables import AuditEventRow
 from domain.identity.roles import Role
-from entrypoints.bootstrap.settings import Settings
 from entrypoints.cli.main import cli
 from tests.support.api import Client, signed_in
-
-
-@pytest.fixture
-def lore(settings: Settings, tmp_path: Path) -> CliRunner:
-    return CliRunner(
-        env={
-            "LORE_ENV": "test",
-            "LORE_DATA_DIR": str(tmp_path),
-            "DATABASE_URL": settings.require_database_url,
-            "REDIS_URL": settings.require_redis_url,
-            "JWT_SECRET": settings.jwt_secret,
-        }
-    )
 
 
 async def _verify(runner: CliRunner) -> Result:

@@ -57,3 +57,25 @@ def test_migrate_up_and_down_against_configured_stores(stores: Stores, tmp_path:
     result = CliRunner().invoke(cli, ["migrate", "--down", "base"], env=env)
     assert result.exit_code == 0, result.output
     assert not asyncio.run(has_vector())
+
+
+@pytest.mark.parametrize(
+    ("command", "store"),
+    [
+        (["status"], "The cache and rate-limit store is unavailable"),
+        (["audit", "verify"], "The database is unavailable"),
+        (["users", "list"], "The database is unavailable"),
+    ],
+)
+def test_a_store_that_is_down_fails_in_one_line(command: list[str], store: str, tmp_path: Path) -> None:
+    nowhere = tmp_path / "nowhere"  # no server listens on a socket in a folder that does not exist
+    env = {
+        "LORE_ENV": "test",
+        "LORE_DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": f"postgresql://postgres@/lore?host={nowhere}",
+        "REDIS_URL": f"unix://{nowhere}/redis.sock",
+        "JWT_SECRET": "x" * 48,
+    }
+    result = CliRunner().invoke(cli, command, env=env)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [f"Error: SERVICE_UNAVAILABLE: {store}; try again shortly."]

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
 from click.testing import CliRunner
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -17,19 +16,6 @@ from entrypoints.bootstrap.settings import Settings
 from entrypoints.cli.main import cli
 from tests.support.processes import embedded_env, run_lore
 from tests.support.servers import serve
-
-
-@pytest.fixture
-def lore(settings: Settings, tmp_path: Path) -> CliRunner:
-    return CliRunner(
-        env={
-            "LORE_ENV": "test",
-            "LORE_DATA_DIR": str(tmp_path / "data"),
-            "DATABASE_URL": settings.require_database_url,
-            "REDIS_URL": settings.require_redis_url,
-            "JWT_SECRET": settings.jwt_secret,
-        }
-    )
 
 
 def _roots(spans: InMemorySpanExporter) -> list[ReadableSpan]:

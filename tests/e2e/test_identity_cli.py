@@ -4,26 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
-from entrypoints.bootstrap.settings import Settings
 from entrypoints.cli.main import cli
 
 PASSWORD = "operator chosen passphrase"
-
-
-@pytest.fixture
-def lore(settings: Settings, tmp_path: Path) -> CliRunner:
-    return CliRunner(
-        env={
-            "LORE_ENV": "test",
-            "LORE_DATA_DIR": str(tmp_path),
-            "DATABASE_URL": settings.require_database_url,
-            "REDIS_URL": settings.require_redis_url,
-            "JWT_SECRET": settings.jwt_secret,
-        }
-    )
 
 
 def invoke(runner: CliRunner, *args: str, stdin: str | None = None) -> Result:

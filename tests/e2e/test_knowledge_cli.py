@@ -6,26 +6,12 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
-import pytest
 from click.testing import CliRunner
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.cli.main import cli
 from tests.support.office_files import make_docx
 from tests.support.pdf import make_pdf
-
-
-@pytest.fixture
-def lore(settings: Settings, tmp_path: Path) -> CliRunner:
-    return CliRunner(
-        env={
-            "LORE_ENV": "test",
-            "LORE_DATA_DIR": str(tmp_path / "data"),
-            "DATABASE_URL": settings.require_database_url,
-            "REDIS_URL": settings.require_redis_url,
-            "JWT_SECRET": settings.jwt_secret,
-        }
-    )
 
 
 async def _make_collection(database_url: str, name: str, creator_email: str | None = None) -> str:

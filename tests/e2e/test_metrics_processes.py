@@ -3,7 +3,6 @@ three, and the request totals add up."""
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from entrypoints.bootstrap.settings import Settings
-from tests.support.processes import LoreProcess, free_port
+from tests.support.processes import LoreProcess, serving, stores_env
 from tests.support.prometheus import INSTANCE, Scrape, parse
 
 TOKEN = "scraper-" + "s" * 40
@@ -22,39 +21,24 @@ COUNT = "http_server_request_duration_seconds_count"
 
 
 def _env(settings: Settings, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("LORE_ENV", "OTEL_EXPORTER_OTLP_ENDPOINT")}
-    env |= {
-        "LORE_ENV": "test",
-        "LORE_DATA_DIR": str(data_dir),
-        "DATABASE_URL": settings.require_database_url,
-        "REDIS_URL": settings.require_redis_url,
-        "JWT_SECRET": settings.jwt_secret,
-        "METRICS_TOKEN": TOKEN,
-        "METRICS_PUBLISH_SECONDS": "0.2",
-    }
-    return env
-
-
-def _serve(settings: Settings, data_dir: Path) -> tuple[LoreProcess, str]:
-    port = free_port()
-    process = LoreProcess(_env(settings, data_dir), "serve", "--port", str(port))
-    process.wait_ready(port)
-    return process, f"http://127.0.0.1:{port}"
+    return stores_env(
+        settings,
+        data_dir,
+        drop=("OTEL_EXPORTER_OTLP_ENDPOINT",),
+        METRICS_TOKEN=TOKEN,
+        METRICS_PUBLISH_SECONDS="0.2",
+    )
 
 
 @pytest.fixture
 def two_apis(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
     worker = LoreProcess(_env(settings, tmp_path / "w"), "worker")
     try:
-        first, first_url = _serve(settings, tmp_path / "a")
-        try:
-            second, second_url = _serve(settings, tmp_path / "b")
-            try:
-                yield first_url, second_url
-            finally:
-                assert second.stop(signal.SIGTERM) == 0, second.stderr
-        finally:
-            assert first.stop(signal.SIGTERM) == 0, first.stderr
+        with (
+            serving(_env(settings, tmp_path / "a")) as (_, first_url),
+            serving(_env(settings, tmp_path / "b")) as (_, second_url),
+        ):
+            yield first_url, second_url
     finally:
         assert worker.stop(signal.SIGTERM) == 0, worker.stderr
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,42 +10,31 @@ import httpx
 import pytest
 
 from entrypoints.bootstrap.settings import Settings
-from tests.support.processes import LoreProcess, free_port
+from tests.support.processes import serving, stores_env
 
 LIMIT = 5
 REMAINING = re.compile(r'^"read";r=(\d+);t=\d+$')
 
 
-def _serve(settings: Settings, data_dir: Path, **extra: str) -> tuple[LoreProcess, str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("LORE_ENV", "TRUSTED_PROXIES")}
-    env |= {
-        "LORE_ENV": "test",
-        "LORE_DATA_DIR": str(data_dir),
-        "DATABASE_URL": settings.require_database_url,
-        "REDIS_URL": settings.require_redis_url,
-        "JWT_SECRET": settings.jwt_secret,
-        "RATE_LIMIT_READ": str(LIMIT),
-        "RATE_LIMIT_WINDOW_SECONDS": "3600",  # no refill while the test runs, however slow the machine
+def _env(settings: Settings, data_dir: Path, **extra: str) -> dict[str, str]:
+    return stores_env(
+        settings,
+        data_dir,
+        drop=("TRUSTED_PROXIES",),
+        RATE_LIMIT_READ=str(LIMIT),
+        RATE_LIMIT_WINDOW_SECONDS="3600",  # no refill while the test runs, however slow the machine
         **extra,
-    }
-    process = LoreProcess(env, "serve", "--port", str(port))
-    process.wait_ready(port)
-    return process, f"http://127.0.0.1:{port}"
+    )
 
 
 @pytest.fixture
 def two_apis(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """``plain`` trusts no proxy; ``proxied`` trusts 127.0.0.1 to name the client."""
-    plain, plain_url = _serve(settings, tmp_path / "a")
-    try:
-        proxied, proxied_url = _serve(settings, tmp_path / "b", TRUSTED_PROXIES="127.0.0.1/32")
-        try:
-            yield plain_url, proxied_url
-        finally:
-            assert proxied.stop(signal.SIGTERM) == 0, proxied.stderr
-    finally:
-        assert plain.stop(signal.SIGTERM) == 0, plain.stderr
+    with (
+        serving(_env(settings, tmp_path / "a")) as (_, plain_url),
+        serving(_env(settings, tmp_path / "b", TRUSTED_PROXIES="127.0.0.1/32")) as (_, proxied_url),
+    ):
+        yield plain_url, proxied_url
 
 
 def _read(base: str, **headers: str) -> httpx.Response:

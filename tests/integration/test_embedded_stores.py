@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -11,9 +12,11 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import psutil
 import pytest
 import redis
 
+from adapters.embedded import redis as redis_module
 from adapters.embedded.holders import locked_holders
 from adapters.embedded.postgres import EmbeddedPostgres
 from adapters.embedded.redis import EmbeddedRedis, find_redis_server
@@ -232,3 +235,45 @@ def test_holder_list_keeps_only_live_holders(tmp_path: Path) -> None:
     path.write_text('[1, "x"')  # torn by a crash mid-write
     with locked_holders(path) as holders:
         assert holders.live() == []
+
+
+# A stand-in for redis-server with a background save running: the server exits on SIGTERM at once, as Redis
+# does after signalling its save child, and the child (which writes into the data folder) lives on.
+_SERVER_WITH_A_SAVE_CHILD = """
+import os, signal, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+print(child.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def test_stopping_redis_waits_for_the_child_it_leaves_behind(tmp_path: Path) -> None:
+    server = subprocess.Popen([sys.executable, "-c", _SERVER_WITH_A_SAVE_CHILD], stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    child = psutil.Process(int(server.stdout.readline()))
+    try:
+        redis_module._terminate(server.pid, timeout_seconds=1)
+        assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+    finally:
+        for pid in (child.pid, server.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        server.wait()
+
+
+def test_redis_that_survives_sigkill_is_an_error_not_a_clean_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    stubborn = subprocess.Popen(
+        [sys.executable, "-c", "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+         "print(flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert stubborn.stdout is not None
+    stubborn.stdout.readline()  # SIGTERM is ignored from here on
+    monkeypatch.setattr(psutil.Process, "kill", lambda self: None)  # as a process stuck in the kernel
+    try:
+        with pytest.raises(RuntimeError, match="could not be stopped"):
+            redis_module._terminate(stubborn.pid, timeout_seconds=0.2)
+    finally:
+        stubborn.kill()
+        stubborn.wait()

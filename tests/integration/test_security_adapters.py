@@ -31,6 +31,15 @@ async def test_argon2id_at_owasp_parameters() -> None:
     assert await hasher.verify(hasher.dummy_hash, "anything") is False
 
 
+async def test_the_named_profiles() -> None:
+    assert (await Argon2PasswordHasher.named("owasp").hash("pw")).startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    fast = Argon2PasswordHasher.named("fast")  # the test suite's, refused by settings elsewhere
+    hashed = await fast.hash("pw")
+    assert hashed.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    assert await fast.verify(hashed, "pw")
+    assert Argon2PasswordHasher().needs_rehash(hashed)  # a fast hash met in production is rehashed at sign-in
+
+
 async def test_stronger_parameters_ask_for_a_rehash() -> None:
     old = await Argon2PasswordHasher().hash("pw")
     stronger = Argon2PasswordHasher(time_cost=3)

@@ -56,6 +56,7 @@ def settings(stores: Stores, tmp_path_factory: pytest.TempPathFactory) -> Settin
         log_level="DEBUG",
         database_pool_size=5,
         worker_shutdown_grace_seconds=1,
+        password_hashing="fast",  # thousands of accounts; the OWASP cost is tested in test_security_adapters.py
         # tests make many requests from one address; the limiter's own tests set low limits
         rate_limit_read=100_000,
         rate_limit_write=100_000,

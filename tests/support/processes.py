@@ -9,10 +9,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import psutil
+
+if TYPE_CHECKING:
+    from entrypoints.bootstrap.settings import Settings
 
 # a wait, not a bound under test: a fresh process (imports, migrations, embedded stores) on a loaded machine
 # has taken over a minute to answer /health/ready
@@ -62,6 +68,31 @@ def embedded_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a `lore` on embedded stores in ``data_dir``."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "LORE_ENV")}
     return env | {"LORE_DATA_DIR": str(data_dir)} | extra
+
+
+def stores_env(settings: Settings, data_dir: Path, *, drop: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
+    """The environment of a `lore` on the test run's stores (``settings``), without the variables in ``drop``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LORE_ENV", *drop)}
+    return env | {
+        "LORE_ENV": "test",
+        "LORE_DATA_DIR": str(data_dir),
+        "DATABASE_URL": settings.require_database_url,
+        "REDIS_URL": settings.require_redis_url,
+        "JWT_SECRET": settings.jwt_secret,
+        **extra,
+    }
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[tuple[LoreProcess, str]]:
+    """A ready `lore serve` on a free port and its base URL until the block ends; it must then stop cleanly."""
+    port = free_port()
+    process = LoreProcess(env, "serve", "--port", str(port))
+    try:
+        process.wait_ready(port)
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        assert process.stop(signal.SIGTERM) == 0, process.stderr
 
 
 def lore(*args: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -184,24 +185,42 @@ class EmbeddedRedis:
 
 
 def _terminate(pid: int, timeout_seconds: float) -> None:
-    """SIGTERM (Redis then writes its files and exits), SIGKILL if it does not exit in time."""
+    """SIGTERM (Redis then writes its files and exits), SIGKILL if it does not exit in time.
+
+    Returns only once the server and its children are gone: on SIGTERM Redis signals a background save or
+    AOF rewrite child to stop but exits without waiting for it, and that child works on our data folder.
+    Raises if anything still runs after SIGKILL, so a caller never reports a clean stop with Redis alive.
+    """
     try:
-        process = psutil.Process(pid)
-        process.terminate()
-        if _exited(pid, timeout_seconds):
-            return
-        logger.warning("embedded redis ignored SIGTERM; killing it", extra={"pid": pid})
-        process.kill()
+        server = psutil.Process(pid)
+        processes = [server, *server.children(recursive=True)]
+        server.terminate()
     except psutil.NoSuchProcess:
         return
-    _exited(pid, timeout_seconds)
+    left = _still_running(processes, timeout_seconds)
+    if left:
+        logger.warning("embedded redis ignored SIGTERM; killing it", extra={"pids": [p.pid for p in left]})
+        for process in left:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        left = _still_running(left, timeout_seconds)
+    if left:
+        pids = [process.pid for process in left]
+        logger.error("embedded redis could not be stopped", extra={"pids": pids})
+        raise RuntimeError(f"embedded redis could not be stopped: pids {pids} still run after SIGKILL")
 
 
-def _exited(pid: int, timeout_seconds: float) -> bool:
-    # not our child, so poll rather than wait(); a zombie counts as exited
+def _still_running(processes: list[psutil.Process], timeout_seconds: float) -> list[psutil.Process]:
+    """Poll until every process has exited (not our children, so no wait(); a zombie counts as exited)."""
     deadline = time.monotonic() + timeout_seconds
-    while is_alive(pid):
-        if time.monotonic() > deadline:
-            return False
+    while (left := [process for process in processes if _running(process)]) and time.monotonic() < deadline:
         time.sleep(0.02)
-    return True
+    return left
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        # is_running() also tells a reused pid apart by its start time
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -4,7 +4,8 @@ Each SAQ worker writes ``saq:<queue>:worker_info:<id>`` (its stats, with a TTL) 
 and scores that key in the ``saq:<queue>:stats`` sorted set with the time its report expires. A worker that
 died leaves a score in the past until another worker's report prunes it (or the set itself expires), so a
 dead worker reads first as not alive and then as gone. Jobs wait in the ``queued`` list (oldest on the left),
-run from ``active`` and wait for their time in ``incomplete``.
+run from ``active`` and wait for their time in ``incomplete``. The waiting jobs are read by read_backlog, the
+reader the queue gauges use too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
+from saq.queue.redis import RedisQueue
 
+from adapters.queue.backlog import OTHER, read_backlog
 from application.platform.worker_status import QueueStatus, WorkerHeartbeat
 
 # SAQ's worker_info timer as the worker sets it; a report then lives one second longer
@@ -31,6 +34,8 @@ class SaqWorkerStatus:
     def __init__(self, redis: Redis, queue_names: Sequence[str]) -> None:
         self._redis = redis
         self._names = tuple(queue_names)
+        # for their key names and job decoding only
+        self._saq = {name: RedisQueue(redis, name=name) for name in self._names}
 
     async def queues(self, now: datetime) -> tuple[QueueStatus, ...]:
         return tuple([await self._queue(name, now) for name in self._names])
@@ -38,32 +43,22 @@ class SaqWorkerStatus:
     async def _queue(self, name: str, now: datetime) -> QueueStatus:
         prefix = f"saq:{name}"
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.llen(f"{prefix}:queued")
             pipe.llen(f"{prefix}:active")
             pipe.zcard(f"{prefix}:incomplete")
-            pipe.lindex(f"{prefix}:queued", 0)
             pipe.zrange(f"{prefix}:stats", 0, -1, withscores=True)
-            queued, active, incomplete, head, reports = await pipe.execute()
+            active, incomplete, reports = await pipe.execute()
+        backlog = await read_backlog(self._redis, self._saq[name], at_millis=now.timestamp() * 1000)
+        queued = sum(task.depth for task in backlog.values())
+        # the jobs past the read limit are newer than the ones read (the list is oldest first)
+        ages = [task.oldest_age_seconds for task_name, task in backlog.items() if task_name != OTHER]
         return QueueStatus(
             name=name,
-            queued=int(queued),
+            queued=queued,
             active=int(active),
-            scheduled=max(int(incomplete) - int(queued) - int(active), 0),
-            oldest_waiting_seconds=await self._age_of(head, now),
+            scheduled=max(int(incomplete) - queued - int(active), 0),
+            oldest_waiting_seconds=max(ages, default=None),
             workers=await self._workers(prefix, reports, now),
         )
-
-    async def _age_of(self, job_id: bytes | None, now: datetime) -> float | None:
-        if job_id is None:
-            return None
-        raw = await self._redis.get(job_id)
-        if raw is None:  # picked up (or swept) between the two reads
-            return None
-        job: dict[str, Any] = json.loads(raw)
-        # a job that waited for its time (a retry, a delay) waits in the queue from then on;
-        # SAQ keeps "queued" in milliseconds and "scheduled" in seconds
-        since = max(int(job.get("queued") or 0), int(float(job.get("scheduled") or 0) * 1000))
-        return max((now - _at(since)).total_seconds(), 0.0) if since else None
 
     async def _workers(
         self, prefix: str, reports: list[tuple[bytes, float]], now: datetime

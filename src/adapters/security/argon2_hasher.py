@@ -13,9 +13,19 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 OWASP_MEMORY_KIB = 19 * 1024
 OWASP_TIME_COST = 2
 OWASP_PARALLELISM = 1
+# argon2's floor, for the test suite only (settings refuse it elsewhere): hashing is then microseconds
+FAST_MEMORY_KIB = 8
+FAST_TIME_COST = 1
 
 
 class Argon2PasswordHasher:
+    @classmethod
+    def named(cls, profile: str) -> Argon2PasswordHasher:
+        """``owasp`` or ``fast`` (PASSWORD_HASHING)."""
+        if profile == "fast":
+            return cls(memory_cost=FAST_MEMORY_KIB, time_cost=FAST_TIME_COST)
+        return cls()
+
     def __init__(
         self,
         *,

@@ -48,12 +48,13 @@ from application.identity.users import (
     UserAccess,
 )
 from domain.identity.passwords import PasswordPolicy
+from entrypoints.bootstrap.settings import Settings
 
 
 class IdentityStoreProvider(Provider):
     @provide(scope=Scope.APP)
-    def password_hasher(self) -> PasswordHasher:
-        return Argon2PasswordHasher()
+    def password_hasher(self, settings: Settings) -> PasswordHasher:
+        return Argon2PasswordHasher.named(settings.password_hashing)
 
     @provide(scope=Scope.APP)
     def password_policy(self) -> PasswordPolicy:

@@ -1,4 +1,4 @@
-"""Telling an unreachable store from a bug, for the HTTP layer's last-resort error mapping."""
+"""Telling an unreachable store from a bug: the HTTP layer's last-resort error mapping, the CLI's one-line errors."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ import msgspec
 logger = logging.getLogger(__name__)
 
 _MIN_SECRET_LENGTH = 32
+PASSWORD_HASHING = ("owasp", "fast")  # the first is the default, the only one outside LORE_ENV=test
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # (variable, minimum, maximum or None)
 _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
@@ -105,6 +106,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
     jwt_issuer: str = "lore"
+    # argon2id cost: "owasp" (m=19 MiB, t=2); "fast" (m=8 KiB, t=1) only with LORE_ENV=test, where thousands of
+    # accounts are created and a hash need not resist an attacker
+    password_hashing: str = PASSWORD_HASHING[0]
     jwt_audience: str = "lore-api"
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -254,6 +258,13 @@ def _describe(exc: msgspec.ValidationError) -> str:
     return message
 
 
+def _check_password_hashing(settings: Settings) -> None:
+    if settings.password_hashing not in PASSWORD_HASHING:
+        raise SettingsError(f"PASSWORD_HASHING: expected one of {', '.join(PASSWORD_HASHING)}")
+    if settings.password_hashing != PASSWORD_HASHING[0] and settings.lore_env is not Environment.TEST:
+        raise SettingsError("PASSWORD_HASHING: only 'owasp' outside the test suite (LORE_ENV=test)")
+
+
 def _validated(settings: Settings) -> Settings:
     level = settings.log_level.upper()
     if level not in _LOG_LEVELS:
@@ -286,6 +297,7 @@ def _validated(settings: Settings) -> Settings:
             raise SettingsError(f"{variable}: must be above 0 and at most 600 seconds")
     for variable in ("PUBLIC_URL", "FRONTEND_URL", "RERANK_URL"):
         _check_base_url(variable, getattr(settings, variable.lower()))
+    _check_password_hashing(settings)
     if settings.is_production:
         _check_production(settings)
         return settings

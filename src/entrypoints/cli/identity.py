@@ -29,7 +29,8 @@ SCOPES = click.Choice([permission.value for permission in Permission])
 
 
 def run(operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool = False, reads: bool = False) -> T:
-    """Run one operation on the configured (or embedded) stores, turning rule violations into one line.
+    """Run one operation on the configured (or embedded) stores, turning rule violations and unreachable stores
+    into one line (exit 1).
 
     ``lean``: the operation needs only the database and the identity store (`users`, `api-keys`), so it
     gets a container that imports neither Redis, the queue nor the other modules' adapters.
@@ -51,6 +52,14 @@ def run(operation: Callable[[AsyncContainer], Awaitable[T]], *, lean: bool = Fal
             return asyncio.run(_with_container(settings, operation, lean=lean, reads=reads))
         except DomainError as exc:
             raise click.ClickException(f"{exc.code}: {exc.message}") from None
+        except Exception as exc:
+            # a store the operation reads directly (Redis for `lore status`) raises its driver's error
+            from entrypoints.bootstrap.outages import failed_dependency, unavailable
+
+            if (dependency := failed_dependency(exc)) is None:
+                raise
+            down = unavailable(dependency)
+            raise click.ClickException(f"{down.code}: {down.message}") from None
 
 
 async def _with_container(

@@ -166,3 +166,14 @@ def test_reranking_is_off_by_default_and_reads_its_variables() -> None:
     assert load_settings(PROD).rerank_url is None
     settings = load_settings(PROD | {"RERANK_URL": "http://tei:8080", "RERANK_PROTOCOL": "cohere", "RERANK_MODEL": "m"})
     assert (settings.rerank_url, settings.rerank_protocol, settings.rerank_model) == ("http://tei:8080", "cohere", "m")
+
+
+def test_fast_password_hashing_is_for_the_test_suite_only() -> None:
+    base = {"JWT_SECRET": "s" * 48, "PASSWORD_HASHING": "fast"}
+    assert load_settings({**base, "LORE_ENV": "test"}).password_hashing == "fast"
+    assert load_settings({"JWT_SECRET": "s" * 48}).password_hashing == "owasp"
+    for env in ({**base, "LORE_ENV": "development"}, PROD | {"PASSWORD_HASHING": "fast"}):
+        with pytest.raises(SettingsError, match="PASSWORD_HASHING: only 'owasp' outside the test suite"):
+            load_settings(env)
+    with pytest.raises(SettingsError, match="PASSWORD_HASHING: expected one of owasp, fast"):
+        load_settings({**base, "LORE_ENV": "test", "PASSWORD_HASHING": "none"})
