@@ -96,6 +96,14 @@ async def test_guessing_the_metrics_token_is_limited_but_the_scraper_never_is(se
             assert "ratelimit" not in scraped.headers
 
 
+async def test_a_credential_that_may_not_read_metrics_is_limited_too(settings: Settings) -> None:
+    editor = await _signed_in_with_high_limits(settings, "metrics-editor@example.org")
+    async with AsyncTestClient(app=create_app(limited(settings, read=2))) as client:
+        for _ in range(2):
+            assert_error(await client.get("/metrics", headers=editor.headers), 403, "FORBIDDEN")
+        assert_error(await client.get("/metrics", headers=editor.headers), 429, "RATE_LIMITED")
+
+
 async def test_health_probes_and_disabled_limits_are_not_limited(settings: Settings) -> None:
     off = msgspec.structs.replace(limited(settings, read=1), rate_limit_enabled=False)
     async with AsyncTestClient(app=create_app(off)) as client:

@@ -113,6 +113,15 @@ async def test_stream_errors_before_the_first_token(provider: tuple[ChatDouble, 
         _ = [event async for event in model.stream(TURNS, 50)]
 
 
+async def test_token_counts_sent_as_null_count_as_zero() -> None:
+    double = OpenAIChatDouble()
+    double.script.append("null-usage")
+    with serve(double) as url:
+        model = OpenAIChatModel(model="m", api_key="k", base_url=f"{url}/v1", timeout_seconds=5.0)
+        completion = await model.complete(TURNS, 50)
+    assert (completion.text, completion.usage.input_tokens, completion.usage.output_tokens) == (double.answer, 0, 0)
+
+
 async def test_a_malformed_answer_raises(provider: tuple[ChatDouble, ChatModel]) -> None:
     double, model = provider
     double.script.append("malformed")

@@ -2,8 +2,9 @@
 
 Each call takes the next scripted behaviour: "ok", an HTTP status (429 carries Retry-After: 0),
 "slow" (answers after the client's timeout), "trickle" (streams a token every 150 ms), "malformed"
-(a 200 with broken JSON, or a broken SSE chunk when streaming) or "drop" (the stream ends after the first
-token). The answer cites passage [1] so citation tests can check it.
+(a 200 with broken JSON, or a broken SSE chunk when streaming), "drop" (the stream ends after the first
+token), "null-usage" (OpenAI: token counts sent as null). The answer cites passage [1] so citation tests
+can check it.
 """
 
 from __future__ import annotations
@@ -88,7 +89,13 @@ class OpenAIChatDouble(ChatDouble):
         step = self.next_step()
         if await self._failure(step, send, bool(body.get("stream"))):
             return
-        usage = {"prompt_tokens": 120, "completion_tokens": len(self.tokens()), "total_tokens": 0}
+        usage: dict[str, int | None] = {
+            "prompt_tokens": 120,
+            "completion_tokens": len(self.tokens()),
+            "total_tokens": 0,
+        }
+        if step == "null-usage":  # some OpenAI-compatible servers count nothing
+            usage = dict.fromkeys(usage)
         if not body.get("stream"):
             await _json(
                 send,

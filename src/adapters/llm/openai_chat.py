@@ -32,8 +32,8 @@ class _Choice(msgspec.Struct):
 
 
 class _Usage(msgspec.Struct):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    prompt_tokens: int | None = None  # some OpenAI-compatible servers send null
+    completion_tokens: int | None = None
 
 
 class _Completion(msgspec.Struct):
@@ -83,7 +83,8 @@ class OpenAIChatModel(RemoteChatModel):
                 text = response.choices[0].message.content or ""
             except (openai.OpenAIError, msgspec.MsgspecError, IndexError, ValueError) as exc:
                 raise provider_error(self._name, exc) from exc
-            usage = Usage(response.usage.prompt_tokens, response.usage.completion_tokens) if response.usage else Usage()
+            counted = response.usage or _Usage()
+            usage = Usage(counted.prompt_tokens or 0, counted.completion_tokens or 0)
             span.record(usage, response.model)
             return Completion(text, usage, self._name, response.model or self._model)
 

@@ -146,7 +146,8 @@ async def rate_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
 
 
 async def _charge_failed_scrape(connection: ASGIConnection[Any, Any, Any, Any], settings: Settings) -> None:
-    """Scrapers (the metrics token, an admin's credential) are never limited; guessing a credential here is."""
+    """Scrapers (the metrics token, an admin's credential) are never limited; guessing a credential, or trying
+    with one that may not read metrics, is."""
     if _is_metrics_token(connection, settings):
         return
     policy = policy_for(settings, "GET", METRICS_PATH)
@@ -154,10 +155,14 @@ async def _charge_failed_scrape(connection: ASGIConnection[Any, Any, Any, Any], 
         await _charge(connection, policy, _address(connection))
         return
     try:
-        await connection.state.dishka_container.get(Principal)  # the handler checks the role (403)
+        principal: Principal = await connection.state.dishka_container.get(Principal)
     except AuthenticationError:
         await _charge(connection, policy, _address(connection))
         raise
+    if not principal.acts_as_admin:  # the handler answers 403; each try still costs a session read
+        await _charge(
+            connection, policy, f"key:{principal.api_key_id}" if principal.api_key_id else f"user:{principal.user_id}"
+        )
 
 
 def _address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
