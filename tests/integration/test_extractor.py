@@ -172,10 +172,12 @@ def test_limits_fail_the_document_with_a_reason(
         DocumentTextExtractor(limits).extract(content_type, source)
 
 
-def _lying(source: bytes, *, file_size: int | None = None, flags: int | None = None) -> bytes:
-    """The one-member archive with its local and central headers claiming another size or flags."""
+def _lying(source: bytes, *, file_size: int | None = None, flags: int | None = None, local_only: bool = False) -> bytes:
+    """The one-member archive with its local and central headers (or only the local one) claiming another size
+    or flags."""
     out = bytearray(source)
-    for signature, flag_at, size_at in ((b"PK\x03\x04", 6, 22), (b"PK\x01\x02", 8, 24)):
+    headers = ((b"PK\x03\x04", 6, 22), (b"PK\x01\x02", 8, 24))
+    for signature, flag_at, size_at in headers[:1] if local_only else headers:
         at = out.index(signature)
         if file_size is not None:
             out[at + size_at : at + size_at + 4] = file_size.to_bytes(4, "little")
@@ -194,6 +196,7 @@ _BOMB = _zip({"word/document.xml": b"\0" * (8 * 1024 * 1024)})
         (_lying(_BOMB, file_size=1000), "inflates past the size its directory declares"),
         (_lying(_zip({"word/document.xml": b"<w/>" * 100}), file_size=4000), "inflates to 400 bytes, not the 4000"),
         (_lying(_zip({"word/document.xml": b"<w/>"}), flags=1), "is encrypted"),
+        (_lying(_zip({"word/document.xml": b"<w/>"}), file_size=9, local_only=True), "disagrees with the archive"),
         (_zip({"word/document.xml": b"<w/>"}, zipfile.ZIP_BZIP2), "compression method 12"),
     ],
 )

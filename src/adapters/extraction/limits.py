@@ -13,6 +13,7 @@ from domain.knowledge.errors import ExtractionError
 _SLIDE = re.compile(r"^ppt/slides/slide\d+\.xml$")
 _RATIO_FLOOR = 1024 * 1024  # below this, a high ratio is a few repetitive XML parts, not a bomb
 _LOCAL_HEADER = b"PK\x03\x04"
+_ZIP64_SIZE = 0xFFFFFFFF
 _IN_STEP = 64 * 1024  # compressed bytes fed at a time: keeps zlib's unconsumed tail small
 _OUT_STEP = 1024 * 1024  # inflated bytes produced at a time, then counted against the budget
 
@@ -100,9 +101,20 @@ def _inflate_counting(data: memoryview, cap: int, corrupt: str) -> int:
 
 
 def _data_offset(source: bytes, member: zipfile.ZipInfo) -> int:
+    """Where the member's data starts, once its local header agrees with the directory: a reader that walks
+    local headers (a streaming one) must not find other data than the one proven here."""
     header = source[member.header_offset : member.header_offset + 30]
     if len(header) < 30 or not header.startswith(_LOCAL_HEADER):
         raise ExtractionError(f"The archive member {member.filename!r} has no local header.")
+    method = int.from_bytes(header[8:10], "little")
+    sizes = int.from_bytes(header[18:22], "little"), int.from_bytes(header[22:26], "little")
+    # with a data descriptor (flag bit 3) the sizes follow the data; 0xFFFFFFFF: they are in a ZIP64 extra field
+    sized = not member.flag_bits & 0x8 and _ZIP64_SIZE not in sizes
+    if method != member.compress_type or (sized and sizes != (member.compress_size, member.file_size)):
+        raise ExtractionError(
+            f"The archive member {member.filename!r} has a local header that disagrees with the archive's directory"
+            " (possible ZIP bomb)."
+        )
     return member.header_offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
 
 
