@@ -20,11 +20,11 @@ from litestar.static_files import create_static_files_router
 ASSETS = "/graphql/ide"
 ASSETS_DIR = Path(__file__).parent / "ide_assets"
 _SCRIPTS = ("react.production.min.js", "react-dom.production.min.js", "graphiql.min.js", "ide.js")
-_STYLE = "graphiql.min.css"
-# scripts only from Lore, no inline ones; GraphiQL's libraries set inline styles (CodeMirror, popovers);
-# the fonts and icons of its CSS are data: URIs
+_STYLES = ("graphiql.min.css", "ide.css")
+# scripts and stylesheets only from Lore, nothing inline (styles React sets through the DOM are not
+# inline markup, so they pass); the fonts and icons in GraphiQL's CSS are data: URIs
 _CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 
@@ -43,6 +43,7 @@ def _url(name: str) -> str:
 
 @cache
 def _page() -> str:
+    styles = "\n".join(f'    <link rel="stylesheet" href="{_url(name)}">' for name in _STYLES)
     scripts = "\n".join(f'    <script src="{_url(name)}"></script>' for name in _SCRIPTS)
     return f"""<!doctype html>
 <html lang="en">
@@ -50,8 +51,7 @@ def _page() -> str:
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>Lore GraphQL</title>
-    <link rel="stylesheet" href="{_url(_STYLE)}">
-    <style>body {{ margin: 0; }} #graphiql {{ height: 100vh; }}</style>
+{styles}
   </head>
   <body>
     <div id="graphiql">Loading GraphiQL…</div>

@@ -31,12 +31,14 @@ async def test_development_serves_graphiql_with_only_local_assets(development: C
     assert page.headers["content-type"].startswith("text/html")
     csp = page.headers["content-security-policy"]
     assert "script-src 'self';" in csp
+    assert "style-src 'self';" in csp
+    assert "unsafe" not in csp  # no inline script or style, no eval
     assert "connect-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp
     assert "http://" not in page.text
     assert "https://" not in page.text
     assets = _ASSET.findall(page.text)
-    assert len(assets) == 5  # the stylesheet, React, ReactDOM, GraphiQL and the mounting script
+    assert len(assets) == 6  # two stylesheets, React, ReactDOM, GraphiQL and the mounting script
     types = set()
     for url in assets:
         assert url.startswith("/graphql/ide/")
