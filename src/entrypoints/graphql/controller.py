@@ -15,8 +15,9 @@ from litestar.types import Dependencies
 from strawberry.litestar import make_graphql_controller
 from strawberry.litestar.controller import GraphQLController, GraphQLResource
 
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Environment, Settings
 from entrypoints.graphql.context import GraphQLContext
+from entrypoints.graphql.ide import ide_page
 from entrypoints.graphql.schema import build_schema
 
 PATH = "/graphql"
@@ -30,7 +31,8 @@ def graphql_controller(settings: Settings) -> type[GraphQLController]:
     base = make_graphql_controller(
         build_schema(settings),
         path=PATH,
-        graphql_ide=None,
+        # HTML GETs get the local GraphiQL page in development, else 404 (the value names no page: ours renders)
+        graphql_ide="graphiql" if settings.lore_env is Environment.DEVELOPMENT else None,
         allow_queries_via_get=True,
         subscription_protocols=(),
     )
@@ -40,6 +42,9 @@ def graphql_controller(settings: Settings) -> type[GraphQLController]:
         request_max_body_size = settings.graphql_max_body_bytes
         dependencies: ClassVar[Dependencies] = {**base.dependencies, "context": Provide(_context)}
         websocket_endpoint = None  # no subscriptions: the WebSocket route is not served
+
+        async def render_graphql_ide(self, request: Request[Any, Any, Any]) -> Response[str]:
+            return ide_page()
 
         def parse_json(self, data: str | bytes) -> Any:
             try:

@@ -17,9 +17,10 @@ from redis.asyncio import Redis
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.logging import install_log_context
 from entrypoints.bootstrap.metrics import MetricsHub, Publishing, setup_metrics
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Environment, Settings
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.graphql.controller import graphql_controller
+from entrypoints.graphql.ide import ide_assets
 from entrypoints.http.auth import AuthProvider
 from entrypoints.http.background import BackgroundTasks
 from entrypoints.http.compression import with_compression
@@ -138,6 +139,7 @@ def create_app(
             PagesController,
             api,
             graphql_controller(settings),
+            *([ide_assets()] if settings.lore_env is Environment.DEVELOPMENT else []),
             docs_assets(),
             *extra_route_handlers,
         ],
