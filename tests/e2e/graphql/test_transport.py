@@ -21,6 +21,7 @@ async def test_queries_also_run_over_get_and_mutations_do_not(client: Client) ->
     assert response.status_code == 200
     assert response.json() == {"data": {"viewer": {"id": alice.id}}}
     assert response.headers["ratelimit-policy"].startswith('"read"')
+    assert response.headers["cache-control"] == "no-store"  # the viewer's email stays off shared caches
     refused = await client.get("/graphql", params={"query": "mutation { nothing }"}, headers=alice.headers)
     assert_error(refused, 400, "MALFORMED_REQUEST")
 
