@@ -163,6 +163,7 @@ async def test_bad_page_arguments_are_the_rest_lists_errors(client: Client) -> N
     cases = {
         '{ collections(after: "bm90IGEgY3Vyc29y") { totalCount } }': "INVALID_CURSOR",
         '{ collections(after: "%%%") { totalCount } }': "INVALID_CURSOR",
+        '{ collections(after: "bG9yZTrCsg") { totalCount } }': "INVALID_CURSOR",  # "lore:²": a digit, not 0-9
         "{ collections(first: 0) { totalCount } }": "VALIDATION_ERROR",
         "{ collections(first: 101) { totalCount } }": "VALIDATION_ERROR",
         '{ collections(sort: "password") { totalCount } }': "INVALID_SORT",
