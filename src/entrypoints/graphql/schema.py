@@ -21,6 +21,7 @@ from domain.identity.roles import Role
 from domain.knowledge.models import ContentType, SearchMode
 from domain.shared.errors import ValidationError
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.graphql.entry import enter_every_root_field
 from entrypoints.graphql.errors import LoreSchema
 from entrypoints.graphql.ids import uuid_of
 from entrypoints.graphql.limits import limit_extensions
@@ -78,21 +79,21 @@ def _search_body(
 class Query:
     @strawberry.field(description="The caller.")
     async def viewer(self, info: Info) -> UserNode | None:
-        principal = await info.context.enter("viewer")
+        principal = await info.context.caller()
         return UserNode.of(await info.context.run(GetMe, lambda uc: uc.execute(principal)))
 
     @strawberry.field(description="Collections the caller can read (admins: all).")
     async def collections(
         self, info: Info, first: int = 20, after: str | None = None, sort: str = "name"
     ) -> Connection[CollectionNode] | None:
-        principal = await info.context.enter("collections")
+        principal = await info.context.caller()
         request = page_request(first, after, sort, COLLECTION_SORTS)
         page = await info.context.run(ListCollections, lambda uc: uc.execute(principal, request))
         return connection(page, CollectionNode.of)
 
     @strawberry.field(description="One collection.")
     async def collection(self, info: Info, id: strawberry.ID) -> CollectionNode | None:
-        principal = await info.context.enter("collection")
+        principal = await info.context.caller()
         collection_id = uuid_of(id, "id")
         return CollectionNode.of(await info.context.run(GetCollection, lambda uc: uc.execute(principal, collection_id)))
 
@@ -106,14 +107,14 @@ class Query:
         sort: str = "-created_at",
         filter: DocumentFilter | None = None,
     ) -> Connection[DocumentNode] | None:
-        principal = await info.context.enter("documents")
+        principal = await info.context.caller()
         query = document_query(uuid_of(collection_id, "collectionId"), first, after, sort, filter)
         page = await info.context.run(ListDocuments, lambda uc: uc.execute(principal, query))
         return connection(page, DocumentNode.of)
 
     @strawberry.field(description="One document and its ingestion status.")
     async def document(self, info: Info, id: strawberry.ID) -> DocumentNode | None:
-        principal = await info.context.enter("document")
+        principal = await info.context.caller()
         document_id = uuid_of(id, "id")
         return DocumentNode.of(await info.context.run(GetDocument, lambda uc: uc.execute(principal, document_id)))
 
@@ -127,7 +128,7 @@ class Query:
         limit: int = 10,
         filter: SearchFilter | None = None,
     ) -> SearchResults | None:
-        principal = await info.context.enter("search")
+        principal = await info.context.caller()
         body = _search_body(query, mode, collection_ids, limit, filter)
         filters = body.filters
         request = SearchRequest(
@@ -154,14 +155,14 @@ class Query:
     async def conversations(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[ConversationNode] | None:
-        principal = await info.context.enter("conversations")
+        principal = await info.context.caller()
         request = page_request(first, after, "-created_at", ("created_at",))
         page = await info.context.run(ListConversations, lambda uc: uc.execute(principal, request))
         return connection(page, ConversationNode.of)
 
     @strawberry.field(description="One of the caller's conversations with its messages.")
     async def conversation(self, info: Info, id: strawberry.ID) -> ConversationNode | None:
-        principal = await info.context.enter("conversation")
+        principal = await info.context.caller()
         conversation_id = uuid_of(id, "id")
         conversation, messages = await info.context.run(
             GetConversation, lambda uc: uc.execute(principal, conversation_id)
@@ -170,7 +171,7 @@ class Query:
 
     @strawberry.field(description="The caller's token usage and quota this period.")
     async def usage(self, info: Info) -> Usage | None:
-        principal = await info.context.enter("usage")
+        principal = await info.context.caller()
         return Usage.of(await info.context.run(GetUsage, lambda uc: uc.execute(principal)))
 
     @strawberry.field(description="Every user (`users:read`).")
@@ -184,7 +185,7 @@ class Query:
         is_active: bool | None = None,
         q: str | None = None,
     ) -> Connection[UserNode] | None:
-        principal = await info.context.enter("users")
+        principal = await info.context.caller()
         if q is not None and len(q) > 100:  # the REST parameter's bound
             raise ValidationError("q is at most 100 characters.", details={"field": "q"})
         query = UserQuery(page=page_request(first, after, sort, USER_SORTS), role=role, is_active=is_active, q=q)
@@ -201,7 +202,7 @@ class Query:
         actor_id: strawberry.ID | None = None,
         action: AuditAction | None = None,
     ) -> Connection[AuditEventNode] | None:
-        principal = await info.context.enter("auditEvents")
+        principal = await info.context.caller()
         query = AuditQuery(
             page=page_request(first, after, sort, AUDIT_SORTS),
             actor_id=uuid_of(actor_id, "actorId") if actor_id is not None else None,
@@ -216,6 +217,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         *limit_extensions(settings),
         tracing_extension(settings.graphql_trace_resolvers),
     ]
+    enter_every_root_field(Query, Mutation)
     schema = LoreSchema(query=Query, mutation=Mutation, extensions=extensions)
     require_field_rules(root_fields(schema))
     return schema
