@@ -14,12 +14,11 @@ from application.identity.ports import AUDIT_SORTS, USER_SORTS, AuditQuery, User
 from application.identity.users import GetMe, ListUsers
 from application.knowledge.collections import GetCollection, ListCollections
 from application.knowledge.documents import GetDocument, ListDocuments
-from application.knowledge.ports import COLLECTION_SORTS, SearchFilters
-from application.knowledge.search import Search, SearchRequest
+from application.knowledge.ports import COLLECTION_SORTS
+from application.knowledge.search import Search
 from domain.identity.models import AuditAction
 from domain.identity.roles import Role
 from domain.knowledge.models import ContentType, SearchMode
-from domain.shared.errors import ValidationError
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.graphql.entry import enter_every_root_field
 from entrypoints.graphql.errors import LoreSchema
@@ -44,6 +43,7 @@ from entrypoints.graphql.types import (
 )
 from entrypoints.http.errors import body_validation_error
 from entrypoints.http.knowledge_schemas import SearchBody
+from entrypoints.http.request_mapping import USER_Q_MAX, search_request, single_line
 
 strawberry.enum(AuditAction, name="AuditAction")
 
@@ -130,18 +130,7 @@ class Query:
     ) -> SearchResults | None:
         principal = await info.context.caller()
         body = _search_body(query, mode, collection_ids, limit, filter)
-        filters = body.filters
-        request = SearchRequest(
-            query=body.query,
-            mode=body.mode,
-            limit=body.limit,
-            collection_ids=frozenset(body.collection_ids) if body.collection_ids is not None else None,
-            filters=SearchFilters(
-                document_ids=frozenset(filters.document_ids) if filters and filters.document_ids is not None else None,
-                content_types=frozenset(filters.content_types) if filters and filters.content_types else None,
-                metadata=dict(filters.metadata) if filters else {},
-            ),
-        )
+        request = search_request(body)
         result = await info.context.run(Search, lambda uc: uc.execute(principal, request))
         retrieval = result.retrieval
         return SearchResults(
@@ -186,9 +175,8 @@ class Query:
         q: str | None = None,
     ) -> Connection[UserNode] | None:
         principal = await info.context.caller()
-        if q is not None and len(q) > 100:  # the REST parameter's bound
-            raise ValidationError("q is at most 100 characters.", details={"field": "q"})
-        query = UserQuery(page=page_request(first, after, sort, USER_SORTS), role=role, is_active=is_active, q=q)
+        page_of = page_request(first, after, sort, USER_SORTS)
+        query = UserQuery(page=page_of, role=role, is_active=is_active, q=single_line("q", q, max_length=USER_Q_MAX))
         page = await info.context.run(ListUsers, lambda uc: uc.execute(principal, query))
         return connection(page, UserNode.of)
 
