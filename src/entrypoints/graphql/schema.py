@@ -1,7 +1,7 @@
 """The root ``Query``: each field is one REST call, made through the same use case with the same principal."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import strawberry
@@ -56,10 +56,15 @@ class SearchFilter:
 
 
 def _search_body(
-    query: str, mode: SearchMode, collection_ids: list[strawberry.ID] | None, limit: int, where: SearchFilter | None
+    query: str,
+    mode: SearchMode,
+    collection_ids: list[strawberry.ID] | None,
+    limit: int,
+    where: SearchFilter | None,
+    rerank: bool,
 ) -> SearchBody:
     """The REST body's rules (lengths, characters, ``limit`` 1..100, metadata shape) apply unchanged."""
-    raw: dict[str, object] = {"query": query, "mode": mode.value, "limit": limit}
+    raw: dict[str, object] = {"query": query, "mode": mode.value, "limit": limit, "rerank": rerank}
     if collection_ids is not None:
         raw["collection_ids"] = [str(uuid_of(i, "collectionIds")) for i in collection_ids]
     if where is not None:
@@ -127,9 +132,15 @@ class Query:
         collection_ids: list[strawberry.ID] | None = None,
         limit: int = 10,
         filter: SearchFilter | None = None,
+        rerank: Annotated[
+            bool,
+            strawberry.argument(
+                description="Have the configured reranker order the top candidates (RERANKER_DISABLED when none is)."
+            ),
+        ] = False,
     ) -> SearchResults | None:
         principal = await info.context.caller()
-        body = _search_body(query, mode, collection_ids, limit, filter)
+        body = _search_body(query, mode, collection_ids, limit, filter, rerank)
         request = search_request(body)
         result = await info.context.run(Search, lambda uc: uc.execute(principal, request))
         retrieval = result.retrieval
@@ -138,6 +149,7 @@ class Query:
             mode=retrieval.mode,
             requested_mode=retrieval.requested_mode,
             degraded=retrieval.degraded.value if retrieval.degraded else None,
+            reranked=retrieval.reranked,
         )
 
     @strawberry.field(description="The caller's conversations, newest first.")

@@ -250,6 +250,7 @@ class SearchResults:
     mode: SearchMode = strawberry.field(description="The mode that ran.")
     requested_mode: SearchMode
     degraded: str | None = strawberry.field(description="Why the mode that ran is weaker than the one asked for.")
+    reranked: bool = strawberry.field(description="Whether the reranker ordered the hits (`rerank: true`).")
 
 
 @strawberry.type
@@ -268,9 +269,13 @@ class Citation:
     start: int
     end: int
     score: float
+    heading_path: str = strawberry.field(description="The cited chunk's section headings, outermost first.")
+    chunk_start: int = strawberry.field(description="Where the cited chunk starts in the document's text.")
+    chunk_end: int
 
     @classmethod
     def of(cls, citation: DomainCitation) -> "Citation":
+        chunk_start, chunk_end = citation.chunk_span
         return cls(
             number=citation.number,
             document_id=_id(citation.document_id),
@@ -280,6 +285,9 @@ class Citation:
             start=citation.start,
             end=citation.end,
             score=round(citation.score, 6),
+            heading_path=citation.heading_path,
+            chunk_start=chunk_start,
+            chunk_end=chunk_end,
         )
 
 

@@ -206,11 +206,16 @@ async def test_search_and_usage_answer_like_rest(client: Client) -> None:
     alice, ids = await _alices_things(client)
     result = await gql(
         client,
-        '{ search(query: "hotels", mode: KEYWORD) { mode requestedMode hits { title } } usage { quotaTokens } }',
+        '{ search(query: "hotels", mode: KEYWORD) { mode requestedMode reranked hits { title } } '
+        "usage { quotaTokens } }",
         headers=alice.headers,
     )
     assert "errors" not in result, result
     assert result["data"]["search"]["mode"] == "KEYWORD"
+    assert result["data"]["search"]["reranked"] is False
+    # REST's `rerank: true`: 409 RERANKER_DISABLED without RERANK_URL
+    rerank = await gql(client, '{ search(query: "hotels", rerank: true) { reranked } }', headers=alice.headers)
+    assert error_codes(rerank) == ["RERANKER_DISABLED"]
     assert result["data"]["usage"]["quotaTokens"] > 0
     invalid = await gql(client, '{ search(query: "  ", limit: 1000) { mode } }', headers=alice.headers)
     assert error_codes(invalid) == ["VALIDATION_ERROR"]
