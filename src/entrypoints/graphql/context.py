@@ -31,6 +31,7 @@ class GraphQLContext:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     loaders: dict[str, Any] = field(default_factory=dict)
     charged: int = 0  # root fields charged so far; a request that ran none is charged once by the controller
+    entered: set[str] = field(default_factory=set)  # root fields that passed ``enter``
     _principal: Principal | None = None
 
     @property
@@ -50,7 +51,10 @@ class GraphQLContext:
         return self._principal
 
     async def enter(self, root_field: str) -> Principal:
-        """A root field runs like its REST call: rate-limited by the same policy, then checked by the same rule."""
+        """A root field runs like its REST call: rate-limited by the same policy, then checked by the same rule.
+
+        Called for every root field by ``entry.EnterRootField``, not by the resolvers.
+        """
         operation = ROOT_FIELDS[root_field]
         try:
             principal = await self.principal()
@@ -59,7 +63,14 @@ class GraphQLContext:
             raise
         await self._charge(operation, principal)
         self._check(operation, principal)
+        self.entered.add(root_field)
         return principal
+
+    async def caller(self) -> Principal:
+        """The principal a root field's resolver acts for, once the field has entered."""
+        if not self.entered or self._principal is None:
+            raise RuntimeError("A root field ran without entering (is EnterRootField on it?).")
+        return self._principal
 
     async def nested(self, field_name: str) -> Principal:
         """A nested field that is a REST call of its own is checked by that call's rule (not charged again)."""
@@ -89,6 +100,8 @@ class GraphQLContext:
         A use case that fails leaves nothing behind for the next one of the same request to commit (REST
         gets that from the request ending; here the other fields and mutations go on).
         """
+        if not self.entered:  # fail closed: a use case runs only behind a root field's rate limit and rule
+            raise RuntimeError("A use case ran before any root field entered.")
         async with self.lock:
             try:
                 return await call(await self.container.get(use_case))

@@ -14,6 +14,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInt,
     GraphQLNamedType,
     GraphQLObjectType,
     InlineFragmentNode,
@@ -21,12 +22,15 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     StringValueNode,
+    VariableDefinitionNode,
     Visitor,
     get_named_type,
     validate,
     visit,
 )
 from graphql.language import VariableNode
+from graphql.pyutils import Undefined
+from graphql.utilities import value_from_ast
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -65,9 +69,15 @@ def _nul_in(value: object) -> bool:
 
 
 class _Cost:
-    def __init__(self, fragments: dict[str, FragmentDefinitionNode], variables: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        definitions: Mapping[str, VariableDefinitionNode] | None = None,
+    ) -> None:
         self._fragments = fragments
         self._variables = variables
+        self._definitions = definitions or {}
 
     def of(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None) -> int:
         if selection_set is None:
@@ -88,6 +98,16 @@ class _Cost:
             elif isinstance(selection, FragmentSpreadNode) and selection.name.value in self._fragments:
                 yield from self._fields(self._fragments[selection.name.value].selection_set)
 
+    def _variable(self, name: str, fallback: Any) -> Any:
+        """The variable's value; when it was not sent, the default its definition declares (``$n: Int = 100``)."""
+        if name in self._variables:
+            return self._variables[name]
+        definition = self._definitions.get(name)
+        if definition is not None and definition.default_value is not None:
+            value = value_from_ast(definition.default_value, GraphQLInt)
+            return fallback if value is Undefined else value
+        return fallback
+
     def _multiplier(self, node: FieldNode, field: Any) -> int:
         if field is None:
             return 1
@@ -99,7 +119,7 @@ class _Cost:
             if isinstance(given, IntValueNode):
                 value = int(given.value) if len(given.value) < 12 else _CEILING
             elif isinstance(given, VariableNode):
-                value = self._variables.get(given.name.value, value)
+                value = self._variable(given.name.value, value)
             # beyond GraphQL's Int the variable is refused when coerced; a value the field refuses costs nothing
             return min(value, _CEILING) if isinstance(value, int) and 0 < value <= _MAX_INT else 1
         return 1
@@ -129,11 +149,12 @@ class DocumentRules(SchemaExtension):
         if finder.found or _nul_in(variables):
             return [_validation_error("Strings must not contain NUL characters.", "VALIDATION_ERROR")]
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        cost = _Cost(fragments, variables)
         schema = self.execution_context.schema._schema
         for definition in document.definitions:
             if not isinstance(definition, OperationDefinitionNode):
                 continue
+            declared = {v.variable.name.value: v for v in definition.variable_definitions or ()}
+            cost = _Cost(fragments, variables, declared)
             root = schema.get_root_type(definition.operation)
             spent = cost.of(definition.selection_set, root)
             if spent > self._max_cost:

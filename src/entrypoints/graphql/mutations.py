@@ -44,7 +44,7 @@ def _ids(values: list[strawberry.ID] | None, field: str) -> list[str] | None:
 class Mutation:
     @strawberry.mutation(description="Create a collection; the caller becomes its owner.")
     async def create_collection(self, info: Info, name: str, description: str = "") -> CollectionNode | None:
-        principal = await info.context.enter("createCollection")
+        principal = await info.context.caller()
         data = body(CreateCollectionBody, {"name": name, "description": description})
         view = await info.context.run(CreateCollection, lambda uc: uc.execute(principal, data.name, data.description))
         return CollectionNode.of(view)
@@ -57,7 +57,7 @@ class Mutation:
         name: str | None = None,
         description: str | None = None,
     ) -> CollectionNode | None:
-        principal = await info.context.enter("updateCollection")
+        principal = await info.context.caller()
         collection_id = uuid_of(id, "id")
         data = body(UpdateCollectionBody, {"name": name, "description": description})
         view = await info.context.run(
@@ -68,7 +68,7 @@ class Mutation:
 
     @strawberry.mutation(description="Delete a collection with all its documents (owners); answers its id.")
     async def delete_collection(self, info: Info, id: strawberry.ID) -> strawberry.ID | None:
-        principal = await info.context.enter("deleteCollection")
+        principal = await info.context.caller()
         collection_id = uuid_of(id, "id")
         await info.context.run(DeleteCollection, lambda uc: uc.execute(principal, collection_id))
         return id
@@ -77,7 +77,7 @@ class Mutation:
     async def put_member(
         self, info: Info, collection_id: strawberry.ID, user_id: strawberry.ID, role: CollectionRole
     ) -> Member | None:
-        principal = await info.context.enter("putMember")
+        principal = await info.context.caller()
         collection, user = uuid_of(collection_id, "collectionId"), uuid_of(user_id, "userId")
         data = body(MemberBody, {"role": role.value})
         membership = await info.context.run(PutMember, lambda uc: uc.execute(principal, collection, user, data.role))
@@ -87,7 +87,7 @@ class Mutation:
     async def remove_member(
         self, info: Info, collection_id: strawberry.ID, user_id: strawberry.ID
     ) -> strawberry.ID | None:
-        principal = await info.context.enter("removeMember")
+        principal = await info.context.caller()
         collection, user = uuid_of(collection_id, "collectionId"), uuid_of(user_id, "userId")
         await info.context.run(RemoveMember, lambda uc: uc.execute(principal, collection, user))
         return user_id
@@ -102,7 +102,7 @@ class Mutation:
         content_type: ContentType = ContentType.TEXT,
         metadata: JSON | None = None,
     ) -> DocumentNode | None:
-        principal = await info.context.enter("addDocument")
+        principal = await info.context.caller()
         collection = uuid_of(collection_id, "collectionId")
         data = body(
             DocumentBody,
@@ -116,7 +116,7 @@ class Mutation:
 
     @strawberry.mutation(description="Delete a document and its chunks; answers its id.")
     async def delete_document(self, info: Info, id: strawberry.ID) -> strawberry.ID | None:
-        principal = await info.context.enter("deleteDocument")
+        principal = await info.context.caller()
         document_id = uuid_of(id, "id")
         await info.context.run(DeleteDocument, lambda uc: uc.execute(principal, document_id))
         return id
@@ -125,7 +125,7 @@ class Mutation:
     async def ask(
         self, info: Info, question: str, collection_ids: list[strawberry.ID] | None = None
     ) -> AnswerNode | None:
-        principal = await info.context.enter("ask")
+        principal = await info.context.caller()
         data = body(AskBody, {"question": question, "collection_ids": _ids(collection_ids, "collectionIds")})
         asked = Question(
             text=data.question,
@@ -137,7 +137,7 @@ class Mutation:
     async def create_conversation(
         self, info: Info, title: str | None = None, collection_ids: list[strawberry.ID] | None = None
     ) -> ConversationNode | None:
-        principal = await info.context.enter("createConversation")
+        principal = await info.context.caller()
         data = body(CreateConversationBody, {"title": title, "collection_ids": _ids(collection_ids, "collectionIds")})
         ids = frozenset(data.collection_ids) if data.collection_ids is not None else None
         conversation = await info.context.run(CreateConversation, lambda uc: uc.execute(principal, data.title, ids))
@@ -145,7 +145,7 @@ class Mutation:
 
     @strawberry.mutation(description="Send a message and get the whole reply (no streaming).")
     async def send_message(self, info: Info, conversation_id: strawberry.ID, content: str) -> MessageNode | None:
-        principal = await info.context.enter("sendMessage")
+        principal = await info.context.caller()
         conversation = uuid_of(conversation_id, "conversationId")
         data = body(MessageBody, {"content": content})
         pending = await info.context.run(StartReply, lambda uc: uc.execute(principal, conversation, data.content))
@@ -157,7 +157,7 @@ class Mutation:
     async def create_api_key(
         self, info: Info, name: str, scopes: list[Permission], expires_at: datetime | None = None
     ) -> ApiKeyNode | None:
-        principal = await info.context.enter("createApiKey")
+        principal = await info.context.caller()
         data = body(
             CreateApiKeyBody,
             {"name": name, "scopes": [s.value for s in scopes], "expires_at": expires_at},
@@ -168,7 +168,7 @@ class Mutation:
 
     @strawberry.mutation(description="Revoke an API key (your own; `users:write`: anyone's); answers its id.")
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> strawberry.ID | None:
-        principal = await info.context.enter("revokeApiKey")
+        principal = await info.context.caller()
         key_id: UUID = uuid_of(id, "id")
         await info.context.run(RevokeApiKey, lambda uc: uc.execute(principal, key_id))
         return id

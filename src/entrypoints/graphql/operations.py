@@ -43,7 +43,6 @@ NESTED_FIELDS: dict[str, Operation] = {
     "Collection.members": ("GET", "/api/v1/collections/{collection_id}/members"),
     "Collection.documents": ("GET", "/api/v1/collections/{collection_id}/documents"),
     "Document.chunks": ("GET", "/api/v1/documents/{document_id}/chunks"),
-    "Conversation.messages": ("GET", "/api/v1/conversations/{conversation_id}"),
 }
 
 

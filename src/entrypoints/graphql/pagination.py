@@ -6,6 +6,7 @@ client never sees that: a cursor is only valid as ``after`` of the same list.
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Collection, Sequence
 from typing import Generic, TypeVar
 
@@ -21,6 +22,7 @@ N = TypeVar("N")
 
 MAX_FIRST = 100  # the REST lists' largest page
 _PREFIX = "lore:"
+_POSITION = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
 
 
 def encode_cursor(position: int) -> str:
@@ -36,7 +38,7 @@ def decode_cursor(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid from None
     digits = text.removeprefix(_PREFIX)
-    if not text.startswith(_PREFIX) or not digits.isdigit() or int(digits) >= MAX_OFFSET:
+    if not text.startswith(_PREFIX) or not _POSITION.fullmatch(digits) or int(digits) >= MAX_OFFSET:
         raise invalid
     return int(digits)
 

@@ -1,7 +1,7 @@
 """The root ``Query``: each field is one REST call, made through the same use case with the same principal."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import strawberry
@@ -14,13 +14,13 @@ from application.identity.ports import AUDIT_SORTS, USER_SORTS, AuditQuery, User
 from application.identity.users import GetMe, ListUsers
 from application.knowledge.collections import GetCollection, ListCollections
 from application.knowledge.documents import GetDocument, ListDocuments
-from application.knowledge.ports import COLLECTION_SORTS, SearchFilters
-from application.knowledge.search import Search, SearchRequest
+from application.knowledge.ports import COLLECTION_SORTS
+from application.knowledge.search import Search
 from domain.identity.models import AuditAction
 from domain.identity.roles import Role
 from domain.knowledge.models import ContentType, SearchMode
-from domain.shared.errors import ValidationError
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.graphql.entry import enter_every_root_field
 from entrypoints.graphql.errors import LoreSchema
 from entrypoints.graphql.ids import uuid_of
 from entrypoints.graphql.limits import limit_extensions
@@ -43,6 +43,7 @@ from entrypoints.graphql.types import (
 )
 from entrypoints.http.errors import body_validation_error
 from entrypoints.http.knowledge_schemas import SearchBody
+from entrypoints.http.request_mapping import USER_Q_MAX, search_request, single_line
 
 strawberry.enum(AuditAction, name="AuditAction")
 
@@ -55,10 +56,15 @@ class SearchFilter:
 
 
 def _search_body(
-    query: str, mode: SearchMode, collection_ids: list[strawberry.ID] | None, limit: int, where: SearchFilter | None
+    query: str,
+    mode: SearchMode,
+    collection_ids: list[strawberry.ID] | None,
+    limit: int,
+    where: SearchFilter | None,
+    rerank: bool,
 ) -> SearchBody:
     """The REST body's rules (lengths, characters, ``limit`` 1..100, metadata shape) apply unchanged."""
-    raw: dict[str, object] = {"query": query, "mode": mode.value, "limit": limit}
+    raw: dict[str, object] = {"query": query, "mode": mode.value, "limit": limit, "rerank": rerank}
     if collection_ids is not None:
         raw["collection_ids"] = [str(uuid_of(i, "collectionIds")) for i in collection_ids]
     if where is not None:
@@ -78,21 +84,21 @@ def _search_body(
 class Query:
     @strawberry.field(description="The caller.")
     async def viewer(self, info: Info) -> UserNode | None:
-        principal = await info.context.enter("viewer")
+        principal = await info.context.caller()
         return UserNode.of(await info.context.run(GetMe, lambda uc: uc.execute(principal)))
 
     @strawberry.field(description="Collections the caller can read (admins: all).")
     async def collections(
         self, info: Info, first: int = 20, after: str | None = None, sort: str = "name"
     ) -> Connection[CollectionNode] | None:
-        principal = await info.context.enter("collections")
+        principal = await info.context.caller()
         request = page_request(first, after, sort, COLLECTION_SORTS)
         page = await info.context.run(ListCollections, lambda uc: uc.execute(principal, request))
         return connection(page, CollectionNode.of)
 
     @strawberry.field(description="One collection.")
     async def collection(self, info: Info, id: strawberry.ID) -> CollectionNode | None:
-        principal = await info.context.enter("collection")
+        principal = await info.context.caller()
         collection_id = uuid_of(id, "id")
         return CollectionNode.of(await info.context.run(GetCollection, lambda uc: uc.execute(principal, collection_id)))
 
@@ -106,14 +112,14 @@ class Query:
         sort: str = "-created_at",
         filter: DocumentFilter | None = None,
     ) -> Connection[DocumentNode] | None:
-        principal = await info.context.enter("documents")
+        principal = await info.context.caller()
         query = document_query(uuid_of(collection_id, "collectionId"), first, after, sort, filter)
         page = await info.context.run(ListDocuments, lambda uc: uc.execute(principal, query))
         return connection(page, DocumentNode.of)
 
     @strawberry.field(description="One document and its ingestion status.")
     async def document(self, info: Info, id: strawberry.ID) -> DocumentNode | None:
-        principal = await info.context.enter("document")
+        principal = await info.context.caller()
         document_id = uuid_of(id, "id")
         return DocumentNode.of(await info.context.run(GetDocument, lambda uc: uc.execute(principal, document_id)))
 
@@ -126,21 +132,16 @@ class Query:
         collection_ids: list[strawberry.ID] | None = None,
         limit: int = 10,
         filter: SearchFilter | None = None,
-    ) -> SearchResults | None:
-        principal = await info.context.enter("search")
-        body = _search_body(query, mode, collection_ids, limit, filter)
-        filters = body.filters
-        request = SearchRequest(
-            query=body.query,
-            mode=body.mode,
-            limit=body.limit,
-            collection_ids=frozenset(body.collection_ids) if body.collection_ids is not None else None,
-            filters=SearchFilters(
-                document_ids=frozenset(filters.document_ids) if filters and filters.document_ids is not None else None,
-                content_types=frozenset(filters.content_types) if filters and filters.content_types else None,
-                metadata=dict(filters.metadata) if filters else {},
+        rerank: Annotated[
+            bool,
+            strawberry.argument(
+                description="Have the configured reranker order the top candidates (RERANKER_DISABLED when none is)."
             ),
-        )
+        ] = False,
+    ) -> SearchResults | None:
+        principal = await info.context.caller()
+        body = _search_body(query, mode, collection_ids, limit, filter, rerank)
+        request = search_request(body)
         result = await info.context.run(Search, lambda uc: uc.execute(principal, request))
         retrieval = result.retrieval
         return SearchResults(
@@ -148,20 +149,21 @@ class Query:
             mode=retrieval.mode,
             requested_mode=retrieval.requested_mode,
             degraded=retrieval.degraded.value if retrieval.degraded else None,
+            reranked=retrieval.reranked,
         )
 
     @strawberry.field(description="The caller's conversations, newest first.")
     async def conversations(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[ConversationNode] | None:
-        principal = await info.context.enter("conversations")
+        principal = await info.context.caller()
         request = page_request(first, after, "-created_at", ("created_at",))
         page = await info.context.run(ListConversations, lambda uc: uc.execute(principal, request))
         return connection(page, ConversationNode.of)
 
     @strawberry.field(description="One of the caller's conversations with its messages.")
     async def conversation(self, info: Info, id: strawberry.ID) -> ConversationNode | None:
-        principal = await info.context.enter("conversation")
+        principal = await info.context.caller()
         conversation_id = uuid_of(id, "id")
         conversation, messages = await info.context.run(
             GetConversation, lambda uc: uc.execute(principal, conversation_id)
@@ -170,7 +172,7 @@ class Query:
 
     @strawberry.field(description="The caller's token usage and quota this period.")
     async def usage(self, info: Info) -> Usage | None:
-        principal = await info.context.enter("usage")
+        principal = await info.context.caller()
         return Usage.of(await info.context.run(GetUsage, lambda uc: uc.execute(principal)))
 
     @strawberry.field(description="Every user (`users:read`).")
@@ -184,10 +186,9 @@ class Query:
         is_active: bool | None = None,
         q: str | None = None,
     ) -> Connection[UserNode] | None:
-        principal = await info.context.enter("users")
-        if q is not None and len(q) > 100:  # the REST parameter's bound
-            raise ValidationError("q is at most 100 characters.", details={"field": "q"})
-        query = UserQuery(page=page_request(first, after, sort, USER_SORTS), role=role, is_active=is_active, q=q)
+        principal = await info.context.caller()
+        page_of = page_request(first, after, sort, USER_SORTS)
+        query = UserQuery(page=page_of, role=role, is_active=is_active, q=single_line("q", q, max_length=USER_Q_MAX))
         page = await info.context.run(ListUsers, lambda uc: uc.execute(principal, query))
         return connection(page, UserNode.of)
 
@@ -201,7 +202,7 @@ class Query:
         actor_id: strawberry.ID | None = None,
         action: AuditAction | None = None,
     ) -> Connection[AuditEventNode] | None:
-        principal = await info.context.enter("auditEvents")
+        principal = await info.context.caller()
         query = AuditQuery(
             page=page_request(first, after, sort, AUDIT_SORTS),
             actor_id=uuid_of(actor_id, "actorId") if actor_id is not None else None,
@@ -216,6 +217,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         *limit_extensions(settings),
         tracing_extension(settings.graphql_trace_resolvers),
     ]
+    enter_every_root_field(Query, Mutation)
     schema = LoreSchema(query=Query, mutation=Mutation, extensions=extensions)
     require_field_rules(root_fields(schema))
     return schema

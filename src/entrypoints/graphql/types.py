@@ -12,12 +12,12 @@ from application.knowledge.ports import DOCUMENT_SORTS, ChunkHit, CollectionView
 from domain.assistant.models import Citation as DomainCitation
 from domain.assistant.models import Conversation, StoredMessage
 from domain.identity.models import ApiKey, AuditEvent, User
-from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
 from domain.knowledge.models import Chunk, CollectionRole, ContentType, Document, DocumentStatus, Membership, SearchMode
 from entrypoints.graphql.context import GraphQLContext
 from entrypoints.graphql.loaders import documents_of, members_of
 from entrypoints.graphql.pagination import Connection, connection, page_request
+from entrypoints.http.request_mapping import document_q, shows_email
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -31,11 +31,6 @@ strawberry.enum(Permission, name="Permission")
 
 def _id(value: UUID) -> strawberry.ID:
     return strawberry.ID(str(value))
-
-
-def shows_email(viewer: Principal, user_id: UUID) -> bool:
-    """The REST rule (``UserOut.of``): the user themself, and whoever may read all users."""
-    return viewer.is_self(user_id) or viewer.can(Permission.USERS_READ)
 
 
 @strawberry.type(name="User")
@@ -159,7 +154,9 @@ class DocumentNode:
 @strawberry.input
 class DocumentFilter:
     status: DocumentStatus | None = None
-    q: str | None = strawberry.field(default=None, description="Words in the title (the first 200 characters).")
+    q: str | None = strawberry.field(
+        default=None, description="Words in the title (the first 200 characters; one line)."
+    )
 
 
 def document_query(
@@ -170,7 +167,7 @@ def document_query(
         collection_id=collection_id,
         page=page_request(first, after, sort, DOCUMENT_SORTS),
         status=where.status if where else None,
-        q=q[:200] if q else None,
+        q=document_q(q),
     )
 
 
@@ -253,6 +250,7 @@ class SearchResults:
     mode: SearchMode = strawberry.field(description="The mode that ran.")
     requested_mode: SearchMode
     degraded: str | None = strawberry.field(description="Why the mode that ran is weaker than the one asked for.")
+    reranked: bool = strawberry.field(description="Whether the reranker ordered the hits (`rerank: true`).")
 
 
 @strawberry.type
@@ -271,9 +269,13 @@ class Citation:
     start: int
     end: int
     score: float
+    heading_path: str = strawberry.field(description="The cited chunk's section headings, outermost first.")
+    chunk_start: int = strawberry.field(description="Where the cited chunk starts in the document's text.")
+    chunk_end: int
 
     @classmethod
     def of(cls, citation: DomainCitation) -> "Citation":
+        chunk_start, chunk_end = citation.chunk_span
         return cls(
             number=citation.number,
             document_id=_id(citation.document_id),
@@ -283,6 +285,9 @@ class Citation:
             start=citation.start,
             end=citation.end,
             score=round(citation.score, 6),
+            heading_path=citation.heading_path,
+            chunk_start=chunk_start,
+            chunk_end=chunk_end,
         )
 
 

@@ -14,6 +14,7 @@ from application.identity.tokens import TokenPair
 from domain.identity.models import MAX_DISPLAY_NAME_LENGTH, ApiKey, AuditEvent, User
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
+from entrypoints.http.request_mapping import shows_email
 from entrypoints.http.schemas import Body, Instant, Schema
 from entrypoints.http.text_rules import display_name, line
 
@@ -87,7 +88,7 @@ class UserOut(Schema):
     @classmethod
     def of(cls, user: User, viewer: Principal | None) -> UserOut:
         """The email is shown only to the user themself and to those who may read all users."""
-        show_email = viewer is None or viewer.is_self(user.id) or viewer.can(Permission.USERS_READ)
+        show_email = shows_email(viewer, user.id)
         return cls(
             id=user.id,
             display_name=user.display_name,

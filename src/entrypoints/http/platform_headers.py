@@ -14,6 +14,7 @@ from entrypoints.http.client_address import client_address
 from entrypoints.http.rate_limits import Charged, charged_of, limit_header, policy_header
 
 API_PREFIX = "/api/v1"
+GRAPHQL_PATH = "/graphql"  # answers with the same personal data as the REST API
 # JSON is never a document to render: nothing may load, frame or run from it
 _API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 # HTML pages (the docs UI, the email-link pages) need their scripts and styles; still never framed
@@ -47,7 +48,7 @@ class PlatformHeadersMiddleware:
             client_address_var.reset(token)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        is_api = scope["path"].startswith(API_PREFIX)
+        is_api = scope["path"].startswith(API_PREFIX) or scope["path"] == GRAPHQL_PATH
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

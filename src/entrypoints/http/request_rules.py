@@ -22,7 +22,8 @@ from litestar.handlers import HTTPRouteHandler
 from domain.shared.errors import ValidationError
 from entrypoints.http.errors import body_validation_error
 from entrypoints.http.options import answer_options
-from entrypoints.http.text_rules import line_problem
+from entrypoints.http.rate_limits import CHARGED_BY_HANDLER, charge, policy_for
+from entrypoints.http.text_rules import line_problem, lines_problem
 
 MAX_JSON_DEPTH = 32
 
@@ -44,9 +45,15 @@ def check_json_depth(raw: bytes | str, *, what: str = "The request body") -> Non
         raise ClientException(f"{what} nests JSON deeper than {MAX_JSON_DEPTH} levels.")
 
 
+# a GraphQL query over GET is a document: formatted over several lines (GraphQL's own rules refuse NUL)
+_MULTI_LINE_PARAMETERS = {"/graphql": frozenset({"query", "variables", "operationName"})}
+
+
 def check_query(request: Request[Any, Any, Any]) -> None:
+    multi_line = _MULTI_LINE_PARAMETERS.get(request.url.path, frozenset())
     for name, value in request.query_params.multi_items():
-        problem = line_problem("query parameter names", name) or line_problem(name, value)
+        value_problem = lines_problem if name in multi_line else line_problem
+        problem = line_problem("query parameter names", name) or value_problem(name, value)
         if problem:
             raise ValidationError(problem, details={"field": name, "source": "query"})
 
@@ -101,10 +108,21 @@ async def screen_request(request: Request[Any, Any, Any]) -> Response[None] | No
     """Litestar ``before_request`` hook: runs before parameters and the body are decoded."""
     if request.method == "OPTIONS":
         return answer_options(request)
+    try:
+        await _screen(request)
+    except Exception:
+        path = request.url.path
+        if path in CHARGED_BY_HANDLER:  # its handler charges it, but a refused request never gets there
+            settings = request.app.state.settings
+            await charge(request, policy_for(settings, request.method, path), None)
+        raise
+    return None
+
+
+async def _screen(request: Request[Any, Any, Any]) -> None:
     check_query(request)
     media = request.headers.get("content-type", "").lower()
     if request.method not in ("GET", "HEAD", "OPTIONS") and not media.startswith(_FORM_MEDIA):
         raw = await request.body()  # cached for the handler
         check_json_depth(raw)
         await check_body_types(request, raw)
-    return None

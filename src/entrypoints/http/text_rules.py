@@ -73,6 +73,11 @@ def line_problem(field: str, value: str) -> str | None:
     return f"'{field}' {EXPLAINED[SINGLE_LINE]}." if _bad(value, multi_line=False) else None
 
 
+def lines_problem(field: str, value: str) -> str | None:
+    """Why ``value`` cannot be a multi-line field (tab and line breaks allowed), or None."""
+    return f"'{field}' {EXPLAINED[MULTI_LINE]}." if _bad(value, multi_line=True) else None
+
+
 def json_problem(field: str, value: Any) -> str | None:
     """Why free-form JSON (metadata, filters) cannot be stored: control characters in a key or a string."""
     if isinstance(value, str):

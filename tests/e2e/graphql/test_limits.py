@@ -31,6 +31,10 @@ async def test_depth_aliases_and_cost_have_their_own_clear_errors(limited_client
     result = await gql(limited_client, costly, {"n": 30}, headers=alice.headers)
     assert error_codes(result) == ["QUERY_TOO_COMPLEX"]
     assert "above the limit of 500" in result["errors"][0]["message"]
+    defaulted = (
+        "query D($n: Int = 30) { collections(first: $n) { edges { node { documents(first: $n) { totalCount } } } } }"
+    )
+    assert error_codes(await gql(limited_client, defaulted, headers=alice.headers)) == ["QUERY_TOO_COMPLEX"]
     fragments = (
         "query F { collections(first: 30) { ...Docs } } "
         "fragment Docs on CollectionConnection "

@@ -142,9 +142,15 @@ async def test_a_key_without_the_write_scope_cannot_write(client: Client) -> Non
 async def test_ask_and_a_conversation_answer_whole(client: Client) -> None:
     alice = await signed_in(client, "alice@example.org", Role.EDITOR)
     answer = await _ok(
-        client, alice, 'mutation { ask(question: "Where do we stay?") { answer mode citations { title } } }'
+        client,
+        alice,
+        'mutation { ask(question: "Where do we stay?") '
+        "{ answer mode citations { title start end headingPath chunkStart chunkEnd } } }",
     )
     assert isinstance(answer["ask"]["answer"], str)
+    for citation in answer["ask"]["citations"]:  # REST's heading_path, chunk_start, chunk_end
+        assert citation["chunkStart"] <= citation["start"] <= citation["end"] <= citation["chunkEnd"]
+        assert isinstance(citation["headingPath"], str)
     conversation = (await _ok(client, alice, 'mutation { createConversation(title: "Trips") { id } }'))[
         "createConversation"
     ]["id"]

@@ -159,10 +159,11 @@ async def test_connections_page_with_opaque_cursors_to_the_end(client: Client) -
 
 
 async def test_bad_page_arguments_are_the_rest_lists_errors(client: Client) -> None:
-    alice = await signed_in(client, "alice@example.org")
+    alice = await signed_in(client, "alice@example.org", Role.EDITOR)
     cases = {
         '{ collections(after: "bm90IGEgY3Vyc29y") { totalCount } }': "INVALID_CURSOR",
         '{ collections(after: "%%%") { totalCount } }': "INVALID_CURSOR",
+        '{ collections(after: "bG9yZTrCsg") { totalCount } }': "INVALID_CURSOR",  # "lore:²": a digit, not 0-9
         "{ collections(first: 0) { totalCount } }": "VALIDATION_ERROR",
         "{ collections(first: 101) { totalCount } }": "VALIDATION_ERROR",
         '{ collections(sort: "password") { totalCount } }': "INVALID_SORT",
@@ -170,6 +171,13 @@ async def test_bad_page_arguments_are_the_rest_lists_errors(client: Client) -> N
     }
     for query, code in cases.items():
         assert error_codes(await gql(client, query, headers=alice.headers)) == [code], query
+    # the free-text q follows REST's single-line rule (REST: 422 VALIDATION_ERROR)
+    collection = await gql(client, 'mutation { createCollection(name: "Q") { id } }', headers=alice.headers)
+    collection_id = collection["data"]["createCollection"]["id"]
+    documents = "query D($c: ID!, $q: String) { documents(collectionId: $c, filter: {q: $q}) { totalCount } }"
+    for q, expected in (("a\nb", ["VALIDATION_ERROR"]), ("x" * 300, [])):
+        result = await gql(client, documents, {"c": collection_id, "q": q}, headers=alice.headers)
+        assert error_codes(result) == expected, q
 
 
 async def test_emails_of_others_are_for_readers_of_all_users_only(client: Client) -> None:
@@ -186,6 +194,10 @@ async def test_emails_of_others_are_for_readers_of_all_users_only(client: Client
         client, "query Q($q: String) { users(q: $q) { totalCount } }", {"q": "x" * 101}, headers=admin.headers
     )
     assert error_codes(too_long) == ["VALIDATION_ERROR"]
+    two_lines = await gql(
+        client, "query Q($q: String) { users(q: $q) { totalCount } }", {"q": "a\nb"}, headers=admin.headers
+    )
+    assert error_codes(two_lines) == ["VALIDATION_ERROR"]  # REST's q: 422 for a line break
     own = await gql(client, "{ viewer { email } }", headers=bob.headers)
     assert own["data"]["viewer"]["email"] == "bob@example.org"
 
@@ -194,11 +206,16 @@ async def test_search_and_usage_answer_like_rest(client: Client) -> None:
     alice, ids = await _alices_things(client)
     result = await gql(
         client,
-        '{ search(query: "hotels", mode: KEYWORD) { mode requestedMode hits { title } } usage { quotaTokens } }',
+        '{ search(query: "hotels", mode: KEYWORD) { mode requestedMode reranked hits { title } } '
+        "usage { quotaTokens } }",
         headers=alice.headers,
     )
     assert "errors" not in result, result
     assert result["data"]["search"]["mode"] == "KEYWORD"
+    assert result["data"]["search"]["reranked"] is False
+    # REST's `rerank: true`: 409 RERANKER_DISABLED without RERANK_URL
+    rerank = await gql(client, '{ search(query: "hotels", rerank: true) { reranked } }', headers=alice.headers)
+    assert error_codes(rerank) == ["RERANKER_DISABLED"]
     assert result["data"]["usage"]["quotaTokens"] > 0
     invalid = await gql(client, '{ search(query: "  ", limit: 1000) { mode } }', headers=alice.headers)
     assert error_codes(invalid) == ["VALIDATION_ERROR"]

@@ -21,6 +21,7 @@ async def test_queries_also_run_over_get_and_mutations_do_not(client: Client) ->
     assert response.status_code == 200
     assert response.json() == {"data": {"viewer": {"id": alice.id}}}
     assert response.headers["ratelimit-policy"].startswith('"read"')
+    assert response.headers["cache-control"] == "no-store"  # the viewer's email stays off shared caches
     refused = await client.get("/graphql", params={"query": "mutation { nothing }"}, headers=alice.headers)
     assert_error(refused, 400, "MALFORMED_REQUEST")
 
@@ -121,3 +122,27 @@ async def test_a_document_that_reaches_no_field_still_costs_its_request(throttle
         statuses.append(response.status_code)
     assert statuses == [200, 200, 200, 429]
     assert_error(response, 429, "RATE_LIMITED")
+
+
+async def test_a_query_over_get_may_span_lines_but_not_hold_nul(client: Client) -> None:
+    alice = await signed_in(client, "alice@example.org")
+    query = "query Me($v: Boolean = true) {\n\tviewer @include(if: $v) {\r\n    id\n  }\n}\n"
+    params = {"query": query, "variables": '{\n  "v": true\n}', "operationName": "Me"}
+    response = await client.get("/graphql", params=params, headers=alice.headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"viewer": {"id": alice.id}}}
+    nul = await client.get("/graphql", params={"query": "{ viewer { id\x00 } }"}, headers=alice.headers)
+    assert_error(nul, 422, "VALIDATION_ERROR")
+    elsewhere = await client.get("/graphql", params={"query": "{ viewer { id } }", "x": "a\nb"})
+    assert_error(elsewhere, 422, "VALIDATION_ERROR")  # other parameters keep the single-line rule
+
+
+async def test_requests_refused_before_the_handler_are_charged_too(throttled_client: Client) -> None:
+    reads = [
+        (await throttled_client.get("/graphql", params={"query": "{ viewer { id\x00 } }"})).status_code
+        for _ in range(4)
+    ]
+    assert reads == [422, 422, 422, 429]
+    big = {"query": "{ viewer { id } }", "variables": {"x": "a" * 5000}}
+    writes = [(await throttled_client.post("/graphql", json=big)).status_code for _ in range(4)]
+    assert writes == [413, 413, 413, 429]

@@ -65,7 +65,7 @@ def test_document_errors_are_malformed_or_validation_errors() -> None:
 def test_cursors_round_trip_and_anything_else_is_invalid() -> None:
     assert decode_cursor(encode_cursor(41)) == 41
     assert page_request(5, encode_cursor(9), "name", ("name",)).offset == 10
-    for bad in ("", "x" * 65, "bG9yZTp4", "bm9wZTox", "%%%", encode_cursor(10**12)):
+    for bad in ("", "x" * 65, "bG9yZTp4", "bm9wZTox", "%%%", encode_cursor(10**12), "bG9yZTrCsg", "bG9yZTotMQ"):
         with pytest.raises(ValidationError) as caught:
             decode_cursor(bad)
         assert caught.value.code == "INVALID_CURSOR"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,12 @@ def test_every_root_field_stands_for_an_operation_with_a_rule() -> None:
     fields = root_fields(build_schema(Settings()))
     assert sorted(fields) == sorted(ROOT_FIELDS)
     assert all(operation in OPERATIONS for operation in [*ROOT_FIELDS.values(), *NESTED_FIELDS.values()])
+
+
+def test_every_nested_field_rule_is_checked_by_its_resolver(repo_root: Path) -> None:
+    package = repo_root / "src" / "entrypoints" / "graphql"
+    checked = {m for f in package.glob("*.py") for m in re.findall(r'\.nested\("([\w.]+)"\)', f.read_text())}
+    assert checked == set(NESTED_FIELDS)  # a stale row would claim a check that never runs
 
 
 def test_a_root_field_without_an_operation_stops_the_schema() -> None:

@@ -27,6 +27,7 @@ from entrypoints.http.document_uploads import UploadOperation, new_document
 from entrypoints.http.errors import error_responses
 from entrypoints.http.knowledge_schemas import ChunkOut, DocumentOut, UpdateDocumentBody
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request, sort_by
+from entrypoints.http.request_mapping import document_q
 from entrypoints.http.schemas import DataEnvelope
 from entrypoints.http.text_rules import SINGLE_LINE, line_problem
 
@@ -83,7 +84,7 @@ class CollectionDocumentsController(Controller):
             collection_id=collection_id,
             page=page_request(limit, offset, sort, DOCUMENT_SORTS),
             status=status,
-            q=q[:200] if q else None,
+            q=document_q(q),
         )
         page = await list_documents.execute(principal, query)
         return ListEnvelope(data=[DocumentOut.of(d) for d in page.items], meta=meta(page))

@@ -6,11 +6,11 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, post
 from litestar.params import JSONBody
 
-from application.knowledge.ports import SearchFilters
-from application.knowledge.search import Rerank, Search, SearchRequest
+from application.knowledge.search import Search
 from domain.identity.principal import Principal
 from entrypoints.http.errors import error_responses
 from entrypoints.http.knowledge_schemas import SearchBody, SearchHitOut, SearchMeta, SearchOut
+from entrypoints.http.request_mapping import search_request
 
 
 class SearchController(Controller):
@@ -34,19 +34,7 @@ class SearchController(Controller):
     async def search(
         self, data: JSONBody[SearchBody], principal: FromDishka[Principal], search: FromDishka[Search]
     ) -> SearchOut:
-        filters = data.filters
-        request = SearchRequest(
-            query=data.query,
-            mode=data.mode,
-            limit=data.limit,
-            collection_ids=frozenset(data.collection_ids) if data.collection_ids is not None else None,
-            filters=SearchFilters(
-                document_ids=frozenset(filters.document_ids) if filters and filters.document_ids is not None else None,
-                content_types=frozenset(filters.content_types) if filters and filters.content_types else None,
-                metadata=dict(filters.metadata) if filters else {},
-            ),
-            rerank=Rerank.ON if data.rerank else Rerank.OFF,
-        )
+        request = search_request(data)
         result = await search.execute(principal, request)
         return SearchOut(
             data=[SearchHitOut.of(hit) for hit in result.hits],

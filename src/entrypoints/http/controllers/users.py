@@ -18,6 +18,7 @@ from domain.identity.roles import Role
 from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import ChangePasswordBody, UpdateMeBody, UpdateUserBody, UserOut
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request, sort_by
+from entrypoints.http.request_mapping import USER_Q_MAX
 from entrypoints.http.schemas import DataEnvelope
 from entrypoints.http.text_rules import SINGLE_LINE
 
@@ -62,7 +63,7 @@ class UsersController(Controller):
         sort: Annotated[str, sort_by(USER_SORTS)] = "-created_at",
         role: FromQuery[Role | None] = None,
         is_active: Annotated[bool | None, QueryParameter(name="active")] = None,
-        q: str | None = Parameter(default=None, max_length=100, pattern=SINGLE_LINE),
+        q: str | None = Parameter(default=None, max_length=USER_Q_MAX, pattern=SINGLE_LINE),
     ) -> ListEnvelope[UserOut]:
         query = UserQuery(page=page_request(limit, offset, sort, USER_SORTS), role=role, is_active=is_active, q=q)
         page = await list_users.execute(principal, query)
