@@ -14,9 +14,11 @@ from application.knowledge.ports import (
     ChunkHit,
     CollectionView,
     DocumentQuery,
+    HeldRun,
     IngestionJob,
     JobStatus,
     NewChunk,
+    RunStart,
     SearchFilters,
     SearchScope,
 )
@@ -204,14 +206,6 @@ class InMemoryDocuments:
     async def source_of(self, document_id: UUID) -> bytes | None:
         return self._t.sources.get(document_id)
 
-    async def begin_processing(self, document_id: UUID, now: datetime) -> tuple[Document, bytes] | None:
-        document = self._t.documents.get(document_id)
-        if document is None:
-            return None
-        marked = document.with_changes(status=DocumentStatus.PROCESSING, updated_at=now)
-        self._t.documents[document_id] = marked
-        return marked, self._t.sources.get(document_id) or b""
-
     async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None:
         return next(
             (
@@ -353,6 +347,42 @@ class InMemoryIngestionJobs:
         for job in builtins.list(self._t.jobs.values()):
             if job.document_id == document_id and job.status in _OPEN:
                 self._set(job.id, status=JobStatus.DONE, last_error="superseded by a newer version", updated_at=now)
+
+
+class InMemoryIngestionRuns:
+    """An ingestion run's steps with the other fakes' rules (the SQL adapter makes each one statement)."""
+
+    def __init__(self, tables: KnowledgeTables) -> None:
+        self._t = tables
+        self._jobs = InMemoryIngestionJobs(tables)
+        self._chunks = InMemoryChunks(tables)
+
+    async def start(self, job_id: UUID, now: datetime, lease_until: datetime) -> RunStart | None:
+        job = await self._jobs.claim(job_id, now, lease_until)
+        if job is None:
+            return None
+        document = self._t.documents.get(job.document_id)
+        if document is None:
+            return RunStart(job, None, b"")
+        marked = document.with_changes(status=DocumentStatus.PROCESSING, updated_at=now)
+        self._t.documents[document.id] = marked
+        return RunStart(job, marked, self._t.sources.get(document.id) or b"")
+
+    async def hold(self, job_id: UUID, attempt: int) -> HeldRun | None:
+        if not await self._jobs.hold(job_id, attempt):
+            return None
+        document = self._t.documents.get(self._t.jobs[job_id].document_id)
+        return HeldRun(None if document is None else document.content_hash)
+
+    async def complete(
+        self, job_id: UUID, document: Document, chunks: Sequence[NewChunk], embedding_model: str | None, now: datetime
+    ) -> None:
+        await self._chunks.replace(document, chunks, embedding_model)
+        current = self._t.documents[document.id]
+        self._t.documents[document.id] = current.with_changes(
+            status=DocumentStatus.READY, chunk_count=len(chunks), error_stage=None, error_message=None, updated_at=now
+        )
+        await self._jobs.finish(job_id, now)
 
 
 class InMemoryIngestionLeases:

@@ -24,6 +24,7 @@ from tests.support.knowledge_fakes import (
     InMemoryDocuments,
     InMemoryIngestionJobs,
     InMemoryIngestionLeases,
+    InMemoryIngestionRuns,
     InMemoryMemberships,
     KnowledgeTables,
     RecordingIngestionMetrics,
@@ -58,9 +59,9 @@ class KnowledgeWorld:
             self.gate, self.documents, scheduler, self.relay, self.tables, self.ids, self.clock, self.policy
         )
         self.ingest = IngestDocument(
+            InMemoryIngestionRuns(self.tables),
             self.jobs,
             self.documents,
-            self.chunks,
             FakeExtractor(),
             self.embedder,
             self.tables,

@@ -13,12 +13,12 @@ from application.knowledge.lease import lease_kept
 from application.knowledge.outbox import retry_delay
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
-    ChunkRepository,
     DocumentRepository,
     IngestionEmbedder,
     IngestionJobRepository,
     IngestionLeases,
     IngestionMetrics,
+    IngestionRuns,
     NewChunk,
     TextExtractor,
 )
@@ -67,9 +67,9 @@ class IngestDocument:
 
     def __init__(
         self,
+        runs: IngestionRuns,
         jobs: IngestionJobRepository,
         documents: DocumentRepository,
-        chunks: ChunkRepository,
         extractor: TextExtractor,
         embedder: IngestionEmbedder,
         uow: UnitOfWork,
@@ -82,7 +82,7 @@ class IngestDocument:
         self._jobs = jobs
         self._leases = leases
         self._documents = documents
-        self._chunks = chunks
+        self._runs = runs
         self._extractor = extractor
         self._embedder = embedder
         self._uow = uow
@@ -90,48 +90,38 @@ class IngestDocument:
         self._policy = policy
 
     async def execute(self, job_id: UUID) -> IngestResult:
+        # three statements in two transactions: start (claim + mark processing + read the source), then hold
+        # (lock + content check) and complete (chunks, document and job); nothing is held open while the
+        # source is extracted and embedded
         now = self._clock.now()
-        job = await self._jobs.claim(job_id, now, now + timedelta(seconds=self._policy.lease_seconds))
-        if job is None:  # done, superseded, or running under another worker's lease
+        started = await self._runs.start(job_id, now, now + timedelta(seconds=self._policy.lease_seconds))
+        if started is None:  # done, superseded, or running under another worker's lease
             await self._uow.commit()
             return IngestResult(IngestOutcome.SKIPPED)
-        # the source is read before the commit: no transaction (nor pooled connection) is held while it is
-        # extracted and embedded
-        started = await self._documents.begin_processing(job.document_id, now)
-        if started is None:
+        job, document = started.job, started.document
+        if document is None:
             await self._jobs.finish(job.id, now)
             await self._uow.commit()
             return IngestResult(IngestOutcome.SKIPPED)
-        document, source = started
         await self._uow.commit()
         try:
             # renewed while it works: only a worker gone silent loses the job to another run
             async with lease_kept(self._leases, self._clock, job.id, job.attempts, self._policy.lease_seconds):
-                chunks = await self._build_chunks(document, source)
+                chunks = await self._build_chunks(document, started.source)
         except _StageError as failure:
             self._metrics.stage_failed(failure.stage.value)
             await self._uow.rollback()
             return await self._handle_failure(job.id, job.attempts, document.id, failure)
-        if not await self._jobs.hold(job.id, job.attempts):  # our lease ran out and a newer run has it
+        held = await self._runs.hold(job.id, job.attempts)
+        if held is None:  # our lease ran out and a newer run has it
             await self._uow.rollback()
             return IngestResult(IngestOutcome.SKIPPED)
-        current = await self._documents.get(document.id)
-        if current is None or current.content_hash != document.content_hash:
+        if held.content_hash != document.content_hash:
             await self._jobs.finish(job.id, self._clock.now())  # a newer version has its own job
             await self._uow.commit()
             return IngestResult(IngestOutcome.SKIPPED)
-        finished = self._clock.now()
-        await self._chunks.replace(document, chunks, self._embedder.model if self._embedder.enabled else None)
-        await self._documents.save(
-            current.with_changes(
-                status=DocumentStatus.READY,
-                chunk_count=len(chunks),
-                error_stage=None,
-                error_message=None,
-                updated_at=finished,
-            )
-        )
-        await self._jobs.finish(job.id, finished)
+        model = self._embedder.model if self._embedder.enabled else None
+        await self._runs.complete(job.id, document, chunks, model, self._clock.now())
         await self._uow.commit()  # chunks, status and job in one transaction
         self._metrics.stage_passed(Stage.INDEX.value, len(chunks))
         return IngestResult(IngestOutcome.READY, len(chunks))

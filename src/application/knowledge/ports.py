@@ -107,13 +107,6 @@ class DocumentRepository(Protocol):
 
     async def source_of(self, document_id: UUID) -> bytes | None: ...
 
-    async def begin_processing(self, document_id: UUID, now: datetime) -> tuple[Document, bytes] | None:
-        """Mark the document processing and return it (as marked) with its source; None if it is gone.
-
-        One round trip for what an ingestion run starts with (the worker's claim path).
-        """
-        ...
-
     async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None: ...
 
     async def find_by_idempotency_key(self, collection_id: UUID, created_by: UUID, key: str) -> Document | None: ...
@@ -208,6 +201,42 @@ class IngestionJobRepository(Protocol):
     async def list(self, status: JobStatus | None, limit: int) -> list[IngestionJob]: ...
 
     async def cancel_for_document(self, document_id: UUID, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """A claimed job with its document marked processing (None if the document is gone) and its source."""
+
+    job: IngestionJob
+    document: Document | None
+    source: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRun:
+    """A run that may still write its outcome (its job locked), with its document's current content hash."""
+
+    content_hash: str | None  # None: the document is gone
+
+
+class IngestionRuns(Protocol):
+    """An ingestion run's own statements, each one round trip whatever it spans (job, document, chunks)."""
+
+    async def start(self, job_id: UUID, now: datetime, lease_until: datetime) -> RunStart | None:
+        """Claim the job (as ``IngestionJobRepository.claim``) and mark its document processing; None if not
+        claimed."""
+        ...
+
+    async def hold(self, job_id: UUID, attempt: int) -> HeldRun | None:
+        """``IngestionJobRepository.hold`` that also reads the document's content hash; None if not held."""
+        ...
+
+    async def complete(
+        self, job_id: UUID, document: Document, chunks: Sequence[NewChunk], embedding_model: str | None, now: datetime
+    ) -> None:
+        """Swap the document's chunks, mark it ready (errors cleared) and the job done, in the caller's
+        transaction."""
+        ...
 
 
 class IngestionLeases(Protocol):

@@ -17,6 +17,7 @@ from adapters.persistence.knowledge.chunks import SqlChunkRepository
 from adapters.persistence.knowledge.collections import SqlCollectionRepository
 from adapters.persistence.knowledge.documents import SqlDocumentRepository
 from adapters.persistence.knowledge.ingestion_jobs import SqlIngestionJobRepository
+from adapters.persistence.knowledge.ingestion_runs import SqlIngestionRuns
 from adapters.persistence.knowledge.leases import SqlIngestionLeases
 from adapters.persistence.knowledge.memberships import SqlMembershipRepository
 from adapters.persistence.knowledge.readable import SqlReadableCollections
@@ -63,6 +64,7 @@ from application.knowledge.ports import (
     IngestionJobRepository,
     IngestionLeases,
     IngestionMetrics,
+    IngestionRuns,
     JobQueue,
     MembershipRepository,
     ReadableCollections,
@@ -146,6 +148,7 @@ class KnowledgeProvider(Provider):
     documents = provide(SqlDocumentRepository, provides=DocumentRepository, scope=Scope.REQUEST)
     chunks = provide(SqlChunkRepository, provides=ChunkRepository, scope=Scope.REQUEST)
     jobs = provide(SqlIngestionJobRepository, provides=IngestionJobRepository, scope=Scope.REQUEST)
+    runs = provide(SqlIngestionRuns, provides=IngestionRuns, scope=Scope.REQUEST)
     leases = provide(SqlIngestionLeases, provides=IngestionLeases, scope=Scope.APP)
 
     @provide(scope=Scope.APP)

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.persistence.knowledge.chunks import _swap_values
+from adapters.persistence.knowledge.chunks import swap_values
 from application.knowledge.ports import NewChunk
 from domain.knowledge.models import Document
 
@@ -20,9 +20,9 @@ def _chunks(*vectors: list[float] | None) -> list[NewChunk]:
 
 
 def test_vectors_of_one_size_travel_flat_and_none_travel_as_null() -> None:
-    values = _swap_values(DOCUMENT, _chunks([1.0, 2.0], [3.0, 4.0]), "model")
+    values = swap_values(DOCUMENT, _chunks([1.0, 2.0], [3.0, 4.0]), "model")
     assert (values["dims"], values["embeddings"], values["model"]) == (2, [1.0, 2.0, 3.0, 4.0], "model")
-    values = _swap_values(DOCUMENT, _chunks(None, None), "model")
+    values = swap_values(DOCUMENT, _chunks(None, None), "model")
     assert (values["dims"], values["embeddings"], values["model"]) == (None, None, None)
 
 
@@ -35,4 +35,4 @@ def test_vectors_that_the_flat_array_would_drop_or_misalign_are_refused(
     vectors: tuple[list[float] | None, ...],
 ) -> None:
     with pytest.raises(ValueError, match="one non-zero size"):
-        _swap_values(DOCUMENT, _chunks(*vectors), "model")
+        swap_values(DOCUMENT, _chunks(*vectors), "model")

@@ -23,9 +23,9 @@ from domain.knowledge.models import Chunk, Document
 # formats each float as text in Python, the costliest step of writing chunks. The DELETE runs after the
 # INSERT (an unreferenced data-modifying CTE), which only works while no unique index covers the chunks'
 # (document_id, ordinal): ix_document_chunks_document_ordinal must stay non-unique.
-_SWAP = text(
-    """
-    WITH gone AS (DELETE FROM document_chunks WHERE document_id = :document_id)
+# ``{also}`` takes further data-modifying CTEs (a run's document and job updates: see ingestion_runs.py).
+SWAP_TEMPLATE = """
+    WITH gone AS (DELETE FROM document_chunks WHERE document_id = :document_id){also}
     INSERT INTO document_chunks (
         id, document_id, collection_id, ordinal, text, start_offset, end_offset, token_count, heading_path, page,
         embedding, embedding_dims, embedding_model
@@ -44,11 +44,11 @@ _SWAP = text(
         CAST(:ends AS integer[]), CAST(:token_counts AS integer[]), CAST(:heading_paths AS text[]),
         CAST(:pages AS integer[])
     ) WITH ORDINALITY AS c(id, ordinal, text, start_offset, end_offset, token_count, heading_path, page, n)
-    """
-)
+"""
+_SWAP = text(SWAP_TEMPLATE.format(also=""))
 
 
-def _swap_values(document: Document, chunks: Sequence[NewChunk], embedding_model: str | None) -> dict[str, Any]:
+def swap_values(document: Document, chunks: Sequence[NewChunk], embedding_model: str | None) -> dict[str, Any]:
     embedded = [chunk.embedding for chunk in chunks if chunk.embedding is not None]
     # one embedder embeds a document: every chunk has a vector of one size, or none has. Anything else would
     # drop or misalign vectors silently in the flat array the statement slices, so it is a bug, raised.
@@ -78,7 +78,7 @@ class SqlChunkRepository:
         self._session = session
 
     async def replace(self, document: Document, chunks: Sequence[NewChunk], embedding_model: str | None) -> None:
-        await self._session.execute(_SWAP, _swap_values(document, chunks, embedding_model))
+        await self._session.execute(_SWAP, swap_values(document, chunks, embedding_model))
 
     async def list(self, document_id: UUID, page: PageRequest) -> Page[Chunk]:
         statement = select(ChunkRow).where(ChunkRow.document_id == document_id)

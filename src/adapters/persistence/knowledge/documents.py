@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, ClassVar, TypeVarTuple
 from uuid import UUID
 
-from sqlalchemy import Select, Table, delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -34,7 +33,7 @@ from domain.knowledge.models import (
 _Ts = TypeVarTuple("_Ts")
 
 
-def _document(row: DocumentRow) -> Document:
+def document_of(row: DocumentRow) -> Document:
     return Document(
         id=row.id,
         collection_id=row.collection_id,
@@ -98,32 +97,12 @@ class SqlDocumentRepository:
 
     async def get(self, document_id: UUID) -> Document | None:
         row = await self._session.get(DocumentRow, document_id, populate_existing=True)
-        return None if row is None else _document(row)
+        return None if row is None else document_of(row)
 
     async def source_of(self, document_id: UUID) -> bytes | None:
         return await self._session.scalar(
             select(DocumentSourceRow.data).where(DocumentSourceRow.document_id == document_id)
         )
-
-    async def begin_processing(self, document_id: UUID, now: datetime) -> tuple[Document, bytes] | None:
-        # one data-modifying CTE: the update and the source read are one round trip, not a read, an update
-        # and a read
-        table: Table = DocumentRow.__table__  # type: ignore[assignment]  # a Table, typed as FromClause
-        marked = (
-            update(table)
-            .where(table.c.id == document_id)
-            .values(status=DocumentStatus.PROCESSING.value, updated_at=now)
-            .returning(*table.c)
-            .cte("marked")
-        )
-        document = aliased(DocumentRow, marked)
-        result = await self._session.execute(
-            select(document, DocumentSourceRow.data)
-            .outerjoin(DocumentSourceRow, DocumentSourceRow.document_id == document.id)
-            .execution_options(populate_existing=True)
-        )
-        row = result.first()
-        return None if row is None else (_document(row[0]), row[1] or b"")
 
     async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None:
         row = await self._session.scalar(
@@ -131,7 +110,7 @@ class SqlDocumentRepository:
                 DocumentRow.collection_id == collection_id, DocumentRow.content_hash == content_hash
             )
         )
-        return None if row is None else _document(row)
+        return None if row is None else document_of(row)
 
     async def find_by_idempotency_key(self, collection_id: UUID, created_by: UUID, key: str) -> Document | None:
         row = await self._session.scalar(
@@ -141,7 +120,7 @@ class SqlDocumentRepository:
                 DocumentRow.idempotency_key == key,
             )
         )
-        return None if row is None else _document(row)
+        return None if row is None else document_of(row)
 
     async def save(self, document: Document, source: bytes | None = None) -> None:
         await self._session.execute(
@@ -172,7 +151,7 @@ class SqlDocumentRepository:
         rows, total = await fetch_page(
             self._session, statement, query.page, order_by(query.page.sort, self._SORTABLE, DocumentRow.id)
         )
-        return Page([_document(row) for row in rows], total, query.page.limit, query.page.offset)
+        return Page([document_of(row) for row in rows], total, query.page.limit, query.page.offset)
 
     async def list_many(self, queries: Sequence[DocumentQuery]) -> builtins.list[Page[Document]]:
         """Two statements per distinct (page, filters): each collection's rows by a window, and the counts."""
@@ -215,7 +194,7 @@ class SqlDocumentRepository:
         totals: dict[UUID, int] = {collection_id: int(count) for collection_id, count in counted}
         items: dict[UUID, builtins.list[Document]] = {collection_id: [] for collection_id in collection_ids}
         for row in rows:
-            items[row.collection_id].append(_document(row))
+            items[row.collection_id].append(document_of(row))
         return {cid: Page(items[cid], totals.get(cid, 0), page.limit, page.offset) for cid in collection_ids}
 
 

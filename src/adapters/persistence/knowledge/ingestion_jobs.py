@@ -20,7 +20,7 @@ from application.knowledge.ports import (
 )
 
 
-def _job(row: IngestionJobRow) -> IngestionJob:
+def job_of(row: IngestionJobRow) -> IngestionJob:
     return IngestionJob(
         id=row.id,
         document_id=row.document_id,
@@ -59,7 +59,7 @@ class SqlIngestionJobRepository:
 
     async def get(self, job_id: UUID) -> IngestionJob | None:
         row = await self._session.get(IngestionJobRow, job_id, populate_existing=True)
-        return None if row is None else _job(row)
+        return None if row is None else job_of(row)
 
     async def due(self, now: datetime, limit: int) -> list[IngestionJob]:
         rows = await self._session.scalars(
@@ -79,7 +79,7 @@ class SqlIngestionJobRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [_job(row) for row in rows]
+        return [job_of(row) for row in rows]
 
     async def mark_enqueued(self, job_ids: Sequence[UUID], now: datetime) -> None:
         await self._session.execute(
@@ -108,7 +108,7 @@ class SqlIngestionJobRepository:
             .returning(IngestionJobRow)
             .execution_options(synchronize_session=False, populate_existing=True)
         )
-        return None if row is None else _job(row)
+        return None if row is None else job_of(row)
 
     async def hold(self, job_id: UUID, attempt: int) -> bool:
         held = await self._session.scalar(
@@ -151,7 +151,7 @@ class SqlIngestionJobRepository:
         statement = select(IngestionJobRow).order_by(IngestionJobRow.created_at.desc()).limit(limit)
         if status is not None:
             statement = statement.where(IngestionJobRow.status == status.value)
-        return [_job(row) for row in await self._session.scalars(statement)]
+        return [job_of(row) for row in await self._session.scalars(statement)]
 
     async def cancel_for_document(self, document_id: UUID, now: datetime) -> None:
         await self._session.execute(
