@@ -131,6 +131,26 @@ async def test_a_job_taken_but_not_yet_marked_active_is_put_back_only_once_unmar
     assert await queue.count("queued") == 1  # the orphan waits for a worker again
 
 
+async def test_a_late_job_of_a_worker_that_still_reports_in_is_left_to_it(queue: JobQueue) -> None:
+    report = queue.namespace("worker_info:starved-worker")
+    await queue.redis.setex(report, 30, "{}")  # the worker reports in; its job's touches are late
+    assert await queue.enqueue("work", key="late", retries=3, timeout=900) is not None
+    taken = await queue.dequeue()
+    assert taken is not None
+    taken.attempts, taken.started, taken.worker_id = 1, now(), "starved-worker"
+    await taken.update(status=Status.ACTIVE, touched=1)
+
+    async def next_sweep() -> list[str]:
+        await queue.redis.delete(queue.namespace("sweep"))
+        return await queue.sweep(lock=1)
+
+    assert await next_sweep() == []
+    assert (await queue.job("late")).status is Status.ACTIVE  # type: ignore[union-attr]
+    await queue.redis.delete(report)  # it stopped reporting: dead
+    assert await next_sweep() == [taken.id]
+    assert (await queue.job("late")).status is Status.QUEUED  # type: ignore[union-attr]
+
+
 async def test_a_sweep_drops_ids_without_a_job_and_gives_up_a_job_out_of_attempts(queue: JobQueue) -> None:
     exhausted = await queue.enqueue("work", key="exhausted", retries=1, timeout=900)
     assert exhausted is not None

@@ -7,6 +7,7 @@ email sent twice). Rare once a minute, SAQ's default; not rare every few seconds
 put back only once it has stayed unmarked for its heartbeat: a worker that died before marking it. (Put
 back after two sweeps in a row instead, a worker starved of CPU for two sweep intervals between taking a
 job and marking it lost the job: put back under it, marked active again by it, and gone when it died.)
+A marked job whose touches are late is put back only once its worker has stopped reporting in.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ async def sweep(queue: RedisQueue, lock: int, abort_wait: float) -> list[str]:
                 pipe.lrem(active, 0, job_id)
                 pipe.zrem(queue.namespace("incomplete"), job_id)
                 await pipe.execute()
-        elif job.status is Status.ACTIVE and not job.stuck:
+        elif job.status is Status.ACTIVE and (not job.stuck or await _worker_alive(queue, job)):
             continue
         elif job.status is not Status.ACTIVE and at - first_seen.get(job_id, at) < _grace_millis(job):
             unmarked[job_id] = first_seen.get(job_id, at)  # maybe taken an instant ago: look again later
@@ -63,6 +64,17 @@ async def sweep(queue: RedisQueue, lock: int, abort_wait: float) -> list[str]:
             pipe.expire(seen, max(lock * 10, UNMARKED_GRACE_SECONDS * 2))
         await pipe.execute()
     return swept
+
+
+async def _worker_alive(queue: RedisQueue, job: Job) -> bool:
+    """Whether the worker running the job still reports in (its worker_info key lives ~11 s past a report).
+
+    A job whose touches are late while its worker reports in belongs to a worker starved of CPU or of Redis,
+    not a dead one: putting it back cancels a run that would finish, and three such redeliveries used to
+    give a job up for good (only the outbox's ten-minute fallback sent it again). A worker that died stops
+    reporting, so its jobs are swept a few seconds later; a job that hangs in a live worker meets its timeout.
+    """
+    return bool(job.worker_id) and bool(await queue.redis.exists(queue.namespace(f"worker_info:{job.worker_id}")))
 
 
 async def _put_back(queue: RedisQueue, job: Job, abort_wait: float) -> None:
