@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 import asyncpg
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from adapters.client_spans import leaf_client_span
 from adapters.metrics.platform import watch_pool
 from adapters.outages import is_database_outage, unavailable
 
@@ -98,22 +98,9 @@ class ReadPool:
         values: dict[str, Any],
         call: Callable[[asyncpg.Connection, str, Sequence[Any]], Awaitable[_T]],
     ) -> _T:
-        if not trace.get_current_span().is_recording():
+        attributes = {"db.system": "postgresql", "db.name": self._database, "db.statement": statement.sql}
+        with leaf_client_span(_tracer, f"{statement.operation} {self._database}", attributes):
             return await self._with_retry(statement, values, call)
-        # a leaf span: started and ended, never made current (nothing runs under it), which halves its cost
-        span = _tracer.start_span(
-            f"{statement.operation} {self._database}",
-            kind=SpanKind.CLIENT,
-            attributes={"db.system": "postgresql", "db.name": self._database, "db.statement": statement.sql},
-        )
-        try:
-            return await self._with_retry(statement, values, call)
-        except Exception as exc:
-            span.record_exception(exc)
-            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-            raise
-        finally:
-            span.end()
 
     async def _with_retry(
         self,

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 from redis.asyncio import Redis
+
+from adapters.client_spans import leaf_client_span
 
 # KEYS[1] bucket; ARGV: limit, window (us), cost. Returns {allowed, remaining, reset_us, retry_after_us}.
 _ACQUIRE = """
@@ -70,19 +71,8 @@ class RedisRateLimiter:
 
     async def acquire(self, key: str, *, limit: int, window_seconds: int, cost: int = 1) -> RateDecision:
         keys, args = [self._prefix + key], [limit, window_seconds * _MICROS, cost]
-        with suppress_instrumentation():
-            if not trace.get_current_span().is_recording():
-                allowed, remaining, reset, retry = await self._acquire(keys=keys, args=args)
-            else:
-                span = _tracer.start_span("EVALSHA", kind=SpanKind.CLIENT, attributes=self._span_attributes)
-                try:
-                    allowed, remaining, reset, retry = await self._acquire(keys=keys, args=args)
-                except Exception as exc:
-                    span.record_exception(exc)
-                    span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-                    raise
-                finally:
-                    span.end()
+        with suppress_instrumentation(), leaf_client_span(_tracer, "EVALSHA", self._span_attributes):
+            allowed, remaining, reset, retry = await self._acquire(keys=keys, args=args)
         return RateDecision(
             allowed=bool(allowed),
             remaining=max(0, int(remaining)),

@@ -15,8 +15,8 @@ from uuid import UUID
 
 import asyncpg
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from adapters.client_spans import leaf_client_span
 from adapters.outages import is_database_outage, unavailable
 from application.identity.ports import USER_SORTS, UserQuery
 from application.shared.ports import Page
@@ -58,22 +58,9 @@ class Reader:
 
     @contextmanager
     def _span(self, sql: str) -> Iterator[None]:
-        if not trace.get_current_span().is_recording():
+        attributes = {"db.system": "postgresql", "db.name": self._database, "db.statement": sql}
+        with leaf_client_span(_tracer, f"SELECT {self._database}", attributes):
             yield
-            return
-        span = _tracer.start_span(
-            f"SELECT {self._database}",
-            kind=SpanKind.CLIENT,
-            attributes={"db.system": "postgresql", "db.name": self._database, "db.statement": sql},
-        )
-        try:
-            yield
-        except Exception as exc:
-            span.record_exception(exc)
-            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-            raise
-        finally:
-            span.end()
 
 
 @asynccontextmanager
