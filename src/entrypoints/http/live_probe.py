@@ -9,16 +9,15 @@ stays for the OpenAPI document and for browsers (a request with ``Origin`` gets 
 from __future__ import annotations
 
 import time
-import uuid
 
 import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from entrypoints.bootstrap.settings import Settings
-from entrypoints.http.edge import RequestEnd, request_ended
+from entrypoints.http.edge import RequestEnd, request_ended, request_id_of
 from entrypoints.http.platform_headers import hsts_header, with_platform_headers
-from entrypoints.http.request_id import HEADER, is_sane
+from entrypoints.http.request_id import HEADER
 
 LIVE_PATH = "/health/live"
 _BODY = msgspec.json.encode({"data": {"status": "ok"}})
@@ -40,16 +39,11 @@ class LiveProbe:
         if scope["type"] != ScopeType.HTTP or scope["path"] != LIVE_PATH or scope["method"] != "GET":
             await self._app(scope, receive, send)
             return
+        if any(key.lower() == b"origin" for key, _ in scope["headers"]):  # CORS: the app answers it
+            await self._app(scope, receive, send)
+            return
         started = time.perf_counter()
-        incoming = None
-        for key, value in scope["headers"]:
-            name = key.lower()
-            if name == b"origin":  # CORS: the app answers it
-                await self._app(scope, receive, send)
-                return
-            if name == _REQUEST_ID and incoming is None:
-                incoming = value.decode("latin-1")
-        request_id = incoming if incoming and is_sane(incoming) else uuid.uuid4().hex
+        request_id = request_id_of(scope["headers"])
         await send(
             {
                 "type": "http.response.start",
