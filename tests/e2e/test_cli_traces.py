@@ -15,7 +15,7 @@ from opentelemetry.trace import StatusCode, format_trace_id
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.cli.main import cli
 from tests.support.processes import embedded_env, run_lore
-from tests.support.servers import serve
+from tests.support.servers import read_body, serve
 
 
 def _roots(spans: InMemorySpanExporter) -> list[ReadableSpan]:
@@ -102,12 +102,7 @@ class _OtlpCollector:
         self.bodies: list[bytes] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         if scope["path"] == "/v1/traces":
             self.bodies.append(body)
         await send(

@@ -15,18 +15,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.servers import read_body
+
 Send = Any
 Receive = Any
 
 
 async def _body(receive: Receive) -> dict[str, Any]:
-    raw = b""
-    while True:
-        message = await receive()
-        raw += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    result: dict[str, Any] = json.loads(raw)
+    result: dict[str, Any] = json.loads(await read_body(receive))
     return result
 
 

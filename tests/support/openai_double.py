@@ -17,6 +17,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.servers import read_body
+
 DIMENSIONS = 384
 _WORD = re.compile(r"\w+")
 
@@ -43,12 +45,7 @@ class EmbeddingsDouble:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         if scope["path"] != "/v1/embeddings" or scope["method"] != "POST":
             await _respond(send, 404, {"error": {"message": "not found", "type": "invalid_request_error"}})
             return

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.servers import read_body
+
 _WORD = re.compile(r"\w+")
 _STOP_WORDS = (
     "a an and are as at be by can do does for from has have how i if in is it its may of on or our should so"
@@ -80,12 +82,7 @@ class RerankDouble:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path = scope["path"]
         if path not in ("/rerank", "/v1/rerank") or scope["method"] != "POST":
             await _respond(send, 404, {"error": "not found"})
