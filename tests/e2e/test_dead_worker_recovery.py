@@ -200,17 +200,26 @@ async def test_jobs_held_by_a_killed_worker_run_again_on_another_within_the_boun
         await _hold_at_the_points(locks, unclaimed_id)
         doomed = LoreProcess(env, "worker")
         try:
+            held: dict[str, Any] = {}  # the last look, for the failure message
 
             async def all_held() -> bool:
+                held["mail"], held["waiting"] = smtp.held.is_set(), await _waiting_on(engine)
+                held["claimed"], held["summary"] = (
+                    await _job_of(engine, claimed_id),
+                    await _task_status(engine, summary_id),
+                )
                 return (
-                    smtp.held.is_set()
-                    and await _waiting_on(engine) == {"ingestion_jobs", "document_chunks"}
+                    held["mail"]
+                    and held["waiting"] == {"ingestion_jobs", "document_chunks"}
                     # (its lease is renewed while it waits, so the relay does not send it again)
-                    and (await _job_of(engine, claimed_id))[0] == "running"
-                    and await _task_status(engine, summary_id) == "running"
+                    and held["claimed"][0] == "running"
+                    and held["summary"] == "running"
                 )
 
-            await _poll(all_held, SETUP_LIMIT_SECONDS, "the worker holds all four jobs")
+            try:
+                await _poll(all_held, SETUP_LIMIT_SECONDS, "the worker holds all four jobs")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}: {held}; the worker logged:\n{_log_lines(doomed.stderr)}") from None
             assert await _job_of(engine, unclaimed_id) == ("enqueued", 0)  # dequeued, never claimed
         finally:
             doomed.stop(signal.SIGKILL)
