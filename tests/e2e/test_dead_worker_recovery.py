@@ -208,7 +208,7 @@ async def test_jobs_held_by_a_killed_worker_run_again_on_another_within_the_boun
                     await _job_of(engine, claimed_id),
                     await _task_status(engine, summary_id),
                 )
-                return (
+                return bool(
                     held["mail"]
                     and held["waiting"] == {"ingestion_jobs", "document_chunks"}
                     # (its lease is renewed while it waits, so the relay does not send it again)
