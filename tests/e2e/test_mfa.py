@@ -151,7 +151,7 @@ async def test_enrolment_is_confirmed_by_a_first_code(
     wrong = f"{(int(pyotp.TOTP(secret).at(totp_time.now)) + 1) % 1_000_000:06d}"
     assert_error(
         await mfa_client.post("/api/v1/users/me/mfa/confirm", json={"code": wrong}, headers=ann.headers),
-        401,
+        422,
         "INVALID_MFA_CODE",
     )
     confirmed = await mfa_client.post(
@@ -185,7 +185,7 @@ async def test_sign_in_takes_two_steps_and_the_challenge_is_no_access_token(
     challenge = await password_step(mfa_client, "ann@example.org")
     assert_error(await mfa_client.get("/api/v1/users/me", headers=bearer(challenge)), 401, "INVALID_TOKEN")
     assert_error(await code_step(mfa_client, "not-a-challenge", ann.code()), 401, "INVALID_TOKEN")
-    assert_error(await code_step(mfa_client, challenge, "000000"), 401, "INVALID_MFA_CODE")
+    assert_error(await code_step(mfa_client, challenge, "000000"), 422, "INVALID_MFA_CODE")
 
     # a mistyped code leaves the challenge usable
     response = await code_step(mfa_client, challenge, ann.code())
@@ -214,13 +214,13 @@ async def test_a_code_is_accepted_once(mfa_client: Client, totp_time: TotpTime) 
     await mfa_login(mfa_client, ann, code)
     # the same code again, still inside its window: refused
     assert_error(
-        await code_step(mfa_client, await password_step(mfa_client, "ann@example.org"), code), 401, "INVALID_MFA_CODE"
+        await code_step(mfa_client, await password_step(mfa_client, "ann@example.org"), code), 422, "INVALID_MFA_CODE"
     )
     # and so is the code of the step before the one used
     earlier = pyotp.TOTP(ann.secret).at(totp_time.now - 30)
     assert_error(
         await code_step(mfa_client, await password_step(mfa_client, "ann@example.org"), earlier),
-        401,
+        422,
         "INVALID_MFA_CODE",
     )
     await mfa_login(mfa_client, ann)  # the next step's code works
@@ -234,7 +234,7 @@ async def test_a_recovery_code_works_once(mfa_client: Client, totp_time: TotpTim
     assert status["recovery_codes_left"] == 9
     assert_error(
         await code_step(mfa_client, await password_step(mfa_client, "ann@example.org"), recovery),
-        401,
+        422,
         "INVALID_MFA_CODE",
     )
     admin = await signed_in(mfa_client, "root@example.org", Role.ADMIN)
@@ -250,7 +250,7 @@ async def test_new_recovery_codes_need_a_code_and_replace_the_old(mfa_client: Cl
         await mfa_client.post(
             "/api/v1/users/me/mfa/recovery-codes", json={"code": "123456"}, headers=ann.account.headers
         ),
-        401,
+        422,
         "INVALID_MFA_CODE",
     )
     response = await mfa_client.post(
@@ -262,7 +262,7 @@ async def test_new_recovery_codes_need_a_code_and_replace_the_old(mfa_client: Cl
     assert not set(fresh) & set(ann.recovery_codes)
     assert_error(
         await code_step(mfa_client, await password_step(mfa_client, "ann@example.org"), ann.recovery_codes[0]),
-        401,
+        422,
         "INVALID_MFA_CODE",
     )
     await mfa_login(mfa_client, ann, fresh[0])
@@ -272,7 +272,7 @@ async def test_wrong_codes_are_throttled_like_passwords(mfa_client: Client, totp
     ann = await signed_in_with_mfa(mfa_client, "ann@example.org", totp_time)
     challenge = await password_step(mfa_client, "ann@example.org")
     for _ in range(5):
-        assert_error(await code_step(mfa_client, challenge, "000000"), 401, "INVALID_MFA_CODE")
+        assert_error(await code_step(mfa_client, challenge, "000000"), 422, "INVALID_MFA_CODE")
     # now even the right code waits, and so does the password step
     blocked = assert_error(await code_step(mfa_client, challenge, ann.code()), 429, "TOO_MANY_ATTEMPTS")
     assert blocked["details"]["retry_after"] > 0
@@ -290,7 +290,7 @@ async def test_disabling_needs_the_password_and_a_code(mfa_client: Client, totp_
     )
     assert_error(
         await mfa_client.post(url, json={"password": PASSWORD, "code": "000000"}, headers=headers),
-        401,
+        422,
         "INVALID_MFA_CODE",
     )
     response = await mfa_client.post(url, json={"password": PASSWORD, "code": ann.code()}, headers=headers)
@@ -343,7 +343,7 @@ async def test_sensitive_actions_need_a_recent_second_factor(
     )
     assert_error(
         await mfa_client.post("/api/v1/auth/step-up", json={"code": "000000"}, headers=session.headers),
-        401,
+        422,
         "INVALID_MFA_CODE",
     )
     stepped = await mfa_client.post("/api/v1/auth/step-up", json={"code": ann.code()}, headers=session.headers)

@@ -216,7 +216,7 @@ class ConfirmMfaEnrolment:
     """Activates the pending enrolment with a first code and answers the ten recovery codes, shown only here.
 
     A signed-in person (never an API key); raises InteractiveSessionRequiredError, MfaNotEnabledError (409, no
-    enrolment started), MfaAlreadyEnabledError (409), TooManyAttemptsError (429) and InvalidMfaCodeError (401).
+    enrolment started), MfaAlreadyEnabledError (409), TooManyAttemptsError (429) and InvalidMfaCodeError (422).
     The current session counts as having passed MFA.
     """
 
@@ -277,7 +277,7 @@ class RegenerateRecoveryCodes:
     """Ten new recovery codes replace the old ones; needs a current code (TOTP or recovery).
 
     A signed-in person (never an API key); raises InteractiveSessionRequiredError, MfaNotEnabledError (409),
-    TooManyAttemptsError (429) and InvalidMfaCodeError (401).
+    TooManyAttemptsError (429) and InvalidMfaCodeError (422).
     """
 
     def __init__(
@@ -315,7 +315,7 @@ class StepUp:
     (MFA_STEP_UP_SECONDS).
 
     A signed-in person (never an API key); raises InteractiveSessionRequiredError, MfaNotEnabledError (409),
-    TooManyAttemptsError (429) and InvalidMfaCodeError (401).
+    TooManyAttemptsError (429) and InvalidMfaCodeError (422).
     """
 
     def __init__(
@@ -357,7 +357,7 @@ class DisableMfa:
     """Turns MFA off for the caller: needs the password and a current code (TOTP or recovery).
 
     A signed-in person (never an API key); raises InteractiveSessionRequiredError, MfaNotEnabledError (409),
-    TooManyAttemptsError (429), InvalidCurrentPasswordError (422) and InvalidMfaCodeError (401).
+    TooManyAttemptsError (429), InvalidCurrentPasswordError (422) and InvalidMfaCodeError (422).
     """
 
     def __init__(

@@ -27,7 +27,7 @@ class CompleteMfaLogin:
     """Spends the challenge of the password step with a TOTP or recovery code and opens the session.
 
     Anyone holding a challenge (no principal); raises InvalidTokenError (401) for a challenge that is unknown,
-    expired or spent, TooManyAttemptsError (429, shared with the password step) and InvalidMfaCodeError (401;
+    expired or spent, TooManyAttemptsError (429, shared with the password step) and InvalidMfaCodeError (422;
     the challenge stays usable until it expires, so a mistyped code can be corrected).
     """
 

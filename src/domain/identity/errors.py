@@ -88,7 +88,9 @@ class MfaEnrolmentRequiredError(PermissionDeniedError):
     default_message = "Admins must set up multi-factor authentication before using admin operations."
 
 
-class InvalidMfaCodeError(AuthenticationError):
+class InvalidMfaCodeError(ValidationError):
+    """422 like INVALID_CURRENT_PASSWORD: the caller is who they say (or holds a challenge); the code is wrong."""
+
     default_code = "INVALID_MFA_CODE"
     default_message = "The authentication code is incorrect, expired or already used."
 
