@@ -7,6 +7,7 @@ given to the TOTP adapter), so a test moves to the next 30-second step instead o
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ import jwt
 import msgspec
 import pyotp
 import pytest
+from click.testing import CliRunner
 from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
@@ -25,6 +27,7 @@ from adapters.security.totp import PyotpTotp
 from application.identity.ports import Totp
 from domain.identity.roles import Role
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.cli.main import cli
 from entrypoints.http.app import create_app
 from tests.support.api import PASSWORD, Account, Client, assert_error, bearer, create_user, login, signed_in
 
@@ -414,3 +417,19 @@ async def test_admins_must_enrol_when_the_setting_requires_it(strict_client: Cli
     assert (await strict_client.get("/api/v1/users", headers=root.headers)).status_code == 200
     promoted = await strict_client.patch(f"/api/v1/users/{member.id}", json={"role": "editor"}, headers=root.headers)
     assert promoted.status_code == 200, promoted.text
+
+
+async def test_the_operator_resets_mfa_at_the_cli(mfa_client: Client, totp_time: TotpTime, lore: CliRunner) -> None:
+    ann = await signed_in_with_mfa(mfa_client, "ann@example.org", totp_time)
+    # the command runs its own event loop, so off this one
+    result = await asyncio.to_thread(lore.invoke, cli, ["users", "reset-mfa", "Ann@Example.org"])
+    assert result.exit_code == 0, result.output
+    assert "ann@example.org: MFA removed" in result.output
+    assert "access_token" in (await login(mfa_client, "ann@example.org")).json()["data"]
+    again = await asyncio.to_thread(lore.invoke, cli, ["users", "reset-mfa", "ann@example.org"])
+    assert again.exit_code == 1
+    assert "MFA_NOT_ENABLED" in again.output
+    admin = await signed_in(mfa_client, "root@example.org", Role.ADMIN)
+    events = (await mfa_client.get("/api/v1/audit-events?action=mfa.reset", headers=admin.headers)).json()["data"]
+    operator = "00000000-0000-0000-0000-000000000000"  # the CLI acts as the operator
+    assert [(e["actor_id"], e["subject_id"]) for e in events] == [(operator, ann.account.id)]
