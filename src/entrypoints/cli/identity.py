@@ -199,7 +199,10 @@ def deactivate(email: str) -> None:
 @users.command(name="reset-mfa")
 @click.argument("email")
 def reset_mfa(email: str) -> None:
-    """Remove a user's MFA (lost device and recovery codes); audited. They sign in with the password and may enrol again."""
+    """Remove a user's MFA (a lost device and lost recovery codes); audited.
+
+    They sign in with the password alone and may enrol again.
+    """
     from application.identity.mfa import ResetUserMfa
     from domain.identity.principal import Principal
 
