@@ -358,6 +358,17 @@ async def test_sensitive_actions_need_a_recent_second_factor(
     assert changed.status_code == 204, changed.text
 
 
+async def test_graphql_key_creation_asks_for_a_step_up_too(
+    mfa_client: Client, totp_time: TotpTime, engine: AsyncEngine
+) -> None:
+    ann = await signed_in_with_mfa(mfa_client, "ann@example.org", totp_time)
+    await _age_mfa(engine, "ann@example.org")
+    mutation = {"query": 'mutation { createApiKey(name: "ci", scopes: [DOCUMENTS_READ]) { id } }'}
+    answer = (await mfa_client.post("/graphql", json=mutation, headers=ann.account.headers)).json()
+    assert answer["data"]["createApiKey"] is None
+    assert answer["errors"][0]["extensions"]["code"] == "MFA_REQUIRED"
+
+
 async def test_step_up_needs_mfa_and_a_session(mfa_client: Client) -> None:
     bob = await signed_in(mfa_client, "bob@example.org")
     assert_error(
