@@ -39,6 +39,9 @@ REFUSED_BEYOND_THE_SCHEMA = {
     "POST /api/v1/auth/password/reset": ["422"],
     # the current password must match the stored hash
     "POST /api/v1/users/me/password": ["422"],
+    # a TOTP code must be the authenticator's current one
+    "POST /api/v1/users/me/mfa/confirm": ["422"],
+    "POST /api/v1/auth/login/mfa": ["422"],
     # expires_at must be in the future: it depends on the clock
     "POST /api/v1/api-keys": ["422"],
     # an uploaded file's bytes must be text or a PDF (415); form metadata must be JSON object text (422)

@@ -6,6 +6,7 @@ import builtins
 import hashlib
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -24,6 +25,7 @@ from application.identity.ports import (
 )
 from application.shared.ports import Page
 from domain.identity.errors import EmailTakenError, InvalidTokenError
+from domain.identity.mfa import MfaEnrolment
 from domain.identity.models import ApiKey, AuditEvent, AuthSession, TokenPurpose, User
 from domain.identity.roles import Role
 
@@ -93,14 +95,18 @@ class InMemoryUsers:
 
 
 class InMemorySessionHolders:
-    def __init__(self, sessions: InMemorySessions, users: InMemoryUsers) -> None:
+    def __init__(self, sessions: InMemorySessions, users: InMemoryUsers, mfa: InMemoryMfa | None = None) -> None:
         self._sessions = sessions
         self._users = users
+        self._mfa = mfa
 
-    async def get_with_user(self, session_id: UUID) -> tuple[AuthSession, User] | None:
+    async def get_with_user(self, session_id: UUID) -> tuple[AuthSession, User, bool] | None:
         session = await self._sessions.get(session_id)
         user = None if session is None else await self._users.get(session.user_id)
-        return None if session is None or user is None else (session, user)
+        if session is None or user is None:
+            return None
+        enrolment = None if self._mfa is None else self._mfa.rows.get(user.id)
+        return session, user, enrolment is not None and enrolment.is_active
 
 
 class InMemorySessions:
@@ -135,6 +141,11 @@ class InMemorySessions:
         for session_id in ended:
             del self.rows[session_id]
         return len(ended)
+
+    async def record_mfa(self, session_id: UUID, now: datetime) -> None:
+        session = self.rows[session_id]
+        amr = session.amr if "otp" in session.amr else (*session.amr, "otp")
+        self.rows[session_id] = replace(session, amr=amr, mfa_at=now)
 
     async def revoke_all(self, user_id: UUID, now: datetime, reason: str, *, keep: UUID | None = None) -> int:
         targets = [s.id for s in self.rows.values() if s.user_id == user_id and s.revoked_at is None and s.id != keep]
@@ -192,6 +203,12 @@ class InMemoryOneTimeTokens:
         for key in old:
             del self.rows[key]
         return len(old)
+
+    async def owner_of(self, purpose: TokenPurpose, token_hash: str, now: datetime) -> UUID | None:
+        entry = self.rows.get(token_hash)
+        if entry is None or entry[1] is not None or entry[0].purpose is not purpose or entry[0].expires_at <= now:
+            return None
+        return entry[0].user_id
 
     async def discard_all(self, user_id: UUID, purpose: TokenPurpose, now: datetime) -> None:
         for key, (token, used_at) in list(self.rows.items()):
@@ -276,7 +293,9 @@ class FakeHasher:
 
 
 class FakeTokenCodec:
-    def issue(self, user_id: UUID, role: Role, session_id: UUID, now: datetime) -> AccessToken:
+    def issue(
+        self, user_id: UUID, role: Role, session_id: UUID, now: datetime, *, amr: Sequence[str] = ()
+    ) -> AccessToken:
         return AccessToken(token=f"at.{user_id}.{session_id}.{role.value}", expires_in=900)
 
     def decode(self, token: str) -> AccessClaims:
@@ -337,3 +356,71 @@ class InMemoryLimiter:
 
 
 POLICY = IdentityPolicy(public_url="https://lore.test")
+
+
+class InMemoryMfa:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, MfaEnrolment] = {}
+        self.codes: dict[UUID, dict[str, datetime | None]] = {}
+
+    async def get(self, user_id: UUID) -> MfaEnrolment | None:
+        return self.rows.get(user_id)
+
+    async def save(self, enrolment: MfaEnrolment) -> None:
+        self.rows[enrolment.user_id] = enrolment
+
+    async def delete(self, user_id: UUID) -> bool:
+        self.codes.pop(user_id, None)
+        return self.rows.pop(user_id, None) is not None
+
+    async def claim_step(self, user_id: UUID, step: int) -> bool:
+        enrolment = self.rows.get(user_id)
+        if enrolment is None or (enrolment.last_used_step is not None and enrolment.last_used_step >= step):
+            return False
+        self.rows[user_id] = replace(enrolment, last_used_step=step)
+        return True
+
+    async def replace_recovery_codes(self, user_id: UUID, code_hashes: Sequence[str], now: datetime) -> None:
+        self.codes[user_id] = dict.fromkeys(code_hashes)
+
+    async def use_recovery_code(self, user_id: UUID, code_hash: str, now: datetime) -> bool:
+        codes = self.codes.get(user_id, {})
+        if code_hash not in codes or codes[code_hash] is not None:
+            return False
+        codes[code_hash] = now
+        return True
+
+    async def count_recovery_codes(self, user_id: UUID) -> int:
+        return sum(1 for used in self.codes.get(user_id, {}).values() if used is None)
+
+
+class FakeTotp:
+    """Codes are ``secret``-independent: ``code_for(step)`` is the code of a step, ``step`` is "now"."""
+
+    def __init__(self) -> None:
+        self.step = 1000
+
+    def new_secret(self) -> str:
+        return "JBSWY3DPEHPK3PXP"
+
+    def provisioning_uri(self, secret: str, *, account: str, issuer: str) -> str:
+        return f"otpauth://totp/{issuer}:{account}?secret={secret}&issuer={issuer}"
+
+    def code_for(self, step: int) -> str:
+        return f"{step % 1_000_000:06d}"
+
+    def matching_step(self, secret: str, code: str) -> int | None:
+        return next((s for s in (self.step - 1, self.step, self.step + 1) if self.code_for(s) == code), None)
+
+
+class PlainSecretBox:
+    def seal(self, secret: str, *, context: str) -> str:
+        return f"{context}|{secret}"
+
+    def open(self, sealed: str, *, context: str) -> str:
+        owner, _, secret = sealed.partition("|")
+        assert owner == context
+        return secret
+
+    def code_digest(self, code: str) -> str:
+        return hashlib.sha256(code.encode()).hexdigest()

@@ -210,6 +210,14 @@ fixed("PATCH", f"{API}/users/me", {"display_name": "Renamed"})
 # the wrong current password: allowed callers get 400 and nothing changes
 fixed("POST", f"{API}/users/me/password", {"current_password": "not the password", "new_password": PASSWORD + "!"})
 fixed("GET", f"{API}/users")
+# MFA: the actors have none, so these answer 409 MFA_NOT_ENABLED or 422 INVALID_MFA_CODE past the guard
+fixed("POST", f"{API}/auth/login/mfa", {"mfa_token": "not-a-real-token", "code": "123456"})
+fixed("POST", f"{API}/auth/step-up", {"code": "123456"})
+fixed("GET", f"{API}/users/me/mfa")
+fixed("POST", f"{API}/users/me/mfa")
+fixed("POST", f"{API}/users/me/mfa/confirm", {"code": "000000"})
+fixed("POST", f"{API}/users/me/mfa/recovery-codes", {"code": "123456"})
+fixed("POST", f"{API}/users/me/mfa/disable", {"password": "not the password", "code": "123456"})
 fixed("POST", f"{API}/api-keys", {"name": "made in the matrix", "scopes": ["documents:read"]})
 fixed("GET", f"{API}/api-keys")
 fixed("GET", f"{API}/audit-events")
@@ -256,6 +264,11 @@ async def _update_user(world: World, _actor: Actor) -> Call:
 @request("DELETE", f"{API}/users/{{user_id}}")
 async def _delete_user(world: World, _actor: Actor) -> Call:
     return Call("DELETE", f"{API}/users/{(await world.user()).id}")
+
+
+@request("DELETE", f"{API}/users/{{user_id}}/mfa")
+async def _reset_mfa(world: World, _actor: Actor) -> Call:
+    return Call("DELETE", f"{API}/users/{world.spare}/mfa")  # 409 MFA_NOT_ENABLED for those allowed
 
 
 @request("DELETE", f"{API}/api-keys/{{key_id}}")

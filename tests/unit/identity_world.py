@@ -17,7 +17,19 @@ from application.identity.login import (
     MailThrottle,
     RefreshTokens,
 )
+from application.identity.mfa import (
+    ConfirmMfaEnrolment,
+    DisableMfa,
+    GetMfaStatus,
+    RegenerateRecoveryCodes,
+    ResetUserMfa,
+    SecondFactor,
+    StartMfaEnrolment,
+    StepUp,
+)
+from application.identity.mfa_login import CompleteMfaLogin
 from application.identity.passwords import ChangePassword, ForgotPassword, ResetPassword
+from application.identity.policy import IdentityPolicy
 from application.identity.sessions import ListSessions, RevokeSession
 from application.identity.tokens import OneTimeTokens, SessionIssuer, TokenPair
 from application.identity.users import (
@@ -39,18 +51,34 @@ from tests.support.identity_fakes import (
     CountingSecrets,
     FakeHasher,
     FakeTokenCodec,
+    FakeTotp,
     FakeUnitOfWork,
     InMemoryApiKeys,
     InMemoryAuditLog,
     InMemoryLimiter,
+    InMemoryMfa,
     InMemoryOneTimeTokens,
     InMemoryRefreshTokens,
     InMemorySessionHolders,
     InMemorySessions,
     InMemoryUsers,
     MovableClock,
+    PlainSecretBox,
     SequentialIds,
 )
+
+
+class PasswordOnlyLogin:
+    """Login for accounts without MFA, whose answer is always a token pair."""
+
+    def __init__(self, login: Login) -> None:
+        self._login = login
+
+    async def execute(self, credentials: Credentials) -> TokenPair:
+        result = await self._login.execute(credentials)
+        assert isinstance(result, TokenPair), result
+        return result
+
 
 COMMON = frozenset({"password", "password1", "qwertyuiop"})
 GOOD_PASSWORD = "correct horse battery"
@@ -72,6 +100,10 @@ class World:
     uow: FakeUnitOfWork = field(default_factory=FakeUnitOfWork)
     clock: MovableClock = field(default_factory=MovableClock)
     ids: SequentialIds = field(default_factory=SequentialIds)
+    mfa: InMemoryMfa = field(default_factory=InMemoryMfa)
+    totp: FakeTotp = field(default_factory=FakeTotp)
+    box: PlainSecretBox = field(default_factory=PlainSecretBox)
+    policy: IdentityPolicy = POLICY
 
     @property
     def auditor(self) -> Auditor:
@@ -106,8 +138,62 @@ class World:
     def verify(self) -> VerifyEmail:
         return VerifyEmail(self.users, self.tokens, self.auditor, self.uow, self.clock)
 
-    def login(self) -> Login:
-        return Login(self.users, self.hasher, self.throttle, self.issuer, self.auditor, self.uow, self.clock)
+    def login(self) -> PasswordOnlyLogin:
+        return PasswordOnlyLogin(self.login_step())
+
+    def login_step(self) -> Login:
+        return Login(
+            self.users,
+            self.hasher,
+            self.throttle,
+            self.issuer,
+            self.mfa,
+            self.tokens,
+            self.auditor,
+            self.uow,
+            self.clock,
+            self.policy,
+        )
+
+    @property
+    def factor(self) -> SecondFactor:
+        return SecondFactor(self.mfa, self.totp, self.box, self.throttle, self.auditor, self.uow, self.clock)
+
+    def complete_mfa_login(self) -> CompleteMfaLogin:
+        return CompleteMfaLogin(
+            self.users,
+            self.mfa,
+            self.tokens,
+            self.factor,
+            self.throttle,
+            self.issuer,
+            self.auditor,
+            self.uow,
+            self.clock,
+        )
+
+    def mfa_status(self) -> GetMfaStatus:
+        return GetMfaStatus(self.mfa)
+
+    def start_mfa(self) -> StartMfaEnrolment:
+        return StartMfaEnrolment(self.users, self.mfa, self.totp, self.box, self.uow, self.clock, self.policy)
+
+    def confirm_mfa(self) -> ConfirmMfaEnrolment:
+        return ConfirmMfaEnrolment(
+            self.users, self.mfa, self.factor, self.throttle, self.sessions, self.auditor, self.uow, self.clock
+        )
+
+    def regenerate_codes(self) -> RegenerateRecoveryCodes:
+        return RegenerateRecoveryCodes(self.users, self.factor, self.sessions, self.auditor, self.uow, self.clock)
+
+    def step_up(self) -> StepUp:
+        return StepUp(self.users, self.factor, self.sessions, self.auditor, self.uow, self.clock)
+
+    def disable_mfa(self) -> DisableMfa:
+        return DisableMfa(self.users, self.mfa, self.factor, self.hasher, self.throttle, self.auditor, self.uow)
+
+    def reset_mfa(self) -> ResetUserMfa:
+        return ResetUserMfa(self.users, self.mfa, self.auditor, self.uow)
 
     def refresh_tokens(self) -> RefreshTokens:
         return RefreshTokens(
@@ -190,14 +276,15 @@ class World:
     def authenticate(self) -> Authenticate:
         return Authenticate(
             self.users,
-            InMemorySessionHolders(self.sessions, self.users),
+            InMemorySessionHolders(self.sessions, self.users, self.mfa),
             self.keys,
+            self.mfa,
             self.codec,
             self.secrets,
             self.auditor,
             self.uow,
             self.clock,
-            POLICY,
+            self.policy,
         )
 
     async def user(self, email: str = "ann@example.org", role: Role = Role.MEMBER) -> User:

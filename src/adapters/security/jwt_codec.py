@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +43,9 @@ class JwtAccessTokenCodec:
         # Revocation is not decided here (Authenticate reads the session every time), so caching is safe.
         self._verified: dict[str, tuple[AccessClaims, float]] = {}
 
-    def issue(self, user_id: uuid.UUID, role: Role, session_id: uuid.UUID, now: datetime) -> AccessToken:
+    def issue(
+        self, user_id: uuid.UUID, role: Role, session_id: uuid.UUID, now: datetime, *, amr: Sequence[str] = ()
+    ) -> AccessToken:
         claims: dict[str, Any] = {
             "sub": str(user_id),
             "sid": str(session_id),
@@ -56,6 +58,8 @@ class JwtAccessTokenCodec:
             "exp": now + self._ttl,
             "jti": uuid.uuid4().hex,
         }
+        if amr:  # RFC 8176, informational: step-up decisions read the session, never this claim
+            claims["amr"] = list(amr)
         token = jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"typ": HEADER_TYPE})
         return AccessToken(token=token, expires_in=int(self._ttl.total_seconds()))
 

@@ -46,8 +46,9 @@ def split_key(secret: str) -> tuple[str, str] | None:
 class CreateApiKey:
     """Creates an API key for the caller with scopes within their role; the secret is shown only in the result.
 
-    A signed-in person (never an API key): raises InteractiveSessionRequiredError, ValidationError (name, no
-    scopes, an expiry in the past) and ScopeExceedsRoleError (403) for a scope the role lacks.
+    A signed-in person (never an API key) who, when the account has MFA, passed it recently: raises
+    InteractiveSessionRequiredError, MfaRequiredError (401, step up first), ValidationError (name, no scopes, an
+    expiry in the past) and ScopeExceedsRoleError (403) for a scope the role lacks.
     """
 
     def __init__(
@@ -70,6 +71,7 @@ class CreateApiKey:
 
     async def execute(self, principal: Principal, request: NewApiKey) -> CreatedApiKey:
         principal.require_interactive()
+        principal.require_recent_mfa()
         name = " ".join(request.name.split())
         if not 1 <= len(name) <= MAX_KEY_NAME_LENGTH:
             raise ValidationError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
 
 from application.identity.api_keys import split_key
 from application.identity.audit import Auditor
@@ -10,14 +11,16 @@ from application.identity.policy import IdentityPolicy
 from application.identity.ports import (
     AccessTokenCodec,
     ApiKeyRepository,
+    MfaRepository,
     SecretTokens,
     SessionHolders,
     UserRepository,
 )
 from application.shared.ports import Clock, UnitOfWork
 from domain.identity.errors import InvalidTokenError
-from domain.identity.models import AuditAction
+from domain.identity.models import AuditAction, AuthSession, User
 from domain.identity.principal import Principal
+from domain.identity.roles import Role
 
 
 class AuthenticateAccessToken:
@@ -27,10 +30,11 @@ class AuthenticateAccessToken:
     spare every request building the rest of Authenticate (API keys need it: they write on first use).
     """
 
-    def __init__(self, codec: AccessTokenCodec, holders: SessionHolders, clock: Clock) -> None:
+    def __init__(self, codec: AccessTokenCodec, holders: SessionHolders, clock: Clock, policy: IdentityPolicy) -> None:
         self._codec = codec
         self._holders = holders
         self._clock = clock
+        self._policy = policy
 
     async def execute(self, token: str) -> Principal:
         claims = self._codec.decode(token)
@@ -39,11 +43,27 @@ class AuthenticateAccessToken:
         held = await self._holders.get_with_user(claims.session_id)
         if held is None or held[0].user_id != claims.user_id or not held[0].is_active(now):
             raise InvalidTokenError("The session has ended.")
-        session, user = held
+        session, user, mfa_enrolled = held
         if not user.is_active:
             raise InvalidTokenError("The account is not active.")
         # the role comes from the database, so a demotion applies to live tokens too
-        return Principal(user_id=user.id, role=user.role, session_id=session.id)
+        return Principal(
+            user_id=user.id,
+            role=user.role,
+            session_id=session.id,
+            mfa_enrolled=mfa_enrolled,
+            mfa_recent=_mfa_recent(session, now, self._policy),
+            mfa_enrolment_required=must_enrol(user, mfa_enrolled, self._policy),
+        )
+
+
+def _mfa_recent(session: AuthSession, now: datetime, policy: IdentityPolicy) -> bool:
+    return session.mfa_at is not None and now - session.mfa_at <= policy.mfa_step_up_max_age
+
+
+def must_enrol(user: User, mfa_enrolled: bool, policy: IdentityPolicy) -> bool:
+    """MFA_REQUIRED_FOR_ADMINS: an admin without MFA keeps only what they need to enrol."""
+    return policy.mfa_required_for_admins and user.role is Role.ADMIN and not mfa_enrolled
 
 
 def is_api_key(credential: str) -> bool:
@@ -62,6 +82,7 @@ class Authenticate:
         users: UserRepository,
         holders: SessionHolders,
         keys: ApiKeyRepository,
+        mfa: MfaRepository,
         codec: AccessTokenCodec,
         secrets: SecretTokens,
         auditor: Auditor,
@@ -70,8 +91,9 @@ class Authenticate:
         policy: IdentityPolicy,
     ) -> None:
         self._users = users
-        self._tokens = AuthenticateAccessToken(codec, holders, clock)
+        self._tokens = AuthenticateAccessToken(codec, holders, clock, policy)
         self._keys = keys
+        self._mfa = mfa
         self._secrets = secrets
         self._auditor = auditor
         self._uow = uow
@@ -94,7 +116,16 @@ class Authenticate:
         user = await self._users.get(key.user_id)
         if user is None or not user.is_active:
             raise InvalidTokenError("The account is not active.")
-        principal = Principal(user_id=user.id, role=user.role, api_key_id=key.id, scopes=key.scopes)
+        enrolment = await self._mfa.get(user.id) if self._policy.mfa_required_for_admins else None
+        enrolled = enrolment is not None and enrolment.is_active
+        principal = Principal(
+            user_id=user.id,
+            role=user.role,
+            api_key_id=key.id,
+            scopes=key.scopes,
+            mfa_enrolled=enrolled,
+            mfa_enrolment_required=must_enrol(user, enrolled, self._policy),
+        )
         if key.last_used_at is None:
             if await self._keys.mark_first_use(key.id, now):
                 # later uses are not audited one by one: each audited action names the key it came with

@@ -9,6 +9,7 @@ from application.identity.audit import Auditor
 from application.identity.policy import IdentityPolicy
 from application.identity.ports import (
     AttemptLimiter,
+    MfaRepository,
     PasswordHasher,
     RefreshTokenRepository,
     SecretTokens,
@@ -16,7 +17,7 @@ from application.identity.ports import (
     SpendStatus,
     UserRepository,
 )
-from application.identity.tokens import SessionIssuer, TokenPair
+from application.identity.tokens import OneTimeTokens, SessionIssuer, TokenPair
 from application.shared.ports import Clock, UnitOfWork
 from domain.identity.errors import (
     AccountDisabledError,
@@ -26,7 +27,7 @@ from domain.identity.errors import (
     TokenReusedError,
     TooManyAttemptsError,
 )
-from domain.identity.models import AuditAction, AuditOutcome, User, normalize_email
+from domain.identity.models import AuditAction, AuditOutcome, TokenPurpose, User, normalize_email
 from domain.identity.principal import Principal
 from domain.shared.errors import ValidationError
 
@@ -92,8 +93,20 @@ class MailThrottle:
             await self._limiter.record_failure(key, window)
 
 
+@dataclass(frozen=True, slots=True)
+class MfaChallenge:
+    """The password was right and the account has MFA: the code step (CompleteMfaLogin) spends this token.
+
+    It is opaque and stored only as a digest, so it can never pass as an access token or an API key.
+    """
+
+    token: str
+    expires_in: int
+
+
 class Login:
-    """Checks email and password and opens a session with an access and a refresh token.
+    """Checks email and password and opens a session with an access and a refresh token, or, for an account
+    with MFA, answers an MFA challenge for the code step (CompleteMfaLogin).
 
     Anyone (no principal); raises TooManyAttemptsError (429, by address and IP), InvalidCredentialsError (401,
     the same for an unknown email and a wrong password), AccountDisabledError and EmailNotVerifiedError (403).
@@ -105,19 +118,25 @@ class Login:
         hasher: PasswordHasher,
         throttle: LoginThrottle,
         issuer: SessionIssuer,
+        mfa: MfaRepository,
+        challenges: OneTimeTokens,
         auditor: Auditor,
         uow: UnitOfWork,
         clock: Clock,
+        policy: IdentityPolicy,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._throttle = throttle
         self._issuer = issuer
+        self._mfa = mfa
+        self._challenges = challenges
         self._auditor = auditor
         self._uow = uow
         self._clock = clock
+        self._policy = policy
 
-    async def execute(self, credentials: Credentials) -> TokenPair:
+    async def execute(self, credentials: Credentials) -> TokenPair | MfaChallenge:
         try:
             email = normalize_email(credentials.email)
         except ValidationError:
@@ -141,10 +160,18 @@ class Login:
         if not user.is_verified:
             await self._blocked(email, ip, user, "email_not_verified")
             raise EmailNotVerifiedError()
-        await self._throttle.succeeded(email)
         if self._hasher.needs_rehash(user.password_hash):
             user = user.with_changes(password_hash=await self._hasher.hash(credentials.password))
             await self._users.save(user)
+        enrolment = await self._mfa.get(user.id)
+        if enrolment is not None and enrolment.is_active:
+            # the failure count is kept until the code step passes: knowing the password must not reset
+            # the budget for guessing codes
+            ttl = self._policy.mfa_challenge_ttl
+            challenge = await self._challenges.issue(user, TokenPurpose.MFA_CHALLENGE, ttl)
+            await self._uow.commit()
+            return MfaChallenge(challenge, int(ttl.total_seconds()))
+        await self._throttle.succeeded(email)
         pair = await self._issuer.start(user, ip_address=ip, user_agent=credentials.user_agent)
         await self._auditor.record(
             AuditAction.LOGIN_SUCCEEDED,
@@ -232,7 +259,7 @@ class RefreshTokens:
         if session is None or not session.is_active(now) or user is None or not user.is_active:
             await self._uow.commit()
             raise InvalidTokenError()
-        pair = await self._issuer.rotate(user, session.id)
+        pair = await self._issuer.rotate(user, session.id, amr=session.amr)
         await self._uow.commit()
         return pair
 

@@ -106,7 +106,8 @@ class ResetPassword:
 class ChangePassword:
     """Changes the caller's password after checking the current one; other sessions end.
 
-    A signed-in person (never an API key); raises InteractiveSessionRequiredError, TooManyAttemptsError (429),
+    A signed-in person (never an API key) who, when the account has MFA, passed it recently; raises
+    InteractiveSessionRequiredError, MfaRequiredError (401), TooManyAttemptsError (429),
     InvalidCurrentPasswordError and WeakPasswordError (422).
     """
 
@@ -132,6 +133,7 @@ class ChangePassword:
 
     async def execute(self, principal: Principal, current_password: str, new_password: str) -> None:
         principal.require_interactive()
+        principal.require_recent_mfa()
         user = await self._users.get(principal.user_id)
         if user is None:
             raise NotFoundError()

@@ -23,3 +23,7 @@ class IdentityPolicy:
     api_key_touch_interval: timedelta = timedelta(minutes=1)
     public_url: str = "http://127.0.0.1:8000"  # base of the links in emails (FRONTEND_URL or PUBLIC_URL)
     registration_role: Role = Role.MEMBER  # what a self-registered account gets (never admin)
+    mfa_issuer: str = "Lore"  # the name authenticator apps show next to the account
+    mfa_challenge_ttl: timedelta = timedelta(minutes=5)  # between the password step and the code step
+    mfa_step_up_max_age: timedelta = timedelta(minutes=10)  # how recent a second factor sensitive actions need
+    mfa_required_for_admins: bool = False

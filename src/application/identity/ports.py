@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -9,6 +10,7 @@ from typing import Protocol
 from uuid import UUID
 
 from application.shared.ports import Page, PageRequest
+from domain.identity.mfa import MfaEnrolment
 from domain.identity.models import ApiKey, AuditAction, AuditEvent, AuthSession, TokenPurpose, User
 from domain.identity.roles import Role
 
@@ -62,14 +64,19 @@ class SessionRepository(Protocol):
 
     async def revoke_all(self, user_id: UUID, now: datetime, reason: str, *, keep: UUID | None = None) -> int: ...
 
+    async def record_mfa(self, session_id: UUID, now: datetime) -> None:
+        """The session passed a second factor now: ``otp`` joins its amr and its MFA time moves to ``now``."""
+        ...
+
     async def purge(self, ended_before: datetime) -> int:
         """Delete sessions (and their refresh tokens) that expired or were revoked before the cutoff."""
         ...
 
 
 class SessionHolders(Protocol):
-    async def get_with_user(self, session_id: UUID) -> tuple[AuthSession, User] | None:
-        """The session and the account holding it, read together: every request with an access token asks."""
+    async def get_with_user(self, session_id: UUID) -> tuple[AuthSession, User, bool] | None:
+        """The session, the account holding it and whether that account has active MFA, read together:
+        every request with an access token asks."""
         ...
 
 
@@ -123,6 +130,10 @@ class OneTimeTokenRepository(Protocol):
         ...
 
     async def discard_all(self, user_id: UUID, purpose: TokenPurpose, now: datetime) -> None: ...
+
+    async def owner_of(self, purpose: TokenPurpose, token_hash: str, now: datetime) -> UUID | None:
+        """The owner of an unexpired, unused token, without using it."""
+        ...
 
     async def purge(self, expired_before: datetime) -> int: ...
 
@@ -219,7 +230,9 @@ class AccessClaims:
 
 
 class AccessTokenCodec(Protocol):
-    def issue(self, user_id: UUID, role: Role, session_id: UUID, now: datetime) -> AccessToken: ...
+    def issue(
+        self, user_id: UUID, role: Role, session_id: UUID, now: datetime, *, amr: Sequence[str] = ()
+    ) -> AccessToken: ...
 
     def decode(self, token: str) -> AccessClaims:
         """Raises InvalidTokenError for anything but a valid, current access token."""
@@ -261,3 +274,58 @@ class AttemptLimiter(Protocol):
     async def record_failure(self, key: str, window_seconds: int) -> None: ...
 
     async def clear(self, key: str) -> None: ...
+
+
+class MfaRepository(Protocol):
+    async def get(self, user_id: UUID) -> MfaEnrolment | None: ...
+
+    async def save(self, enrolment: MfaEnrolment) -> None:
+        """Insert or replace the user's enrolment (a new one replaces a pending one)."""
+        ...
+
+    async def delete(self, user_id: UUID) -> bool:
+        """Remove the enrolment and every recovery code; False when there was none."""
+        ...
+
+    async def claim_step(self, user_id: UUID, step: int) -> bool:
+        """Record ``step`` as used, atomically, only if it is later than the last one used: of two
+        concurrent uses of one code exactly one gets True."""
+        ...
+
+    async def replace_recovery_codes(self, user_id: UUID, code_hashes: Sequence[str], now: datetime) -> None: ...
+
+    async def use_recovery_code(self, user_id: UUID, code_hash: str, now: datetime) -> bool:
+        """Spend an unused code, atomically; False for an unknown or spent one."""
+        ...
+
+    async def count_recovery_codes(self, user_id: UUID) -> int:
+        """The unused ones."""
+        ...
+
+
+class Totp(Protocol):
+    """RFC 6238 codes: 6 digits, 30-second steps, one step of drift either way."""
+
+    def new_secret(self) -> str:
+        """A base32 secret of 160 bits from a CSPRNG."""
+        ...
+
+    def provisioning_uri(self, secret: str, *, account: str, issuer: str) -> str: ...
+
+    def matching_step(self, secret: str, code: str) -> int | None:
+        """The time step whose code ``code`` is (now, one before or one after), or None."""
+        ...
+
+
+class MfaSecretBox(Protocol):
+    """Keeps MFA secrets unreadable at rest."""
+
+    def seal(self, secret: str, *, context: str) -> str:
+        """Authenticated encryption; ``context`` (the user id) binds the ciphertext to its row."""
+        ...
+
+    def open(self, sealed: str, *, context: str) -> str: ...
+
+    def code_digest(self, code: str) -> str:
+        """A keyed digest of a recovery code: a database dump alone cannot be searched for codes."""
+        ...

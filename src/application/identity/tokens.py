@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from application.identity.policy import IdentityPolicy
@@ -17,6 +18,7 @@ from application.identity.ports import (
     SessionRepository,
 )
 from application.shared.ports import Clock, IdGenerator
+from domain.identity.mfa import AMR_PASSWORD
 from domain.identity.models import AuthSession, TokenPurpose, User
 
 
@@ -47,7 +49,16 @@ class SessionIssuer:
         self._clock = clock
         self._policy = policy
 
-    async def start(self, user: User, *, ip_address: str | None, user_agent: str | None) -> TokenPair:
+    async def start(
+        self,
+        user: User,
+        *,
+        ip_address: str | None,
+        user_agent: str | None,
+        amr: tuple[str, ...] = (AMR_PASSWORD,),
+        mfa_at: datetime | None = None,
+    ) -> TokenPair:
+        """A new session proven by ``amr``; ``mfa_at`` is when it passed a second factor, if it did."""
         now = self._clock.now()
         session = AuthSession(
             id=self._ids.new_id(),
@@ -57,11 +68,13 @@ class SessionIssuer:
             expires_at=now + self._policy.refresh_token_ttl,
             user_agent=(user_agent or None) and user_agent[:300],
             ip_address=ip_address,
+            amr=amr,
+            mfa_at=mfa_at,
         )
         await self._sessions.add(session)
-        return await self.rotate(user, session.id)
+        return await self.rotate(user, session.id, amr=amr)
 
-    async def rotate(self, user: User, session_id: UUID) -> TokenPair:
+    async def rotate(self, user: User, session_id: UUID, *, amr: Sequence[str] = (AMR_PASSWORD,)) -> TokenPair:
         """A new refresh token in the same session (family) and a new access token."""
         now = self._clock.now()
         expires_at = now + self._policy.refresh_token_ttl
@@ -76,7 +89,7 @@ class SessionIssuer:
             )
         )
         await self._sessions.touch(session_id, now, expires_at)
-        access = self._codec.issue(user.id, user.role, session_id, now)
+        access = self._codec.issue(user.id, user.role, session_id, now, amr=amr)
         return TokenPair(access.token, refresh, access.expires_in, session_id)
 
 
@@ -107,6 +120,10 @@ class OneTimeTokens:
             )
         )
         return secret
+
+    async def owner_of(self, purpose: TokenPurpose, secret: str) -> UUID | None:
+        """Whose unexpired, unused token this is, leaving it unused."""
+        return await self._repository.owner_of(purpose, self._secrets.digest(secret), self._clock.now())
 
     async def consume(self, purpose: TokenPurpose, secret: str) -> UUID | None:
         return await self._repository.consume(purpose, self._secrets.digest(secret), self._clock.now())

@@ -117,8 +117,9 @@ class UserAccess:
 class UpdateUser:
     """Changes a user's role or activity; deactivating one ends their sessions and revokes their keys.
 
-    A principal with ``users:write``; raises PermissionDeniedError, NotFoundError (unknown id) and
-    SelfLockoutError (409) for a change to the caller's own role or activity.
+    A principal with ``users:write``; raises PermissionDeniedError, NotFoundError (unknown id),
+    SelfLockoutError (409) for a change to the caller's own role or activity, and MfaRequiredError (401) for a
+    role change from a session whose MFA is not recent.
     """
 
     def __init__(
@@ -142,6 +143,7 @@ class UpdateUser:
         if changes.display_name is not None:
             updated = updated.with_changes(display_name=normalize_display_name(changes.display_name))
         if changes.role is not None and changes.role != user.role:
+            principal.require_recent_mfa()
             updated = updated.with_changes(role=changes.role)
             await self._auditor.record(
                 AuditAction.ROLE_CHANGED,

@@ -74,3 +74,32 @@ class InvalidCurrentPasswordError(ValidationError):
 class AccountDisabledError(PermissionDeniedError):
     default_code = "ACCOUNT_DISABLED"
     default_message = "This account has been deactivated."
+
+
+class MfaRequiredError(AuthenticationError):
+    """Step-up: the session must prove the second factor again (POST /auth/step-up) before this action."""
+
+    default_code = "MFA_REQUIRED"
+    default_message = "This action needs a recent second factor: verify a code at /api/v1/auth/step-up."
+
+
+class MfaEnrolmentRequiredError(PermissionDeniedError):
+    default_code = "MFA_ENROLMENT_REQUIRED"
+    default_message = "Admins must set up multi-factor authentication before using admin operations."
+
+
+class InvalidMfaCodeError(ValidationError):
+    """422 like INVALID_CURRENT_PASSWORD: the caller is who they say (or holds a challenge); the code is wrong."""
+
+    default_code = "INVALID_MFA_CODE"
+    default_message = "The authentication code is incorrect, expired or already used."
+
+
+class MfaAlreadyEnabledError(ConflictError):
+    default_code = "MFA_ALREADY_ENABLED"
+    default_message = "Multi-factor authentication is already enabled; disable it first to enrol again."
+
+
+class MfaNotEnabledError(ConflictError):
+    default_code = "MFA_NOT_ENABLED"
+    default_message = "Multi-factor authentication is not enabled for this account."

@@ -73,6 +73,8 @@ class AuthSession:
     ip_address: str | None = None
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
+    amr: tuple[str, ...] = ("pwd",)  # how the session was proven (RFC 8176): "pwd", then "otp" once MFA passed
+    mfa_at: datetime | None = None  # the last time this session passed a second factor (sign-in or step-up)
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now
@@ -81,6 +83,7 @@ class AuthSession:
 class TokenPurpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"
+    MFA_CHALLENGE = "mfa_challenge"  # the password step of a sign-in with MFA; spent by the code step
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,13 @@ class AuditAction(StrEnum):
     MEMBER_ROLE_CHANGED = "collection.member_role_changed"
     MEMBER_REMOVED = "collection.member_removed"
     DOCUMENT_DELETED = "document.deleted"
+    MFA_ENABLED = "mfa.enabled"
+    MFA_DISABLED = "mfa.disabled"
+    MFA_RESET = "mfa.reset"
+    MFA_RECOVERY_CODES_REGENERATED = "mfa.recovery_codes_regenerated"
+    MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    MFA_FAILED = "auth.mfa_failed"
+    MFA_STEP_UP = "auth.mfa_step_up"
 
 
 class AuditOutcome(StrEnum):

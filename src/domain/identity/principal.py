@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.identity.errors import InteractiveSessionRequiredError
-from domain.identity.roles import Permission, Role, permissions_of, roles_granting
+from domain.identity.errors import InteractiveSessionRequiredError, MfaEnrolmentRequiredError, MfaRequiredError
+from domain.identity.roles import ADMIN_ONLY, Permission, Role, permissions_of, roles_granting
 from domain.shared.errors import PermissionDeniedError
 
 OPERATOR_ID = UUID(int=0)
@@ -20,10 +20,18 @@ class Principal:
     api_key_id: UUID | None = None
     # an API key's scopes; None for a signed-in session (all of the role's permissions)
     scopes: frozenset[Permission] | None = None
+    # the account has an active TOTP enrolment
+    mfa_enrolled: bool = False
+    # the session passed a second factor within the step-up window (always False for API keys)
+    mfa_recent: bool = False
+    # an admin without MFA while MFA_REQUIRED_FOR_ADMINS is on: admin-only permissions wait for enrolment
+    mfa_enrolment_required: bool = False
 
     @property
     def permissions(self) -> frozenset[Permission]:
         granted = permissions_of(self.role)
+        if self.mfa_enrolment_required:
+            granted -= ADMIN_ONLY
         # a key never exceeds its owner's current rights, even after a demotion
         return granted if self.scopes is None else granted & self.scopes
 
@@ -39,6 +47,8 @@ class Principal:
         """403 that says what is missing: the role's permission, or else the API key's scope."""
         if self.can(permission):
             return
+        if self.mfa_enrolment_required and permission in ADMIN_ONLY and permission in permissions_of(self.role):
+            raise MfaEnrolmentRequiredError(details={"permission": permission.value})
         if permission in permissions_of(self.role):  # the role has it, so only the key's scopes lack it
             raise PermissionDeniedError(
                 f"This API key lacks the '{permission.value}' scope.",
@@ -54,6 +64,14 @@ class Principal:
         """Account management (passwords, sessions, keys) is for a person, never for an API key."""
         if self.api_key_id is not None:
             raise InteractiveSessionRequiredError()
+
+    def require_recent_mfa(self) -> None:
+        """Step-up for sensitive actions: a session of an account with MFA must have passed it recently.
+
+        API keys are not asked (they have no session to step up, and creating one needed a recent MFA).
+        """
+        if self.session_id is not None and self.mfa_enrolled and not self.mfa_recent:
+            raise MfaRequiredError()
 
     @classmethod
     def operator(cls) -> Principal:

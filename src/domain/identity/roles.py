@@ -48,6 +48,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# what only admins hold: the operations MFA_REQUIRED_FOR_ADMINS keeps from an admin until they enrol
+ADMIN_ONLY: frozenset[Permission] = frozenset(Permission).difference(
+    *(granted for role, granted in ROLE_PERMISSIONS.items() if role is not Role.ADMIN)
+)
+
+
 def permissions_of(role: Role) -> frozenset[Permission]:
     return ROLE_PERMISSIONS[role]
 

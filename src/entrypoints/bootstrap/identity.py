@@ -16,6 +16,15 @@ from adapters.security.jwt_codec import JwtAccessTokenCodec
 from application.identity.accounts import RegisterUser, ResendVerification, VerifyEmail
 from application.identity.authenticate import Authenticate, AuthenticateAccessToken
 from application.identity.login import Login, LoginThrottle, Logout, LogoutAll, MailThrottle, RefreshTokens
+from application.identity.mfa import (
+    ConfirmMfaEnrolment,
+    DisableMfa,
+    RegenerateRecoveryCodes,
+    SecondFactor,
+    StartMfaEnrolment,
+    StepUp,
+)
+from application.identity.mfa_login import CompleteMfaLogin
 from application.identity.passwords import ChangePassword, ForgotPassword, ResetPassword
 from application.identity.policy import IdentityPolicy
 from application.identity.ports import (
@@ -38,6 +47,8 @@ class IdentityProvider(Provider):
             refresh_token_ttl=timedelta(days=settings.refresh_token_ttl_days),
             public_url=settings.email_link_base,
             registration_role=Role(settings.default_role),
+            mfa_step_up_max_age=timedelta(seconds=settings.mfa_step_up_seconds),
+            mfa_required_for_admins=settings.mfa_required_for_admins,
         )
 
     @provide(scope=Scope.APP)
@@ -89,5 +100,12 @@ class IdentityProvider(Provider):
         ResetPassword,
         ChangePassword,
         Authenticate,
+        SecondFactor,
+        StartMfaEnrolment,
+        CompleteMfaLogin,
+        ConfirmMfaEnrolment,
+        RegenerateRecoveryCodes,
+        StepUp,
+        DisableMfa,
         scope=Scope.REQUEST,
     )

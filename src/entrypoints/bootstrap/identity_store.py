@@ -11,28 +11,35 @@ from dishka import AnyOf, Provider, Scope, provide, provide_all
 from adapters.persistence.identity.api_keys import SqlApiKeyRepository
 from adapters.persistence.identity.audit import SqlAuditLog
 from adapters.persistence.identity.audit_chain import SqlAuditChain
+from adapters.persistence.identity.mfa import SqlMfaRepository
 from adapters.persistence.identity.one_time_tokens import SqlOneTimeTokenRepository
 from adapters.persistence.identity.refresh_tokens import SqlRefreshTokenRepository
 from adapters.persistence.identity.sessions import SqlSessionHolders, SqlSessionRepository
 from adapters.persistence.identity.users import SqlUserRepository
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.common_passwords import load_common_passwords
+from adapters.security.mfa_secret_box import AesGcmMfaSecretBox
 from adapters.security.secret_tokens import RandomSecretTokens
+from adapters.security.totp import PyotpTotp
 from application.identity.accounts import AccountFactory
 from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from application.identity.audit import Auditor, ListAuditEvents, VerifyAuditChain
 from application.identity.cleanup import PurgeExpiredCredentials
+from application.identity.mfa import GetMfaStatus, ResetUserMfa
 from application.identity.ports import (
     ApiKeyDirectory,
     ApiKeyRepository,
     AuditChain,
     AuditLog,
+    MfaRepository,
+    MfaSecretBox,
     OneTimeTokenRepository,
     PasswordHasher,
     RefreshTokenRepository,
     SecretTokens,
     SessionHolders,
     SessionRepository,
+    Totp,
     UserDirectory,
     UserRepository,
 )
@@ -60,7 +67,17 @@ class IdentityStoreProvider(Provider):
     def password_policy(self) -> PasswordPolicy:
         return PasswordPolicy(load_common_passwords())
 
+    @provide(scope=Scope.APP)
+    def mfa_secret_box(self, settings: Settings) -> MfaSecretBox:
+        return AesGcmMfaSecretBox(settings.mfa_key_material)
+
     secrets = provide(RandomSecretTokens, provides=SecretTokens, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def totp(self) -> Totp:
+        return PyotpTotp()
+
+    mfa = provide(SqlMfaRepository, provides=MfaRepository, scope=Scope.REQUEST)
 
     users = provide(SqlUserRepository, provides=AnyOf[UserRepository, UserDirectory], scope=Scope.REQUEST)
     sessions = provide(SqlSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
@@ -90,5 +107,7 @@ class IdentityStoreProvider(Provider):
         ListSessions,
         RevokeSession,
         PurgeExpiredCredentials,
+        GetMfaStatus,
+        ResetUserMfa,
         scope=Scope.REQUEST,
     )

@@ -58,6 +58,7 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("GRAPHQL_MAX_BODY_BYTES", 1024, 10 * 1024 * 1024),
     ("QUERY_EMBEDDING_CACHE_TTL_SECONDS", 0, 30 * 86_400),
     ("RERANK_CANDIDATES", 1, 200),
+    ("MFA_STEP_UP_SECONDS", 60, 86_400),
 )
 _RERANK_PROTOCOLS = ("tei", "cohere")
 _KNOWN_PROVIDERS = ("openai", "anthropic")
@@ -110,6 +111,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # accounts are created and a hash need not resist an attacker
     password_hashing: str = PASSWORD_HASHING[0]
     jwt_audience: str = "lore-api"
+    # the key TOTP secrets are encrypted and recovery codes keyed with; unset = derived from JWT_SECRET (so
+    # set it before rotating JWT_SECRET, or every enrolment becomes unreadable)
+    mfa_encryption_key: str | None = None
+    mfa_required_for_admins: bool = False  # admins without MFA keep only what they need to enrol
+    mfa_step_up_seconds: int = 600  # how recent a second factor API keys, passwords and roles need
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -212,6 +218,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.structs.replace(self, database_url=database_url, redis_url=redis_url)
 
     @property
+    def mfa_key_material(self) -> str:
+        """What the MFA secret box derives its keys from: MFA_ENCRYPTION_KEY, else JWT_SECRET."""
+        return self.mfa_encryption_key or self.jwt_secret
+
+    @property
     def mailbox_dir(self) -> Path:
         """Where the development mailbox keeps messages when no SMTP server is configured."""
         return self.lore_data_dir / "mailbox"
@@ -284,8 +295,7 @@ def _validated(settings: Settings) -> Settings:
     _check_providers(settings)
     _check_rerank(settings)
     _check_http(settings)
-    if settings.metrics_token is not None and len(settings.metrics_token) < _MIN_SECRET_LENGTH:
-        raise SettingsError(f"METRICS_TOKEN: must be at least {_MIN_SECRET_LENGTH} characters")
+    _check_secret_lengths(settings)
     for variable in (
         "LLM_TIMEOUT_SECONDS",
         "EMBEDDINGS_TIMEOUT_SECONDS",
@@ -304,6 +314,13 @@ def _validated(settings: Settings) -> Settings:
     if len(settings.jwt_secret) < _MIN_SECRET_LENGTH:
         return msgspec.structs.replace(settings, jwt_secret=_development_secret(settings.lore_data_dir))
     return settings
+
+
+def _check_secret_lengths(settings: Settings) -> None:
+    for variable in ("METRICS_TOKEN", "MFA_ENCRYPTION_KEY"):
+        secret = getattr(settings, variable.lower())
+        if secret is not None and len(secret) < _MIN_SECRET_LENGTH:
+            raise SettingsError(f"{variable}: must be at least {_MIN_SECRET_LENGTH} characters")
 
 
 def _check_production(settings: Settings) -> None:

@@ -196,6 +196,25 @@ def deactivate(email: str) -> None:
     click.echo(f"{user.email} deactivated")
 
 
+@users.command(name="reset-mfa")
+@click.argument("email")
+def reset_mfa(email: str) -> None:
+    """Remove a user's MFA (a lost device and lost recovery codes); audited.
+
+    They sign in with the password alone and may enrol again.
+    """
+    from application.identity.mfa import ResetUserMfa
+    from domain.identity.principal import Principal
+
+    async def operation(container: AsyncContainer) -> str:
+        user = await _user_by_email(container, email)
+        async with container() as scope:
+            await (await scope.get(ResetUserMfa)).execute(Principal.operator(), user.id)
+        return user.email
+
+    click.echo(f"{run(operation, lean=True)}: MFA removed")
+
+
 @click.group(name="api-keys")
 def api_keys() -> None:
     """Manage API keys."""

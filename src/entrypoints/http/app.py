@@ -34,6 +34,7 @@ from entrypoints.http.controllers.conversations import ConversationsController
 from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
 from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.metrics import MetricsController
+from entrypoints.http.controllers.mfa import MfaController
 from entrypoints.http.controllers.pages import PagesController
 from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.status import StatusController
@@ -91,6 +92,7 @@ def create_app(
         route_handlers=[
             AuthController,
             UsersController,
+            MfaController,
             ApiKeysController,
             AuditController,
             StatusController,

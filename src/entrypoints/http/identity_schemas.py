@@ -9,6 +9,8 @@ from uuid import UUID
 import msgspec
 
 from application.identity.api_keys import MAX_KEY_NAME_LENGTH
+from application.identity.login import MfaChallenge
+from application.identity.mfa import MfaSetup, MfaStatus
 from application.identity.sessions import SessionView
 from application.identity.tokens import TokenPair
 from domain.identity.models import MAX_DISPLAY_NAME_LENGTH, ApiKey, AuditEvent, User
@@ -24,6 +26,8 @@ Password = Annotated[str, msgspec.Meta(max_length=1024)]  # hashed, never stored
 KeyName = Annotated[str, line(MAX_KEY_NAME_LENGTH, not_blank=True)]
 DisplayName = Annotated[str, display_name(MAX_DISPLAY_NAME_LENGTH)]
 Token = Annotated[str, line(512, min_length=1)]
+# a 6-digit TOTP code or a recovery code (xxxx-xxxx-xxxx), spaces and dashes allowed
+MfaCode = Annotated[str, line(32, min_length=1)]
 
 
 class RegisterBody(Body):
@@ -52,6 +56,20 @@ class RefreshBody(Body):
 class ResetPasswordBody(Body):
     token: Token
     password: Password
+
+
+class MfaLoginBody(Body):
+    mfa_token: Token
+    code: MfaCode
+
+
+class MfaCodeBody(Body):
+    code: MfaCode
+
+
+class DisableMfaBody(Body):
+    password: Password
+    code: MfaCode
 
 
 class ChangePasswordBody(Body):
@@ -112,6 +130,52 @@ class TokenPairOut(Schema):
         return cls(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
 
 
+class MfaChallengeOut(Schema):
+    """The password was right and the account has MFA: send ``mfa_token`` and a code to /auth/login/mfa."""
+
+    mfa_required: bool
+    mfa_token: str
+    expires_in: int
+
+    @classmethod
+    def of(cls, challenge: MfaChallenge) -> MfaChallengeOut:
+        return cls(mfa_required=True, mfa_token=challenge.token, expires_in=challenge.expires_in)
+
+
+class MfaSetupOut(Schema):
+    secret: str  # base32, to type into an authenticator app
+    otpauth_uri: str  # otpauth://totp/Lore:<email>?secret=...&issuer=Lore, to show as a QR code
+
+    @classmethod
+    def of(cls, setup: MfaSetup) -> MfaSetupOut:
+        return cls(secret=setup.secret, otpauth_uri=setup.uri)
+
+
+class RecoveryCodesOut(Schema):
+    recovery_codes: list[str]  # shown only in this response; each works once
+
+
+class MfaStatusOut(Schema):
+    enabled: bool
+    pending: bool
+    recovery_codes_left: int
+    confirmed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, status: MfaStatus) -> MfaStatusOut:
+        return cls(
+            enabled=status.enabled,
+            pending=status.pending,
+            recovery_codes_left=status.recovery_codes_left,
+            confirmed_at=status.confirmed_at,
+        )
+
+
+class StepUpOut(Schema):
+    mfa_at: datetime
+    valid_for: int  # seconds a sensitive action is allowed from now on
+
+
 class SessionOut(Schema):
     id: UUID
     created_at: datetime
@@ -120,6 +184,8 @@ class SessionOut(Schema):
     current: bool
     user_agent: str | None = None
     ip_address: str | None = None
+    amr: list[str] = msgspec.field(default_factory=list)  # how the session was proven: "pwd", "otp"
+    mfa_at: datetime | None = None  # its last second factor (sign-in or step-up)
 
     @classmethod
     def of(cls, view: SessionView) -> SessionOut:
@@ -132,6 +198,8 @@ class SessionOut(Schema):
             current=view.current,
             user_agent=s.user_agent,
             ip_address=s.ip_address,
+            amr=list(s.amr),
+            mfa_at=s.mfa_at,
         )
 
 

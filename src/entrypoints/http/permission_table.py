@@ -80,17 +80,31 @@ OPERATIONS: dict[Operation, Rule] = {
     ("POST", "/api/v1/auth/logout"): Rule(public=True, note="the refresh token is the credential"),
     ("POST", "/api/v1/auth/password/forgot"): PUBLIC,
     ("POST", "/api/v1/auth/password/reset"): Rule(public=True, note="the reset token is the credential"),
+    ("POST", "/api/v1/auth/login/mfa"): Rule(public=True, note="the MFA challenge of /auth/login is the credential"),
+    ("POST", "/api/v1/auth/step-up"): Rule(interactive=True, note="an account with MFA"),
     ("POST", "/api/v1/auth/logout-all"): SESSION,
     ("GET", "/api/v1/auth/sessions"): SESSION,
     ("DELETE", "/api/v1/auth/sessions/{session_id}"): SESSION,
     ("GET", "/api/v1/users/me"): SIGNED_IN,
     ("PATCH", "/api/v1/users/me"): SESSION,
-    ("POST", "/api/v1/users/me/password"): SESSION,
+    ("POST", "/api/v1/users/me/password"): Rule(interactive=True, note="a recent second factor when MFA is on"),
+    ("GET", "/api/v1/users/me/mfa"): SESSION,
+    ("POST", "/api/v1/users/me/mfa"): SESSION,
+    ("POST", "/api/v1/users/me/mfa/confirm"): SESSION,
+    ("POST", "/api/v1/users/me/mfa/recovery-codes"): Rule(interactive=True, note="a current code"),
+    ("POST", "/api/v1/users/me/mfa/disable"): Rule(interactive=True, note="the password and a current code"),
     ("GET", "/api/v1/users"): needs(Permission.USERS_READ),
     ("GET", "/api/v1/users/{user_id}"): needs(Permission.USERS_READ),
-    ("PATCH", "/api/v1/users/{user_id}"): needs(Permission.USERS_WRITE),
+    ("PATCH", "/api/v1/users/{user_id}"): needs(
+        Permission.USERS_WRITE, note="a role change needs a recent second factor when MFA is on"
+    ),
     ("DELETE", "/api/v1/users/{user_id}"): needs(Permission.USERS_WRITE),
-    ("POST", "/api/v1/api-keys"): Rule(interactive=True, note="scopes within the caller's role"),
+    ("DELETE", "/api/v1/users/{user_id}/mfa"): needs(
+        Permission.USERS_WRITE, note="a recent second factor when MFA is on"
+    ),
+    ("POST", "/api/v1/api-keys"): Rule(
+        interactive=True, note="scopes within the caller's role; a recent second factor when MFA is on"
+    ),
     ("GET", "/api/v1/api-keys"): SESSION,
     ("DELETE", "/api/v1/api-keys/{key_id}"): Rule(interactive=True, note="own keys; `users:write`: anyone's"),
     ("GET", "/api/v1/audit-events"): needs(Permission.AUDIT_READ),

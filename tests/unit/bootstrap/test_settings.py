@@ -147,6 +147,20 @@ def test_a_metrics_token_is_optional_but_never_short() -> None:
         load_settings(PROD | {"METRICS_TOKEN": "short"})
 
 
+def test_mfa_settings() -> None:
+    defaults = load_settings(PROD)
+    assert defaults.mfa_key_material == defaults.jwt_secret  # derived from JWT_SECRET unless set
+    assert defaults.mfa_required_for_admins is False
+    assert defaults.mfa_step_up_seconds == 600
+    chosen = load_settings(PROD | {"MFA_ENCRYPTION_KEY": "e" * 32, "MFA_REQUIRED_FOR_ADMINS": "true"})
+    assert chosen.mfa_key_material == "e" * 32
+    assert chosen.mfa_required_for_admins is True
+    with pytest.raises(SettingsError, match=r"^MFA_ENCRYPTION_KEY: must be at least 32 characters"):
+        load_settings(PROD | {"MFA_ENCRYPTION_KEY": "short"})
+    with pytest.raises(SettingsError, match=r"^MFA_STEP_UP_SECONDS: must be between 60 and 86400"):
+        load_settings(PROD | {"MFA_STEP_UP_SECONDS": "59"})
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.identity.tables import (
@@ -47,6 +47,16 @@ class SqlOneTimeTokenRepository:
             .values(used_at=now)
             .returning(OneTimeTokenRow.user_id)
             .execution_options(synchronize_session=False)
+        )
+
+    async def owner_of(self, purpose: TokenPurpose, token_hash: str, now: datetime) -> UUID | None:
+        return await self._session.scalar(
+            select(OneTimeTokenRow.user_id).where(
+                OneTimeTokenRow.token_hash == token_hash,
+                OneTimeTokenRow.purpose == purpose.value,
+                OneTimeTokenRow.used_at.is_(None),
+                OneTimeTokenRow.expires_at > now,
+            )
         )
 
     async def discard_all(self, user_id: UUID, purpose: TokenPurpose, now: datetime) -> None:

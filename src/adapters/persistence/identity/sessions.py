@@ -7,24 +7,32 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.identity.tables import (
     AuthSessionRow,
+    UserMfaRow,
     UserRow,
 )
 from adapters.persistence.identity.writes import affected_rows
 from adapters.persistence.reads import ReadPool, Statement
+from domain.identity.mfa import AMR_OTP
 from domain.identity.models import AuthSession, User
 from domain.identity.roles import Role
 
 _SESSIONS = AuthSessionRow.__table__
 _USERS = UserRow.__table__
+_MFA = UserMfaRow.__table__
 # built once, plain columns (no ORM loading): this runs on every request that carries an access token
 _SESSION_WITH_USER = (
-    select(*(c.label(f"s_{c.name}") for c in _SESSIONS.c), *(c.label(f"u_{c.name}") for c in _USERS.c))
+    select(
+        *(c.label(f"s_{c.name}") for c in _SESSIONS.c),
+        *(c.label(f"u_{c.name}") for c in _USERS.c),
+        _MFA.c.confirmed_at.label("mfa_confirmed_at"),
+    )
     .join_from(_SESSIONS, _USERS, _SESSIONS.c.user_id == _USERS.c.id)
+    .outerjoin(_MFA, _MFA.c.user_id == _USERS.c.id)
     .where(_SESSIONS.c.id == bindparam("session_id"))
 )
 _SESSION_WITH_USER_SQL = Statement(_SESSION_WITH_USER)
@@ -41,10 +49,12 @@ def _session_model(row: AuthSessionRow) -> AuthSession:
         ip_address=row.ip_address,
         revoked_at=row.revoked_at,
         revoked_reason=row.revoked_reason,
+        amr=tuple(row.amr),
+        mfa_at=row.mfa_at,
     )
 
 
-def _held(m: Mapping[str, Any]) -> tuple[AuthSession, User]:
+def _held(m: Mapping[str, Any]) -> tuple[AuthSession, User, bool]:
     session = AuthSession(
         id=m["s_id"],
         user_id=m["s_user_id"],
@@ -55,6 +65,8 @@ def _held(m: Mapping[str, Any]) -> tuple[AuthSession, User]:
         ip_address=m["s_ip_address"],
         revoked_at=m["s_revoked_at"],
         revoked_reason=m["s_revoked_reason"],
+        amr=tuple(m["s_amr"]),
+        mfa_at=m["s_mfa_at"],
     )
     user = User(
         id=m["u_id"],
@@ -67,7 +79,7 @@ def _held(m: Mapping[str, Any]) -> tuple[AuthSession, User]:
         created_at=m["u_created_at"],
         updated_at=m["u_updated_at"],
     )
-    return session, user
+    return session, user, m["mfa_confirmed_at"] is not None
 
 
 class SqlSessionHolders:
@@ -76,7 +88,7 @@ class SqlSessionHolders:
     def __init__(self, reads: ReadPool) -> None:
         self._reads = reads
 
-    async def get_with_user(self, session_id: UUID) -> tuple[AuthSession, User] | None:
+    async def get_with_user(self, session_id: UUID) -> tuple[AuthSession, User, bool] | None:
         row = await self._reads.fetchrow(_SESSION_WITH_USER_SQL, {"session_id": session_id})
         return None if row is None else _held(row)
 
@@ -95,6 +107,8 @@ class SqlSessionRepository:
                 expires_at=session.expires_at,
                 user_agent=session.user_agent,
                 ip_address=session.ip_address,
+                amr=list(session.amr),
+                mfa_at=session.mfa_at,
             )
         )
         await self._session.flush()
@@ -120,6 +134,19 @@ class SqlSessionRepository:
             update(AuthSessionRow)
             .where(AuthSessionRow.id == session_id)
             .values(last_used_at=now, expires_at=expires_at)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def record_mfa(self, session_id: UUID, now: datetime) -> None:
+        amr = AuthSessionRow.amr
+        await self._session.execute(
+            update(AuthSessionRow)
+            .where(AuthSessionRow.id == session_id)
+            .values(
+                mfa_at=now,
+                # "otp" joins once: appended unless it is there already
+                amr=case((amr.contains([AMR_OTP]), amr), else_=func.array_append(amr, AMR_OTP)),
+            )
             .execution_options(synchronize_session=False)
         )
 

@@ -6,11 +6,22 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adapters.persistence.base import DateTimeUTC, UUIDv7Base
+from adapters.persistence.base import Base, DateTimeUTC, UUIDv7Base
 
 
 class UserRow(UUIDv7Base):
@@ -38,6 +49,9 @@ class AuthSessionRow(UUIDv7Base):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(String(64))
+    # RFC 8176 methods the session was proven with ("pwd", "otp") and the time of its last second factor
+    amr: Mapped[list[str]] = mapped_column(ARRAY(String(16)), server_default=text("'{pwd}'::varchar[]"))
+    mfa_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
 
 class RefreshTokenRow(UUIDv7Base):
@@ -73,6 +87,30 @@ class ApiKeyRow(UUIDv7Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class UserMfaRow(Base):
+    """A user's TOTP enrolment; the secret only as AES-GCM ciphertext (adapters/security/mfa_secret_box.py)."""
+
+    __tablename__ = "user_mfa"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    sealed_secret: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class MfaRecoveryCodeRow(UUIDv7Base):
+    """Single-use recovery codes, as keyed digests; they go with the enrolment."""
+
+    __tablename__ = "mfa_recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash", name="uq_mfa_recovery_codes_user_id_code_hash"),)
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_mfa.user_id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
 
 class AuditEventRow(UUIDv7Base):

@@ -11,8 +11,11 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from application.identity.accounts import NewAccount, RegisterUser, ResendVerification, VerifyEmail
-from application.identity.login import Credentials, Login, Logout, LogoutAll, RefreshTokens
+from application.identity.login import Credentials, Login, Logout, LogoutAll, MfaChallenge, RefreshTokens
+from application.identity.mfa import StepUp
+from application.identity.mfa_login import CompleteMfaLogin, MfaAnswer
 from application.identity.passwords import ForgotPassword, ResetPassword
+from application.identity.policy import IdentityPolicy
 from application.identity.sessions import ListSessions, RevokeSession
 from domain.identity.principal import Principal
 from entrypoints.http.auth import client_ip, user_agent
@@ -20,10 +23,14 @@ from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import (
     EmailBody,
     LoginBody,
+    MfaChallengeOut,
+    MfaCodeBody,
+    MfaLoginBody,
     RefreshBody,
     RegisterBody,
     ResetPasswordBody,
     SessionOut,
+    StepUpOut,
     TokenBody,
     TokenPairOut,
     UserOut,
@@ -75,15 +82,55 @@ class AuthController(Controller):
     ) -> None:
         await resend.execute(data.email, ip_address=client_ip(request))
 
-    @post("/login", status_code=HTTP_200_OK, summary="Sign in", responses=error_responses(400, 401, 403, 422, 429))
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        summary="Sign in; an account with MFA gets an MFA challenge for /auth/login/mfa instead of tokens",
+        responses=error_responses(400, 401, 403, 422, 429),
+    )
     @inject
     async def login(
         self, request: AnyRequest, data: JSONBody[LoginBody], login: FromDishka[Login]
-    ) -> DataEnvelope[TokenPairOut]:
-        pair = await login.execute(
+    ) -> DataEnvelope[TokenPairOut | MfaChallengeOut]:
+        result = await login.execute(
             Credentials(data.email, data.password, ip_address=client_ip(request), user_agent=user_agent(request))
         )
+        if isinstance(result, MfaChallenge):
+            return DataEnvelope(data=MfaChallengeOut.of(result))
+        return DataEnvelope(data=TokenPairOut.of(result))
+
+    @post(
+        "/login/mfa",
+        status_code=HTTP_200_OK,
+        summary="Second sign-in step: the MFA challenge and a TOTP or recovery code for the token pair",
+        responses=error_responses(400, 401, 422, 429),
+    )
+    @inject
+    async def login_mfa(
+        self, request: AnyRequest, data: JSONBody[MfaLoginBody], complete: FromDishka[CompleteMfaLogin]
+    ) -> DataEnvelope[TokenPairOut]:
+        pair = await complete.execute(
+            MfaAnswer(data.mfa_token, data.code, ip_address=client_ip(request), user_agent=user_agent(request))
+        )
         return DataEnvelope(data=TokenPairOut.of(pair))
+
+    @post(
+        "/step-up",
+        status_code=HTTP_200_OK,
+        summary="Verify a code for the current session, so sensitive actions are allowed for a while",
+        responses=error_responses(400, 401, 403, 409, 422, 429),
+    )
+    @inject
+    async def step_up(
+        self,
+        data: JSONBody[MfaCodeBody],
+        principal: FromDishka[Principal],
+        step_up: FromDishka[StepUp],
+        policy: FromDishka[IdentityPolicy],
+    ) -> DataEnvelope[StepUpOut]:
+        at = await step_up.execute(principal, data.code)
+        valid_for = int(policy.mfa_step_up_max_age.total_seconds())
+        return DataEnvelope(data=StepUpOut(mfa_at=at, valid_for=valid_for))
 
     @post(
         "/refresh",

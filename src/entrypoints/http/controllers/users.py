@@ -10,6 +10,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from application.identity.mfa import ResetUserMfa
 from application.identity.passwords import ChangePassword
 from application.identity.ports import USER_SORTS, UserQuery
 from application.identity.users import DeleteUser, GetMe, GetUser, ListUsers, UpdateMe, UpdateUser, UserChanges
@@ -98,3 +99,14 @@ class UsersController(Controller):
         self, user_id: FromPath[UUID], principal: FromDishka[Principal], delete_user: FromDishka[DeleteUser]
     ) -> None:
         await delete_user.execute(principal, user_id)
+
+    @delete(
+        "/{user_id:uuid}/mfa",
+        summary="Remove a user's MFA (admin), e.g. after a lost device; audited",
+        responses=error_responses(401, 403, 404, 409),
+    )
+    @inject
+    async def reset_mfa(
+        self, user_id: FromPath[UUID], principal: FromDishka[Principal], reset: FromDishka[ResetUserMfa]
+    ) -> None:
+        await reset.execute(principal, user_id)
