@@ -34,6 +34,7 @@ from entrypoints.http.controllers.conversations import ConversationsController
 from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
 from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.metrics import MetricsController
+from entrypoints.http.controllers.oidc import IdentitiesController, OidcController
 from entrypoints.http.controllers.pages import PagesController
 from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.status import StatusController
@@ -90,7 +91,9 @@ def create_app(
         path=API_PREFIX,
         route_handlers=[
             AuthController,
+            OidcController,
             UsersController,
+            IdentitiesController,
             ApiKeysController,
             AuditController,
             StatusController,
