@@ -84,7 +84,7 @@ class AuthlibOidcProvider:
     async def _get_json(self, url: str, **kwargs: Any) -> dict[str, Any]:
         async with self._client() as client:
             try:
-                response = await client.get(url, **kwargs)
+                response = await client.request("GET", url, withhold_token=True, **kwargs)
                 response.raise_for_status()
                 body = response.json()
             except (httpx2.HTTPError, ValueError) as exc:

@@ -15,7 +15,7 @@ from uuid import UUID
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import Cookie
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, PathParameter, QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_302_FOUND, HTTP_303_SEE_OTHER
 
@@ -47,7 +47,7 @@ BINDING_COOKIE = "lore_oidc"
 _COOKIE_PATH = "/api/v1/auth/oidc"
 _BINDING = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 # a provider name as OIDC_PROVIDERS allows it
-ProviderName = Annotated[str, Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", max_length=32)]
+ProviderName = Annotated[str, PathParameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", max_length=32)]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -143,15 +143,17 @@ class OidcController(Controller):
         request: AnyRequest,
         provider: ProviderName,
         finish: FromDishka[FinishOidcSignIn],
-        state: Annotated[str | None, Parameter(max_length=512)] = None,
-        code: Annotated[str | None, Parameter(max_length=4096)] = None,
-        error: Annotated[str | None, Parameter(max_length=256)] = None,
-        error_description: Annotated[str | None, Parameter(max_length=1024)] = None,
+        oauth_state: Annotated[
+            str | None, QueryParameter(name="state", max_length=512)
+        ] = None,  # `state` is Litestar's
+        code: Annotated[str | None, QueryParameter(max_length=4096)] = None,
+        error: Annotated[str | None, QueryParameter(max_length=256)] = None,
+        error_description: Annotated[str | None, QueryParameter(max_length=1024)] = None,
     ) -> Response[DataEnvelope[OidcCallbackOut]]:
         outcome = await finish.execute(
             provider,
             Callback(
-                state=state,
+                state=oauth_state,
                 code=code,
                 error=error,
                 error_description=error_description,
