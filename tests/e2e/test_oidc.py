@@ -23,6 +23,7 @@ from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
 from tests.support.api import Client, assert_error, bearer, create_user, login, signed_in
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProviderDouble, ProviderUser, oidc_provider
+from tests.support.servers import free_port
 
 START = "/api/v1/auth/oidc/test/start"
 IDENTITIES = "/api/v1/users/me/identities"
@@ -41,12 +42,14 @@ def _well_behaved(provider: OidcProviderDouble) -> None:
     provider.token_requests.clear()
 
 
-def _with_provider(settings: Settings, provider: OidcProviderDouble, **changes: Any) -> Settings:
+def _with_provider(
+    settings: Settings, provider: OidcProviderDouble, issuer: str = "", secret: str = CLIENT_SECRET, **changes: Any
+) -> Settings:
     config = {
         "test": {
-            "issuer": provider.issuer,
+            "issuer": issuer or provider.issuer,
             "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
+            "client_secret": secret,
             "display_name": "Test SSO",
         }
     }
@@ -234,3 +237,21 @@ async def test_with_a_success_url_the_tokens_travel_in_the_fragment(
         tokens = {k: v[0] for k, v in parse_qs(target.fragment).items()}
         assert tokens["account_created"] == "true"
         assert (await client.get("/api/v1/users/me", headers=bearer(tokens["access_token"]))).status_code == 200
+
+
+async def test_a_refused_code_is_a_client_error(settings: Settings, provider: OidcProviderDouble) -> None:
+    async with AsyncTestClient(app=create_app(_with_provider(settings, provider, secret="not-the-secret"))) as client:
+        error = assert_error(await _sign_in(client, provider, _person()), 400, "OIDC_CODE_REFUSED")
+    assert error["details"]["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("where", ["nobody listening", "another issuer"])
+async def test_a_provider_that_cannot_be_discovered_is_unavailable(
+    settings: Settings, provider: OidcProviderDouble, where: str
+) -> None:
+    # the document must name the issuer it was read from: a trailing slash is another issuer
+    issuer = f"http://127.0.0.1:{free_port()}" if where == "nobody listening" else provider.issuer + "/"
+    async with AsyncTestClient(app=create_app(_with_provider(settings, provider, issuer=issuer))) as client:
+        answer = await client.get(START, follow_redirects=False)
+    assert_error(answer, 503, "OIDC_PROVIDER_UNAVAILABLE")
+    assert "retry-after" in answer.headers

@@ -41,6 +41,7 @@ from entrypoints.http.identity_schemas import (
     OidcProviderOut,
 )
 from entrypoints.http.schemas import DataEnvelope
+from entrypoints.http.text_rules import SINGLE_LINE
 
 AnyRequest = Request[Any, Any, Any]
 BINDING_COOKIE = "lore_oidc"
@@ -96,7 +97,7 @@ class OidcController(Controller):
         "/{provider:str}/start",
         status_code=HTTP_302_FOUND,
         summary="Sign in with a provider: redirects the browser to its authorization endpoint",
-        responses=error_responses(404),
+        responses=error_responses(404, 422),
     )
     @inject
     async def start(self, request: AnyRequest, provider: ProviderName, start: FromDishka[StartOidcSignIn]) -> Redirect:
@@ -112,7 +113,7 @@ class OidcController(Controller):
         "/{provider:str}/link",
         status_code=HTTP_200_OK,
         summary="Link a provider to the caller's account: the URL to send the browser to",
-        responses=error_responses(401, 403, 404),
+        responses=error_responses(401, 403, 404, 422),
     )
     @inject
     async def link(
@@ -135,7 +136,7 @@ class OidcController(Controller):
         summary="Where the provider sends the browser back: signs in (or links) and gives the token pair",
         description="Answers JSON, or with OIDC_SUCCESS_URL set redirects there (303) with the tokens in the "
         "URL fragment. Errors always answer the error envelope.",
-        responses={**error_responses(400, 401, 403, 404, 409)},
+        responses=error_responses(400, 401, 403, 404, 409, 422),
     )
     @inject
     async def callback(
@@ -144,11 +145,11 @@ class OidcController(Controller):
         provider: ProviderName,
         finish: FromDishka[FinishOidcSignIn],
         oauth_state: Annotated[
-            str | None, QueryParameter(name="state", max_length=512)
+            str | None, QueryParameter(name="state", max_length=512, pattern=SINGLE_LINE)
         ] = None,  # `state` is Litestar's
-        code: Annotated[str | None, QueryParameter(max_length=4096)] = None,
-        error: Annotated[str | None, QueryParameter(max_length=256)] = None,
-        error_description: Annotated[str | None, QueryParameter(max_length=1024)] = None,
+        code: Annotated[str | None, QueryParameter(max_length=4096, pattern=SINGLE_LINE)] = None,
+        error: Annotated[str | None, QueryParameter(max_length=256, pattern=SINGLE_LINE)] = None,
+        error_description: Annotated[str | None, QueryParameter(max_length=1024, pattern=SINGLE_LINE)] = None,
     ) -> Response[DataEnvelope[OidcCallbackOut]]:
         outcome = await finish.execute(
             provider,
