@@ -181,7 +181,15 @@ async def test_the_callback_needs_the_state_and_browser_of_its_start(
 
 @pytest.mark.parametrize(
     ("fault", "reason"),
-    [("nonce", "nonce"), ("aud", "aud"), ("expired", "exp"), ("iss", "iss"), ("foreign_key", "signature")],
+    [
+        ("nonce", "nonce"),
+        ("aud", "aud"),
+        ("azp", "azp"),  # several audiences and no authorized party
+        ("expired", "exp"),
+        ("iss", "iss"),
+        ("foreign_key", "signature"),
+        ("no_id_token", "missing"),
+    ],
 )
 async def test_an_id_token_that_fails_a_check_is_refused(
     oidc: Client, provider: OidcProviderDouble, fault: str, reason: str

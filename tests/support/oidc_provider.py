@@ -51,7 +51,8 @@ class OidcProviderDouble:
     issuer: str = ""
     key: ECKey = field(default_factory=lambda: ECKey.generate_key("P-256", parameters={"kid": "k1"}))
     next_user: ProviderUser = field(default_factory=lambda: ProviderUser("sub-1", "person@example.org"))
-    misbehave: set[str] = field(default_factory=set)  # nonce, aud, iss, expired, foreign_key, error, email_in_userinfo
+    # nonce, aud, azp, iss, expired, foreign_key, no_id_token, error, email_in_userinfo
+    misbehave: set[str] = field(default_factory=set)
     grants: dict[str, _Grant] = field(default_factory=dict)
     tokens: dict[str, ProviderUser] = field(default_factory=dict)
     authorize_requests: list[dict[str, str]] = field(default_factory=list)
@@ -107,12 +108,9 @@ class OidcProviderDouble:
             return self._refuse("invalid_grant")
         access_token = secrets.token_urlsafe(16)
         self.tokens[access_token] = grant.user
-        body = {
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "id_token": self._id_token(grant),
-        }
+        body: dict[str, Any] = {"access_token": access_token, "token_type": "Bearer", "expires_in": 300}
+        if "no_id_token" not in self.misbehave:
+            body["id_token"] = self._id_token(grant)
         return 200, {"content-type": "application/json", "cache-control": "no-store"}, json.dumps(body).encode()
 
     def _id_token(self, grant: _Grant) -> str:
@@ -122,6 +120,7 @@ class OidcProviderDouble:
             "iss": "https://elsewhere.example.org" if "iss" in self.misbehave else self.issuer,
             "sub": user.subject,
             "aud": "someone-else" if "aud" in self.misbehave else grant.client_id,
+            **({"aud": [grant.client_id, "someone-else"]} if "azp" in self.misbehave else {}),
             "iat": now - 3600 if "expired" in self.misbehave else now,
             "exp": now - 600 if "expired" in self.misbehave else now + 300,
             "nonce": "not-the-nonce" if "nonce" in self.misbehave else grant.nonce,
