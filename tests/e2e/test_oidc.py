@@ -244,7 +244,14 @@ async def test_with_a_success_url_the_tokens_travel_in_the_fragment(
         assert f"{target.scheme}://{target.netloc}{target.path}" == "https://app.example.org/signed-in"
         tokens = {k: v[0] for k, v in parse_qs(target.fragment).items()}
         assert tokens["account_created"] == "true"
-        assert (await client.get("/api/v1/users/me", headers=bearer(tokens["access_token"]))).status_code == 200
+        headers = bearer(tokens["access_token"])
+        assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 200
+        # a link comes back to the same page, saying which provider was linked
+        provider.next_user = _person()
+        link = _data(await client.post("/api/v1/auth/oidc/test/link", headers=headers))
+        linked = await client.get(await _at_provider(link["authorization_url"]), follow_redirects=False)
+        assert linked.status_code == 303, linked.text
+        assert urlsplit(linked.headers["location"]).fragment == "linked=test"
 
 
 async def test_a_refused_code_is_a_client_error(settings: Settings, provider: OidcProviderDouble) -> None:

@@ -216,27 +216,13 @@ class FinishOidcSignIn:
     async def _sign_in(self, provider_name: str, claims: ProviderClaims, callback: Callback) -> OidcOutcome:
         created = False
         identity = await self._identities.find(provider_name, claims.subject)
-        user = None if identity is None else await self._users.get(identity.user_id)
-        if identity is None or user is None:
-            email = _email(claims)
-            user = await self._users.get_by_email(email)
-            if user is None:
-                user = await self._accounts.create_without_password(
-                    email, _display_name(claims, email), self._policy.registration_role, verified=claims.email_verified
-                )
-                await self._auditor.record(
-                    AuditAction.USER_REGISTERED,
-                    actor_id=user.id,
-                    subject_id=user.id,
-                    via="oidc",
-                    provider=provider_name,
-                )
-                created = True
-            elif not claims.email_verified:
-                await self._refuse(user, provider_name, "oidc_email_not_verified")
-                raise OidcEmailNotVerifiedError()
-            else:
-                user = await self._claim(user)
+        if identity is not None:
+            linked = await self._users.get(identity.user_id)
+            if linked is None:  # deleted since the lookup (identities go with their user)
+                raise OidcStateError()
+            user = linked
+        else:
+            user, created = await self._match_or_create(provider_name, claims)
             identity = await self._add_identity(provider_name, claims, user, via="new_account" if created else "email")
         if not user.is_active:
             await self._refuse(user, provider_name, "account_disabled")
@@ -253,6 +239,23 @@ class FinishOidcSignIn:
         )
         await self._uow.commit()
         return OidcOutcome(OidcIntent.SIGN_IN, user, identity, pair, account_created=created)
+
+    async def _match_or_create(self, provider_name: str, claims: ProviderClaims) -> tuple[User, bool]:
+        """The account with the provider's email, if the provider verified it; else a new one (True)."""
+        email = _email(claims)
+        user = await self._users.get_by_email(email)
+        if user is None:
+            user = await self._accounts.create_without_password(
+                email, _display_name(claims, email), self._policy.registration_role, verified=claims.email_verified
+            )
+            await self._auditor.record(
+                AuditAction.USER_REGISTERED, actor_id=user.id, subject_id=user.id, via="oidc", provider=provider_name
+            )
+            return user, True
+        if not claims.email_verified:
+            await self._refuse(user, provider_name, "oidc_email_not_verified")
+            raise OidcEmailNotVerifiedError()
+        return await self._claim(user), False
 
     async def _claim(self, user: User) -> User:
         """Linking by a provider-verified email to an account whose address Lore never verified: whoever

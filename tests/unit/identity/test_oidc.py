@@ -212,3 +212,11 @@ async def test_linking_twice_is_harmless_and_a_gone_account_cannot_link() -> Non
         await UnlinkIdentity(oidc.identities, oidc.world.users, oidc.world.auditor, oidc.world.uow).execute(
             me, first.identity.id
         )
+
+
+async def test_an_identity_whose_user_just_went_signs_nobody_in() -> None:
+    oidc = Oidc()
+    first = await oidc.finish().execute("idp", await oidc.round_trip())
+    del oidc.world.users.rows[first.user.id]  # the store would have taken the identity with it
+    with pytest.raises(OidcStateError):
+        await oidc.finish().execute("idp", await oidc.round_trip())
