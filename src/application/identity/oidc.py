@@ -37,6 +37,7 @@ from domain.identity.errors import (
     LastSignInMethodError,
     OidcEmailMissingError,
     OidcEmailNotVerifiedError,
+    OidcIdTokenError,
     OidcProviderError,
     OidcStateError,
 )
@@ -183,7 +184,19 @@ class FinishOidcSignIn:
         request = AuthorizationRequest(
             state=callback.state or "", nonce=pending.nonce, code_verifier=pending.code_verifier
         )
-        claims = await provider.claims(callback.code, request)
+        try:
+            claims = await provider.claims(callback.code, request)
+        except OidcIdTokenError as exc:  # a forged or replayed token is worth a line in the audit log
+            await self._auditor.record(
+                AuditAction.LOGIN_FAILED,
+                outcome=AuditOutcome.FAILURE,
+                ip_address=callback.ip_address,
+                reason=f"oidc_id_token_{exc.details.get('reason', 'invalid')}",
+                method="oidc",
+                provider=provider_name,
+            )
+            await self._uow.commit()
+            raise
         if pending.link_user_id is not None:
             return await self._link(provider_name, claims, pending.link_user_id)
         return await self._sign_in(provider_name, claims, callback)

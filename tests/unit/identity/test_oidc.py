@@ -23,6 +23,7 @@ from domain.identity.errors import (
     IdentityTakenError,
     InteractiveSessionRequiredError,
     OidcEmailMissingError,
+    OidcIdTokenError,
     OidcProviderError,
     OidcStateError,
 )
@@ -40,6 +41,7 @@ class FakeProvider:
         default_factory=lambda: ProviderClaims("sub-1", "ann@example.org", True, "Ann")
     )
     requests: list[AuthorizationRequest] = field(default_factory=list)
+    refuse_token: bool = False
 
     @property
     def info(self) -> OidcProviderInfo:
@@ -50,6 +52,8 @@ class FakeProvider:
         return f"https://idp.example.org/authorize?state={request.state}"
 
     async def claims(self, code: str, request: AuthorizationRequest) -> ProviderClaims:
+        if self.refuse_token:
+            raise OidcIdTokenError(details={"reason": "nonce"})
         return self.claims_to_give
 
 
@@ -220,3 +224,13 @@ async def test_an_identity_whose_user_just_went_signs_nobody_in() -> None:
     del oidc.world.users.rows[first.user.id]  # the store would have taken the identity with it
     with pytest.raises(OidcStateError):
         await oidc.finish().execute("idp", await oidc.round_trip())
+
+
+async def test_a_refused_id_token_is_audited() -> None:
+    oidc = Oidc()
+    oidc.providers.provider.refuse_token = True
+    with pytest.raises(OidcIdTokenError):
+        await oidc.finish().execute("idp", await oidc.round_trip())
+    [event] = oidc.world.audit.events
+    assert event.action.value == "auth.login_failed"
+    assert event.details["reason"] == "oidc_id_token_nonce"
