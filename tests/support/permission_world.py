@@ -206,6 +206,9 @@ fixed("POST", f"{API}/auth/password/forgot", {"email": "nobody@example.org"})
 fixed("POST", f"{API}/auth/password/reset", {"token": "not-a-real-token", "password": PASSWORD + "!"})
 fixed("GET", f"{API}/auth/sessions")
 fixed("GET", f"{API}/users/me")
+# no provider is configured in the shared settings: allowed callers reach the use case and get 404
+fixed("GET", f"{API}/auth/oidc/providers")
+fixed("GET", f"{API}/users/me/identities")
 fixed("PATCH", f"{API}/users/me", {"display_name": "Renamed"})
 # the wrong current password: allowed callers get 400 and nothing changes
 fixed("POST", f"{API}/users/me/password", {"current_password": "not the password", "new_password": PASSWORD + "!"})
@@ -228,6 +231,25 @@ fixed("POST", f"{API}/ask", {"question": "What does the text say?"})
 fixed("GET", f"{API}/usage")
 fixed("POST", f"{API}/conversations", {"title": "Matrix"})
 fixed("GET", f"{API}/conversations")
+
+
+def unconfigured_provider(method: str, step: str) -> None:
+    """An OIDC operation on a provider the shared settings do not configure: allowed callers get 404."""
+
+    async def builder(_world: World, _actor: Actor) -> Call:
+        return Call(method, f"{API}/auth/oidc/unconfigured/{step}")
+
+    REQUESTS[(method, f"{API}/auth/oidc/{{provider}}/{step}")] = builder
+
+
+unconfigured_provider("GET", "start")
+unconfigured_provider("GET", "callback")
+unconfigured_provider("POST", "link")
+
+
+@request("DELETE", f"{API}/users/me/identities/{{identity_id}}")
+async def _unlink_identity(_world: World, _actor: Actor) -> Call:
+    return Call("DELETE", f"{API}/users/me/identities/{uuid4()}")  # allowed callers get 404
 
 
 @request("POST", f"{API}/auth/register")

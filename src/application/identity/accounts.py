@@ -54,15 +54,25 @@ class AccountFactory:
         self._passwords.check(account.password, email=email)
         if await self._users.get_by_email(email) is not None:
             raise EmailTakenError()
+        return await self._add(email, name, await self._hasher.hash(account.password), account.role, account.verified)
+
+    async def create_without_password(self, email: str, display_name: str, role: Role, *, verified: bool) -> User:
+        """An account signed in by an identity provider; a password can be set later through a reset link."""
+        email = normalize_email(email)
+        if await self._users.get_by_email(email) is not None:
+            raise EmailTakenError()
+        return await self._add(email, normalize_display_name(display_name), None, role, verified)
+
+    async def _add(self, email: str, name: str, password_hash: str | None, role: Role, verified: bool) -> User:
         now = self._clock.now()
         user = User(
             id=self._ids.new_id(),
             email=email,
             display_name=name,
-            password_hash=await self._hasher.hash(account.password),
-            role=account.role,
+            password_hash=password_hash,
+            role=role,
             is_active=True,
-            email_verified_at=now if account.verified else None,
+            email_verified_at=now if verified else None,
             created_at=now,
             updated_at=now,
         )

@@ -152,15 +152,15 @@ class Login:
             # spend the same time as a real check so unknown emails cannot be told apart
             await self._hasher.verify(self._hasher.dummy_hash, credentials.password)
             await self._fail(email, ip, None)
-        elif not await self._hasher.verify(user.password_hash, credentials.password):
-            await self._fail(email, ip, user)
+        elif not await self._hasher.verify(user.password_hash or self._hasher.dummy_hash, credentials.password):
+            await self._fail(email, ip, user)  # an account without a password (OIDC-made) fails like a wrong one
         if not user.is_active:
             await self._blocked(email, ip, user, "account_disabled")
             raise AccountDisabledError()
         if not user.is_verified:
             await self._blocked(email, ip, user, "email_not_verified")
             raise EmailNotVerifiedError()
-        if self._hasher.needs_rehash(user.password_hash):
+        if user.password_hash is not None and self._hasher.needs_rehash(user.password_hash):
             user = user.with_changes(password_hash=await self._hasher.hash(credentials.password))
             await self._users.save(user)
         enrolment = await self._mfa.get(user.id)

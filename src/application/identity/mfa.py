@@ -383,7 +383,8 @@ class DisableMfa:
         user = await _user_of(self._users, principal)
         enrolment = await self._factor.active_enrolment(user.id)
         await self._throttle.check(user.email, None)
-        if not await self._hasher.verify(user.password_hash, password):
+        # an account without a password (made by OIDC) sets one first ("forgot password"): no disabling by code alone
+        if not await self._hasher.verify(user.password_hash or self._hasher.dummy_hash, password):
             await self._throttle.failed(user.email, None)
             await self._uow.commit()
             raise InvalidCurrentPasswordError()

@@ -139,7 +139,7 @@ class ChangePassword:
             raise NotFoundError()
         # a stolen access token must not become a way to guess the password
         await self._throttle.check(user.email, None)
-        if not await self._hasher.verify(user.password_hash, current_password):
+        if not await self._hasher.verify(user.password_hash or self._hasher.dummy_hash, current_password):
             await self._throttle.failed(user.email, None)
             await self._uow.commit()
             raise InvalidCurrentPasswordError()

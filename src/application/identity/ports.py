@@ -11,7 +11,7 @@ from uuid import UUID
 
 from application.shared.ports import Page, PageRequest
 from domain.identity.mfa import MfaEnrolment
-from domain.identity.models import ApiKey, AuditAction, AuditEvent, AuthSession, TokenPurpose, User
+from domain.identity.models import ApiKey, AuditAction, AuditEvent, AuthSession, ExternalIdentity, TokenPurpose, User
 from domain.identity.roles import Role
 
 # the fields a list may be sorted by (``sort=field`` or ``sort=-field``): the API checks them, the repositories map them
@@ -328,4 +328,89 @@ class MfaSecretBox(Protocol):
 
     def code_digest(self, code: str) -> str:
         """A keyed digest of a recovery code: a database dump alone cannot be searched for codes."""
+        ...
+
+
+# OpenID Connect sign-in
+
+
+class ExternalIdentityRepository(Protocol):
+    async def add(self, identity: ExternalIdentity) -> None:
+        """Insert; raises IdentityTakenError when the provider's subject is linked already."""
+        ...
+
+    async def get(self, identity_id: UUID) -> ExternalIdentity | None: ...
+
+    async def find(self, provider: str, subject: str) -> ExternalIdentity | None: ...
+
+    async def list_for_user(self, user_id: UUID) -> list[ExternalIdentity]: ...
+
+    async def delete(self, identity_id: UUID) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OidcProviderInfo:
+    name: str  # in URLs: /auth/oidc/{name}/start
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    """What the callback must match: the secrets sent to the provider with the user's browser."""
+
+    state: str
+    nonce: str
+    code_verifier: str  # PKCE (RFC 7636); the provider gets its S256 challenge
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderClaims:
+    """The claims of a validated ID token (and userinfo when the token lacked the email)."""
+
+    subject: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+
+
+class OidcProvider(Protocol):
+    @property
+    def info(self) -> OidcProviderInfo: ...
+
+    async def authorization_url(self, request: AuthorizationRequest) -> str:
+        """The provider's authorization endpoint with client id, redirect URI, scopes, state, nonce and challenge.
+
+        Raises DependencyUnavailableError when the provider's discovery document cannot be read.
+        """
+        ...
+
+    async def claims(self, code: str, request: AuthorizationRequest) -> ProviderClaims:
+        """Exchanges the code (with the PKCE verifier) and validates the ID token: signature by the provider's
+        JWKS, iss, aud (and azp), exp, iat and nonce. Raises OidcCodeRefusedError, OidcIdTokenError and
+        DependencyUnavailableError."""
+        ...
+
+
+class OidcProviders(Protocol):
+    def list(self) -> list[OidcProviderInfo]: ...
+
+    def get(self, name: str) -> OidcProvider | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSignIn:
+    """A started sign-in, kept server-side until its callback: single use, short-lived."""
+
+    provider: str
+    nonce: str
+    code_verifier: str
+    binding_digest: str  # of the browser-binding cookie set by the start
+    link_user_id: UUID | None = None  # a signed-in user linking a provider, not signing in
+
+
+class PendingSignIns(Protocol):
+    async def put(self, state_digest: str, pending: PendingSignIn, ttl_seconds: int) -> None: ...
+
+    async def take(self, state_digest: str) -> PendingSignIn | None:
+        """Atomically read and delete: a state works once."""
         ...

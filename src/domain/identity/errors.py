@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.shared.errors import (
     AuthenticationError,
     ConflictError,
+    DomainError,
     PermissionDeniedError,
     RateLimitedError,
     ValidationError,
@@ -103,3 +104,54 @@ class MfaAlreadyEnabledError(ConflictError):
 class MfaNotEnabledError(ConflictError):
     default_code = "MFA_NOT_ENABLED"
     default_message = "Multi-factor authentication is not enabled for this account."
+
+
+class OidcStateError(DomainError):
+    """400: the callback does not answer a sign-in this browser started (unknown, used, expired or foreign state)."""
+
+    default_code = "OIDC_STATE_INVALID"
+    default_message = "This sign-in was not started here, has expired or was already used. Start again."
+
+
+class OidcProviderError(DomainError):
+    """400: the provider answered the callback with an error (the user declined, a misconfigured client)."""
+
+    default_code = "OIDC_PROVIDER_ERROR"
+    default_message = "The identity provider did not sign you in."
+
+
+class OidcCodeRefusedError(DomainError):
+    """400: the provider's token endpoint refused the authorization code."""
+
+    default_code = "OIDC_CODE_REFUSED"
+    default_message = "The identity provider refused the sign-in code. Start again."
+
+
+class OidcIdTokenError(AuthenticationError):
+    """401: the ID token failed validation; ``details.reason`` says which check."""
+
+    default_code = "OIDC_ID_TOKEN_INVALID"
+    default_message = "The identity provider's ID token is not valid."
+
+
+class OidcEmailNotVerifiedError(ConflictError):
+    default_code = "OIDC_EMAIL_NOT_VERIFIED"
+    default_message = (
+        "An account with this email exists, but the identity provider has not verified the email, so it is not "
+        "linked. Sign in with your password and link the provider from your account."
+    )
+
+
+class OidcEmailMissingError(DomainError):
+    default_code = "OIDC_EMAIL_MISSING"
+    default_message = "The identity provider shared no email address; allow the email scope and try again."
+
+
+class IdentityTakenError(ConflictError):
+    default_code = "IDENTITY_LINKED_ELSEWHERE"
+    default_message = "This provider account is already linked to another user."
+
+
+class LastSignInMethodError(ConflictError):
+    default_code = "LAST_SIGN_IN_METHOD"
+    default_message = "This is your only way to sign in: set a password or link another provider first."

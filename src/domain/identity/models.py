@@ -41,7 +41,7 @@ class User:
     id: UUID
     email: str
     display_name: str
-    password_hash: str
+    password_hash: str | None  # None: no password (an account made by an OpenID Connect sign-in)
     role: Role
     is_active: bool
     email_verified_at: datetime | None
@@ -55,6 +55,10 @@ class User:
     @property
     def permissions(self) -> frozenset[Permission]:
         return permissions_of(self.role)
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
 
     def with_changes(self, **changes: object) -> User:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -78,6 +82,18 @@ class AuthSession:
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalIdentity:
+    """An account at an OpenID Connect provider that signs a user in: ``subject`` is the provider's ``sub``."""
+
+    id: UUID
+    user_id: UUID
+    provider: str
+    subject: str
+    email: str | None
+    linked_at: datetime
 
 
 class TokenPurpose(StrEnum):
@@ -138,6 +154,8 @@ class AuditAction(StrEnum):
     MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used"
     MFA_FAILED = "auth.mfa_failed"
     MFA_STEP_UP = "auth.mfa_step_up"
+    IDENTITY_LINKED = "user.identity_linked"
+    IDENTITY_UNLINKED = "user.identity_unlinked"
 
 
 class AuditOutcome(StrEnum):

@@ -10,8 +10,10 @@ from saq.queue.base import Queue
 
 from adapters.mail.mailbox import MailboxMailer
 from adapters.mail.smtp import SmtpMailer
+from adapters.oidc.provider import AuthlibOidcProvider, ConfiguredOidcProviders, OidcProviderConfig
 from adapters.queue.mail_outbox import QueueMailOutbox
 from adapters.redis.attempt_limiter import RedisAttemptLimiter
+from adapters.redis.pending_sign_ins import RedisPendingSignIns
 from adapters.security.jwt_codec import JwtAccessTokenCodec
 from application.identity.accounts import RegisterUser, ResendVerification, VerifyEmail
 from application.identity.authenticate import Authenticate, AuthenticateAccessToken
@@ -25,6 +27,7 @@ from application.identity.mfa import (
     StepUp,
 )
 from application.identity.mfa_login import CompleteMfaLogin
+from application.identity.oidc import FinishOidcSignIn, ListOidcProviders, StartOidcSignIn
 from application.identity.passwords import ChangePassword, ForgotPassword, ResetPassword
 from application.identity.policy import IdentityPolicy
 from application.identity.ports import (
@@ -32,6 +35,8 @@ from application.identity.ports import (
     AttemptLimiter,
     Mailer,
     MailOutbox,
+    OidcProviders,
+    PendingSignIns,
 )
 from application.identity.tokens import OneTimeTokens, SessionIssuer
 from domain.identity.roles import Role
@@ -63,6 +68,30 @@ class IdentityProvider(Provider):
     @provide(scope=Scope.APP)
     def attempt_limiter(self, redis: Redis) -> AttemptLimiter:
         return RedisAttemptLimiter(redis)
+
+    @provide(scope=Scope.APP)
+    def pending_sign_ins(self, redis: Redis) -> PendingSignIns:
+        return RedisPendingSignIns(redis)
+
+    @provide(scope=Scope.APP)
+    def oidc_providers(self, settings: Settings) -> OidcProviders:
+        base = settings.public_url.rstrip("/")
+        return ConfiguredOidcProviders(
+            [
+                AuthlibOidcProvider(
+                    OidcProviderConfig(
+                        name=name,
+                        display_name=provider.display_name or name,
+                        issuer=provider.issuer,
+                        client_id=provider.client_id,
+                        client_secret=provider.client_secret,
+                        redirect_uri=f"{base}/api/v1/auth/oidc/{name}/callback",
+                        scopes=tuple(provider.scopes),
+                    )
+                )
+                for name, provider in settings.oidc_provider_settings.items()
+            ]
+        )
 
     @provide(scope=Scope.APP)
     def mail_outbox(self, queue: Queue) -> MailOutbox:
@@ -107,5 +136,8 @@ class IdentityProvider(Provider):
         RegenerateRecoveryCodes,
         StepUp,
         DisableMfa,
+        ListOidcProviders,
+        StartOidcSignIn,
+        FinishOidcSignIn,
         scope=Scope.REQUEST,
     )

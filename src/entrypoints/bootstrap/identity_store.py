@@ -11,6 +11,7 @@ from dishka import AnyOf, Provider, Scope, provide, provide_all
 from adapters.persistence.identity.api_keys import SqlApiKeyRepository
 from adapters.persistence.identity.audit import SqlAuditLog
 from adapters.persistence.identity.audit_chain import SqlAuditChain
+from adapters.persistence.identity.identities import SqlExternalIdentityRepository
 from adapters.persistence.identity.mfa import SqlMfaRepository
 from adapters.persistence.identity.one_time_tokens import SqlOneTimeTokenRepository
 from adapters.persistence.identity.refresh_tokens import SqlRefreshTokenRepository
@@ -26,11 +27,13 @@ from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKe
 from application.identity.audit import Auditor, ListAuditEvents, VerifyAuditChain
 from application.identity.cleanup import PurgeExpiredCredentials
 from application.identity.mfa import GetMfaStatus, ResetUserMfa
+from application.identity.oidc import ListIdentities, UnlinkIdentity
 from application.identity.ports import (
     ApiKeyDirectory,
     ApiKeyRepository,
     AuditChain,
     AuditLog,
+    ExternalIdentityRepository,
     MfaRepository,
     MfaSecretBox,
     OneTimeTokenRepository,
@@ -85,6 +88,7 @@ class IdentityStoreProvider(Provider):
     refresh_tokens = provide(SqlRefreshTokenRepository, provides=RefreshTokenRepository, scope=Scope.REQUEST)
     one_time_tokens = provide(SqlOneTimeTokenRepository, provides=OneTimeTokenRepository, scope=Scope.REQUEST)
     api_keys = provide(SqlApiKeyRepository, provides=AnyOf[ApiKeyRepository, ApiKeyDirectory], scope=Scope.REQUEST)
+    identities = provide(SqlExternalIdentityRepository, provides=ExternalIdentityRepository, scope=Scope.REQUEST)
     audit_log = provide(SqlAuditLog, provides=AuditLog, scope=Scope.REQUEST)
     audit_chain = provide(SqlAuditChain, provides=AuditChain, scope=Scope.REQUEST)
 
@@ -109,5 +113,7 @@ class IdentityStoreProvider(Provider):
         PurgeExpiredCredentials,
         GetMfaStatus,
         ResetUserMfa,
+        ListIdentities,
+        UnlinkIdentity,
         scope=Scope.REQUEST,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from enum import StrEnum
@@ -84,6 +85,19 @@ TRACE_SAMPLERS = (
 
 class SettingsError(Exception):
     """A setting is missing or invalid; the message names the variable."""
+
+
+class OidcProviderSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One entry of OIDC_PROVIDERS; its key is the provider's name in URLs."""
+
+    issuer: str  # discovery reads {issuer}/.well-known/openid-configuration
+    client_id: str
+    client_secret: str | None = None  # None: a public client (PKCE only)
+    display_name: str | None = None  # shown on the sign-in button; defaults to the name
+    scopes: list[str] = msgspec.field(default_factory=lambda: ["openid", "email", "profile"])
+
+
+_OIDC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -185,6 +199,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     graphql_max_cost: int = 5000
     graphql_max_body_bytes: int = 64 * 1024
     graphql_trace_resolvers: bool = False  # a span per resolver, under the operation's span
+    # OpenID Connect sign-in: a JSON object of providers by name (README "Sign in with OpenID Connect")
+    oidc_providers: str = ""
+    # where the callback sends the browser, tokens in the URL fragment; unset = the callback answers JSON
+    oidc_success_url: str | None = None
+
+    @property
+    def oidc_provider_settings(self) -> dict[str, OidcProviderSettings]:
+        if not self.oidc_providers:
+            return {}
+        return msgspec.json.decode(self.oidc_providers, type=dict[str, OidcProviderSettings])
 
     @property
     def provider_names(self) -> list[str]:
@@ -305,9 +329,10 @@ def _validated(settings: Settings) -> Settings:
     ):
         if not 0 < getattr(settings, variable.lower()) <= 600:
             raise SettingsError(f"{variable}: must be above 0 and at most 600 seconds")
-    for variable in ("PUBLIC_URL", "FRONTEND_URL", "RERANK_URL"):
+    for variable in ("PUBLIC_URL", "FRONTEND_URL", "RERANK_URL", "OIDC_SUCCESS_URL"):
         _check_base_url(variable, getattr(settings, variable.lower()))
     _check_password_hashing(settings)
+    _check_oidc(settings)
     if settings.is_production:
         _check_production(settings)
         return settings
@@ -406,3 +431,22 @@ def _development_secret(data_dir: Path) -> str:
     path.chmod(0o600)
     logger.warning("JWT_SECRET is not set: generated a development secret in %s", path)
     return secret
+
+
+def _check_oidc(settings: Settings) -> None:
+    try:
+        providers = settings.oidc_provider_settings
+    except msgspec.DecodeError as exc:
+        raise SettingsError(f"OIDC_PROVIDERS: expected a JSON object of providers by name, {exc}") from None
+    for name, provider in providers.items():
+        if not _OIDC_NAME.match(name):
+            raise SettingsError(f"OIDC_PROVIDERS: a provider name must be 1-32 of a-z, 0-9, _ and -, got {name!r}")
+        issuer = urlsplit(provider.issuer)
+        if issuer.scheme not in ("http", "https") or not issuer.netloc or issuer.query or issuer.fragment:
+            raise SettingsError(f"OIDC_PROVIDERS: {name}.issuer must be an http(s) URL, got {provider.issuer!r}")
+        if settings.is_production and issuer.scheme != "https":
+            raise SettingsError(f"OIDC_PROVIDERS: {name}.issuer must use https in production")
+        if "openid" not in provider.scopes:
+            raise SettingsError(f"OIDC_PROVIDERS: {name}.scopes must include openid")
+        if not provider.client_id:
+            raise SettingsError(f"OIDC_PROVIDERS: {name}.client_id is empty")

@@ -35,6 +35,7 @@ from entrypoints.http.controllers.documents import CollectionDocumentsController
 from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.metrics import MetricsController
 from entrypoints.http.controllers.mfa import MfaController
+from entrypoints.http.controllers.oidc import IdentitiesController, OidcController
 from entrypoints.http.controllers.pages import PagesController
 from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.status import StatusController
@@ -91,8 +92,10 @@ def create_app(
         path=API_PREFIX,
         route_handlers=[
             AuthController,
+            OidcController,
             UsersController,
             MfaController,
+            IdentitiesController,
             ApiKeysController,
             AuditController,
             StatusController,

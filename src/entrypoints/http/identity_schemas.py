@@ -11,9 +11,11 @@ import msgspec
 from application.identity.api_keys import MAX_KEY_NAME_LENGTH
 from application.identity.login import MfaChallenge
 from application.identity.mfa import MfaSetup, MfaStatus
+from application.identity.oidc import OidcOutcome
+from application.identity.ports import OidcProviderInfo
 from application.identity.sessions import SessionView
 from application.identity.tokens import TokenPair
-from domain.identity.models import MAX_DISPLAY_NAME_LENGTH, ApiKey, AuditEvent, User
+from domain.identity.models import MAX_DISPLAY_NAME_LENGTH, ApiKey, AuditEvent, ExternalIdentity, User
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission, Role
 from entrypoints.http.request_mapping import shows_email
@@ -174,6 +176,62 @@ class MfaStatusOut(Schema):
 class StepUpOut(Schema):
     mfa_at: datetime
     valid_for: int  # seconds a sensitive action is allowed from now on
+
+
+class OidcProviderOut(Schema):
+    name: str
+    display_name: str
+    start_url: str  # send the browser here to sign in
+
+    @classmethod
+    def of(cls, info: OidcProviderInfo) -> OidcProviderOut:
+        return cls(name=info.name, display_name=info.display_name, start_url=f"/api/v1/auth/oidc/{info.name}/start")
+
+
+class AuthorizationUrlOut(Schema):
+    authorization_url: str  # send the browser here; the callback links the provider to the caller's account
+
+
+class IdentityOut(Schema):
+    id: UUID
+    provider: str
+    subject: str
+    linked_at: datetime
+    email: str | None = None
+
+    @classmethod
+    def of(cls, identity: ExternalIdentity) -> IdentityOut:
+        return cls(
+            id=identity.id,
+            provider=identity.provider,
+            subject=identity.subject,
+            linked_at=identity.linked_at,
+            email=identity.email,
+        )
+
+
+class OidcCallbackOut(Schema):
+    """A sign-in (``intent`` sign_in: the token pair) or a link by a signed-in user (link: no tokens)."""
+
+    intent: str
+    identity: IdentityOut
+    account_created: bool
+    access_token: str | None = None
+    refresh_token: str | None = None
+    expires_in: int | None = None
+    token_type: str = "Bearer"
+
+    @classmethod
+    def of(cls, outcome: OidcOutcome) -> OidcCallbackOut:
+        pair = outcome.tokens
+        return cls(
+            intent=outcome.intent.value,
+            identity=IdentityOut.of(outcome.identity),
+            account_created=outcome.account_created,
+            access_token=None if pair is None else pair.access_token,
+            refresh_token=None if pair is None else pair.refresh_token,
+            expires_in=None if pair is None else pair.expires_in,
+        )
 
 
 class SessionOut(Schema):

@@ -85,6 +85,14 @@ OPERATIONS: dict[Operation, Rule] = {
     ("POST", "/api/v1/auth/logout-all"): SESSION,
     ("GET", "/api/v1/auth/sessions"): SESSION,
     ("DELETE", "/api/v1/auth/sessions/{session_id}"): SESSION,
+    ("GET", "/api/v1/auth/oidc/providers"): PUBLIC,
+    ("GET", "/api/v1/auth/oidc/{provider}/start"): PUBLIC,
+    ("GET", "/api/v1/auth/oidc/{provider}/callback"): Rule(
+        public=True, note="the state and the browser cookie of the start are the credential"
+    ),
+    ("POST", "/api/v1/auth/oidc/{provider}/link"): SESSION,
+    ("GET", "/api/v1/users/me/identities"): SESSION,
+    ("DELETE", "/api/v1/users/me/identities/{identity_id}"): Rule(interactive=True, note="not the last way to sign in"),
     ("GET", "/api/v1/users/me"): SIGNED_IN,
     ("PATCH", "/api/v1/users/me"): SESSION,
     ("POST", "/api/v1/users/me/password"): Rule(interactive=True, note="a recent second factor when MFA is on"),

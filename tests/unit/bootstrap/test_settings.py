@@ -191,3 +191,30 @@ def test_fast_password_hashing_is_for_the_test_suite_only() -> None:
             load_settings(env)
     with pytest.raises(SettingsError, match="PASSWORD_HASHING: expected one of owasp, fast"):
         load_settings({**base, "LORE_ENV": "test", "PASSWORD_HASHING": "none"})
+
+
+def test_oidc_providers_are_read_from_json() -> None:
+    value = '{"kc": {"issuer": "https://sso.example.org/realms/a", "client_id": "lore", "client_secret": "s"}}'
+    [(name, provider)] = load_settings(PROD | {"OIDC_PROVIDERS": value}).oidc_provider_settings.items()
+    assert name == "kc"
+    assert provider.client_secret == "s"
+    assert provider.scopes == ["openid", "email", "profile"]
+    assert load_settings(PROD).oidc_provider_settings == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("not json", "JSON object"),
+        ('{"kc": {"issuer": "https://a.example.org"}}', "JSON object"),  # no client_id
+        ('{"kc": {"issuer": "https://a.example.org", "client_id": "x", "extra": 1}}', "JSON object"),
+        ('{"Bad Name": {"issuer": "https://a.example.org", "client_id": "x"}}', "provider name"),
+        ('{"kc": {"issuer": "ftp://a.example.org", "client_id": "x"}}', "kc.issuer must be an http"),
+        ('{"kc": {"issuer": "http://a.example.org", "client_id": "x"}}', "https in production"),
+        ('{"kc": {"issuer": "https://a.example.org", "client_id": "x", "scopes": ["email"]}}', "include openid"),
+        ('{"kc": {"issuer": "https://a.example.org", "client_id": ""}}', "client_id is empty"),
+    ],
+)
+def test_bad_oidc_providers_stop_the_start(value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=rf"OIDC_PROVIDERS: .*{message}"):
+        load_settings(PROD | {"OIDC_PROVIDERS": value})

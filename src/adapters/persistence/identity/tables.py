@@ -30,7 +30,7 @@ class UserRow(UUIDv7Base):
 
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored normalised (lower-case)
     display_name: Mapped[str] = mapped_column(String(100))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # NULL: no password (made by an OIDC sign-in)
     role: Mapped[str] = mapped_column(String(16), index=True)
     is_active: Mapped[bool] = mapped_column(index=True)
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
@@ -73,6 +73,19 @@ class OneTimeTokenRow(UUIDv7Base):
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class UserIdentityRow(UUIDv7Base):
+    """An OpenID Connect account (provider + its ``sub``) that signs a user in."""
+
+    __tablename__ = "user_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254))
+    linked_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
 class ApiKeyRow(UUIDv7Base):

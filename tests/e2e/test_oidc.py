@@ -1,0 +1,272 @@
+"""Sign-in with OpenID Connect: the real app and stores against a real provider on 127.0.0.1.
+
+The browser's part is played by hand: the app's start answers a redirect to the provider, the provider's
+authorization endpoint answers a redirect back to the callback, and the test follows both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from uuid import uuid4
+
+import httpx
+import msgspec
+import pytest
+from httpx import Response
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.http.app import create_app
+from tests.support.api import Client, assert_error, bearer, create_user, login, signed_in
+from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProviderDouble, ProviderUser, oidc_provider
+from tests.support.servers import free_port
+
+START = "/api/v1/auth/oidc/test/start"
+IDENTITIES = "/api/v1/users/me/identities"
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[OidcProviderDouble]:
+    with oidc_provider() as double:
+        yield double
+
+
+@pytest.fixture(autouse=True)
+def _well_behaved(provider: OidcProviderDouble) -> None:
+    provider.misbehave.clear()
+    provider.authorize_requests.clear()
+    provider.token_requests.clear()
+
+
+def _with_provider(
+    settings: Settings, provider: OidcProviderDouble, issuer: str = "", secret: str = CLIENT_SECRET, **changes: Any
+) -> Settings:
+    config = {
+        "test": {
+            "issuer": issuer or provider.issuer,
+            "client_id": CLIENT_ID,
+            "client_secret": secret,
+            "display_name": "Test SSO",
+        }
+    }
+    return msgspec.structs.replace(settings, oidc_providers=json.dumps(config), **changes)
+
+
+@pytest.fixture
+async def oidc(settings: Settings, provider: OidcProviderDouble) -> AsyncIterator[Client]:
+    async with AsyncTestClient(app=create_app(_with_provider(settings, provider))) as client:
+        yield client
+
+
+def _person(email_verified: bool = True) -> ProviderUser:
+    return ProviderUser(f"sub-{uuid4()}", f"{uuid4().hex[:12]}@example.org", email_verified)
+
+
+async def _at_provider(authorization_url: str) -> str:
+    """The browser at the provider: it signs the user in and sends them back; the callback's path and query."""
+    async with httpx.AsyncClient() as browser:
+        answer = await browser.get(authorization_url)
+    assert answer.status_code == 302, answer.text
+    back = urlsplit(answer.headers["location"])
+    return f"{back.path}?{back.query}"
+
+
+async def _callback_url(client: Client) -> str:
+    start = await client.get(START, follow_redirects=False)
+    assert start.status_code == 302, start.text
+    assert "lore_oidc" in start.headers["set-cookie"]
+    return await _at_provider(start.headers["location"])
+
+
+async def _sign_in(client: Client, provider: OidcProviderDouble, user: ProviderUser) -> Response:
+    provider.next_user = user
+    return await client.get(await _callback_url(client))
+
+
+def _data(response: Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()["data"]
+
+
+async def test_the_providers_are_listed_publicly(oidc: Client) -> None:
+    assert _data(await oidc.get("/api/v1/auth/oidc/providers")) == [
+        {"name": "test", "display_name": "Test SSO", "start_url": START}
+    ]
+    assert_error(await oidc.get("/api/v1/auth/oidc/nobody/start"), 404, "NOT_FOUND")
+
+
+async def test_a_first_sign_in_creates_an_account_and_the_next_one_finds_it(
+    oidc: Client, provider: OidcProviderDouble
+) -> None:
+    person = _person()
+    first = _data(await _sign_in(oidc, provider, person))
+    assert first["intent"] == "sign_in"
+    assert first["account_created"] is True
+    assert first["identity"]["subject"] == person.subject
+    # authorization code with PKCE S256, a nonce, and the verifier at the token endpoint
+    sent = provider.authorize_requests[-1]
+    assert sent["code_challenge_method"] == "S256"
+    assert sent["nonce"]
+    assert sent["scope"] == "openid email profile"
+    assert len(provider.token_requests[-1]["code_verifier"]) >= 43
+    me = _data(await oidc.get("/api/v1/users/me", headers=bearer(first["access_token"])))
+    assert me["email"] == person.email
+    assert me["email_verified"] is True
+    assert me["role"] == "member"
+    again = _data(await _sign_in(oidc, provider, person))
+    assert again["account_created"] is False
+    assert _data(await oidc.get("/api/v1/users/me", headers=bearer(again["access_token"])))["id"] == me["id"]
+    # the same refresh-token rotation as a password sign-in
+    refreshed = await oidc.post("/api/v1/auth/refresh", json={"refresh_token": again["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+    # the account has no password: a password sign-in fails like a wrong password
+    assert_error(await login(oidc, person.email, "any password at all"), 401, "INVALID_CREDENTIALS")
+
+
+async def test_a_provider_verified_email_links_the_existing_account(oidc: Client, provider: OidcProviderDouble) -> None:
+    person = _person()
+    user_id = await create_user(oidc, person.email)
+    signed = _data(await _sign_in(oidc, provider, person))
+    assert signed["account_created"] is False
+    headers = bearer(signed["access_token"])
+    assert _data(await oidc.get("/api/v1/users/me", headers=headers))["id"] == user_id
+    [identity] = _data(await oidc.get(IDENTITIES, headers=headers))
+    assert identity["provider"] == "test"
+    assert identity["subject"] == person.subject
+    # with a password set, the account may drop its only identity
+    assert (await oidc.delete(f"{IDENTITIES}/{identity['id']}", headers=headers)).status_code == 204
+    assert _data(await oidc.get(IDENTITIES, headers=headers)) == []
+
+
+async def test_an_unverified_email_never_links_an_existing_account(oidc: Client, provider: OidcProviderDouble) -> None:
+    person = _person(email_verified=False)
+    await create_user(oidc, person.email)
+    assert_error(await _sign_in(oidc, provider, person), 409, "OIDC_EMAIL_NOT_VERIFIED")
+
+
+async def test_an_unverified_email_makes_an_unverified_account(oidc: Client, provider: OidcProviderDouble) -> None:
+    signed = _data(await _sign_in(oidc, provider, _person(email_verified=False)))
+    assert signed["account_created"] is True
+    me = _data(await oidc.get("/api/v1/users/me", headers=bearer(signed["access_token"])))
+    assert me["email_verified"] is False
+
+
+async def test_the_email_may_come_from_userinfo(oidc: Client, provider: OidcProviderDouble) -> None:
+    provider.misbehave.add("email_in_userinfo")
+    person = _person()
+    signed = _data(await _sign_in(oidc, provider, person))
+    assert _data(await oidc.get("/api/v1/users/me", headers=bearer(signed["access_token"])))["email"] == person.email
+
+
+async def test_the_callback_needs_the_state_and_browser_of_its_start(
+    oidc: Client, provider: OidcProviderDouble, settings: Settings
+) -> None:
+    provider.next_user = _person()
+    url = await _callback_url(oidc)
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    tampered = await oidc.get(parts.path, params={**query, "state": query["state"] + "x"})
+    assert_error(tampered, 400, "OIDC_STATE_INVALID")
+    assert_error(await oidc.get(parts.path, params={"code": query["code"]}), 400, "OIDC_STATE_INVALID")
+    # another browser (no binding cookie) with the victim's callback link: login CSRF is refused
+    async with AsyncTestClient(app=create_app(_with_provider(settings, provider))) as stranger:
+        assert_error(await stranger.get(url), 400, "OIDC_STATE_INVALID")
+    # the state was spent by that attempt: it works once, even for its own browser
+    assert_error(await oidc.get(url), 400, "OIDC_STATE_INVALID")
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("nonce", "nonce"),
+        ("aud", "aud"),
+        ("azp", "azp"),  # several audiences and no authorized party
+        ("expired", "exp"),
+        ("iss", "iss"),
+        ("foreign_key", "signature"),
+        ("no_id_token", "missing"),
+    ],
+)
+async def test_an_id_token_that_fails_a_check_is_refused(
+    oidc: Client, provider: OidcProviderDouble, fault: str, reason: str
+) -> None:
+    provider.misbehave.add(fault)
+    error = assert_error(await _sign_in(oidc, provider, _person()), 401, "OIDC_ID_TOKEN_INVALID")
+    assert error["details"]["reason"] == reason
+
+
+async def test_an_error_from_the_provider_is_a_client_error(oidc: Client, provider: OidcProviderDouble) -> None:
+    provider.misbehave.add("error")
+    error = assert_error(await _sign_in(oidc, provider, _person()), 400, "OIDC_PROVIDER_ERROR")
+    assert error["details"]["error"] == "access_denied"
+
+
+async def test_a_signed_in_user_links_and_unlinks_providers(oidc: Client, provider: OidcProviderDouble) -> None:
+    # an account the provider made has no password: its one identity cannot go
+    made = _data(await _sign_in(oidc, provider, _person()))
+    headers = bearer(made["access_token"])
+    [only] = _data(await oidc.get(IDENTITIES, headers=headers))
+    assert_error(await oidc.delete(f"{IDENTITIES}/{only['id']}", headers=headers), 409, "LAST_SIGN_IN_METHOD")
+    # a second identity, linked from the account, makes the first one removable
+    second = _person()
+    provider.next_user = second
+    link = _data(await oidc.post("/api/v1/auth/oidc/test/link", headers=headers))
+    linked = _data(await oidc.get(await _at_provider(link["authorization_url"])))
+    assert linked["intent"] == "link"
+    assert linked["access_token"] is None
+    assert linked["identity"]["subject"] == second.subject
+    assert len(_data(await oidc.get(IDENTITIES, headers=headers))) == 2
+    assert (await oidc.delete(f"{IDENTITIES}/{only['id']}", headers=headers)).status_code == 204
+    [left] = _data(await oidc.get(IDENTITIES, headers=headers))
+    assert_error(await oidc.delete(f"{IDENTITIES}/{left['id']}", headers=headers), 409, "LAST_SIGN_IN_METHOD")
+    # someone else's identity is not found, and a provider account linked elsewhere is not taken over
+    other = await signed_in(oidc, f"{uuid4().hex[:12]}@example.org")
+    assert_error(await oidc.delete(f"{IDENTITIES}/{left['id']}", headers=other.headers), 404, "NOT_FOUND")
+    provider.next_user = second
+    link = _data(await oidc.post("/api/v1/auth/oidc/test/link", headers=other.headers))
+    assert_error(await oidc.get(await _at_provider(link["authorization_url"])), 409, "IDENTITY_LINKED_ELSEWHERE")
+
+
+async def test_with_a_success_url_the_tokens_travel_in_the_fragment(
+    settings: Settings, provider: OidcProviderDouble
+) -> None:
+    app: Litestar = create_app(_with_provider(settings, provider, oidc_success_url="https://app.example.org/signed-in"))
+    async with AsyncTestClient(app=app) as client:
+        provider.next_user = _person()
+        answer = await client.get(await _callback_url(client), follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["cache-control"] == "no-store"
+        target = urlsplit(answer.headers["location"])
+        assert f"{target.scheme}://{target.netloc}{target.path}" == "https://app.example.org/signed-in"
+        tokens = {k: v[0] for k, v in parse_qs(target.fragment).items()}
+        assert tokens["account_created"] == "true"
+        headers = bearer(tokens["access_token"])
+        assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 200
+        # a link comes back to the same page, saying which provider was linked
+        provider.next_user = _person()
+        link = _data(await client.post("/api/v1/auth/oidc/test/link", headers=headers))
+        linked = await client.get(await _at_provider(link["authorization_url"]), follow_redirects=False)
+        assert linked.status_code == 303, linked.text
+        assert urlsplit(linked.headers["location"]).fragment == "linked=test"
+
+
+async def test_a_refused_code_is_a_client_error(settings: Settings, provider: OidcProviderDouble) -> None:
+    async with AsyncTestClient(app=create_app(_with_provider(settings, provider, secret="not-the-secret"))) as client:
+        error = assert_error(await _sign_in(client, provider, _person()), 400, "OIDC_CODE_REFUSED")
+    assert error["details"]["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("where", ["nobody listening", "another issuer"])
+async def test_a_provider_that_cannot_be_discovered_is_unavailable(
+    settings: Settings, provider: OidcProviderDouble, where: str
+) -> None:
+    # the document must name the issuer it was read from: a trailing slash is another issuer
+    issuer = f"http://127.0.0.1:{free_port()}" if where == "nobody listening" else provider.issuer + "/"
+    async with AsyncTestClient(app=create_app(_with_provider(settings, provider, issuer=issuer))) as client:
+        answer = await client.get(START, follow_redirects=False)
+    assert_error(answer, 503, "OIDC_PROVIDER_UNAVAILABLE")
+    assert "retry-after" in answer.headers
