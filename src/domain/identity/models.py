@@ -128,6 +128,10 @@ class AuditAction(StrEnum):
     MEMBER_ROLE_CHANGED = "collection.member_role_changed"
     MEMBER_REMOVED = "collection.member_removed"
     DOCUMENT_DELETED = "document.deleted"
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_DELETED = "webhook.deleted"
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"
+    WEBHOOK_DISABLED = "webhook.disabled"  # by the worker, once a delivery exhausted the retry schedule
 
 
 class AuditOutcome(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,6 +20,8 @@ from application.identity.ports import EmailMessage, Mailer
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
 from application.platform.heartbeat import RecordHeartbeat
+from application.webhooks.delivery import ClaimWebhookDeliveries, DeliverWebhook
+from domain.webhooks.models import Delivery
 
 
 class Context(SaqContext, total=False):
@@ -114,3 +117,18 @@ async def purge_credentials(ctx: Context) -> dict[str, int]:
     async with container_of(ctx)() as scope:
         purged = await (await scope.get(PurgeExpiredCredentials)).execute()
     return {"sessions": purged.sessions, "one_time_tokens": purged.one_time_tokens}
+
+
+@traced
+async def deliver_webhooks(ctx: Context) -> int:
+    """Claim due webhook deliveries (under a lease) and POST them concurrently, each settled on its own."""
+    container = container_of(ctx)
+    async with container() as scope:
+        claimed = await (await scope.get(ClaimWebhookDeliveries)).execute()
+
+    async def deliver(delivery: Delivery) -> None:
+        async with container() as scope:
+            await (await scope.get(DeliverWebhook)).execute(delivery)
+
+    await asyncio.gather(*(deliver(delivery) for delivery in claimed))
+    return len(claimed)
