@@ -17,6 +17,7 @@ from uuid import UUID
 
 import msgspec
 import pytest
+from click.testing import CliRunner, Result
 from dishka import AsyncContainer, Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 from uuid_utils.compat import uuid7
@@ -30,6 +31,7 @@ from domain.shared.events import Audience, DomainEvent, EventType
 from domain.webhooks.models import Delivery, DeliveryStatus
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.cli.main import cli
 from entrypoints.http.app import create_app
 from entrypoints.worker.tasks import Context, deliver_webhooks
 from tests.e2e.knowledge_support import new_collection
@@ -402,3 +404,47 @@ async def test_a_worker_killed_mid_delivery_leads_to_exactly_one_successful_deli
     assert [(a["attempt"], a["response_code"]) for a in attempts] == [(1, None), (2, 200)]
     assert "lease ran out" in attempts[0]["error"]
     assert [d.status for d in await deliveries_of(container, [UUID(delivery["id"])])] == [DeliveryStatus.SUCCEEDED]
+
+
+async def _lore(runner: CliRunner, *args: str) -> Result:
+    """On a thread: the command runs its own event loop."""
+    return await asyncio.to_thread(runner.invoke, cli, list(args))
+
+
+async def test_the_operator_manages_webhooks_from_the_cli(
+    lore: CliRunner, hooks: Client, container: AsyncContainer
+) -> None:
+    member = await signed_in(hooks, "hook-cli@example.org")
+    created = await _lore(
+        lore, "webhooks", "create", "--email", member.email, "--url", "https://8.8.8.8/cli", "--event", "job.failed"
+    )
+    assert created.exit_code == 0, created.output
+    webhook_id, secret = created.stdout.split()
+    assert secret.startswith("whsec_")
+    listed = await _lore(lore, "webhooks", "list")
+    assert webhook_id in listed.output
+    assert "job.failed" in listed.output
+    assert secret not in listed.output
+
+    rotated = await _lore(lore, "webhooks", "rotate", webhook_id)
+    assert rotated.exit_code == 0, rotated.output
+    assert rotated.stdout.split()[0] != secret
+
+    failed = event(EventType.JOB_FAILED, user_ids=(member.id,))
+    await fan_out(container, failed)
+    deliveries = await _lore(lore, "webhooks", "deliveries", webhook_id)
+    assert "job.failed" in deliveries.output
+    assert "pending" in deliveries.output
+    delivery_id = deliveries.stdout.split()[0]
+    assert (await _lore(lore, "webhooks", "redeliver", webhook_id, delivery_id)).exit_code == 0
+
+    refused = await _lore(
+        lore, "webhooks", "create", "--email", member.email, "--url", "http://10.0.0.1/", "--event", "job.failed"
+    )
+    assert refused.exit_code == 1
+    assert "WEBHOOK_URL_REFUSED" in refused.output
+    assert (await _lore(lore, "webhooks", "delete", webhook_id)).exit_code == 0
+    assert webhook_id not in (await _lore(lore, "webhooks", "list")).output
+    missing = await _lore(lore, "webhooks", "rotate", webhook_id)
+    assert missing.exit_code == 1
+    assert "WEBHOOK_NOT_FOUND" in missing.output
