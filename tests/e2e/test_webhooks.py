@@ -24,8 +24,10 @@ from uuid_utils.compat import uuid7
 
 from application.identity.ports import EmailMessage, MailOutbox
 from application.shared.ports import UnitOfWork
+from application.webhooks.endpoints import RotateWebhookSecret
 from application.webhooks.fanout import WebhookFanout
 from application.webhooks.ports import WebhookDeliveries
+from domain.identity.principal import Principal
 from domain.identity.roles import Role
 from domain.shared.events import Audience, DomainEvent, EventType
 from domain.webhooks.models import Delivery, DeliveryStatus
@@ -448,3 +450,25 @@ async def test_the_operator_manages_webhooks_from_the_cli(
     missing = await _lore(lore, "webhooks", "rotate", webhook_id)
     assert missing.exit_code == 1
     assert "WEBHOOK_NOT_FOUND" in missing.output
+
+
+async def test_after_a_change_of_the_sealing_key_deliveries_fail_until_the_secret_is_rotated(
+    hooks: Client, hook_settings: Settings
+) -> None:
+    member = await signed_in(hooks, "hook-rekeyed@example.org")
+    with receiving(Receiver()) as receiver:
+        endpoint = await register(hooks, member, receiver.url)
+        rekeyed = build_container(msgspec.structs.replace(hook_settings, webhook_secrets_key="another-key-" + "k" * 30))
+        try:
+            await fan_out(rekeyed, event(EventType.DOCUMENT_READY, user_ids=(member.id,)))
+            await rounds(rekeyed)
+            [delivery] = await log_of(hooks, member, endpoint["id"])  # still listed, no 500
+            assert "cannot be unsealed" in delivery["error"]
+            assert receiver.requests == []
+            async with rekeyed() as scope:
+                rotated = await (await scope.get(RotateWebhookSecret)).execute(
+                    Principal(UUID(member.id), Role.MEMBER), UUID(endpoint["id"])
+                )
+            assert rotated.endpoint.secrets.previous is None  # the unreadable one is dropped
+        finally:
+            await rekeyed.close()

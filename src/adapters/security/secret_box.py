@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -28,3 +29,10 @@ class SecretBox:
     def open(self, sealed: str) -> str:
         raw = base64.b64decode(sealed.removeprefix(_VERSION))
         return self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], None).decode()
+
+    def try_open(self, sealed: str) -> str | None:
+        """None when the value was sealed under another key (or is not a sealed value at all)."""
+        try:
+            return self.open(sealed)
+        except (InvalidTag, ValueError):
+            return None

@@ -29,6 +29,7 @@ from domain.webhooks.signing import headers
 logger = logging.getLogger(__name__)
 
 DISABLED = "the endpoint is disabled"
+UNSEALABLE = "the signing secret cannot be unsealed (was WEBHOOK_SECRETS_KEY changed?); rotate the secret"
 LOST = "the worker stopped during this attempt (its lease ran out); retried"
 
 
@@ -133,6 +134,8 @@ class DeliverWebhook:
     async def _attempt(self, endpoint: WebhookEndpoint, delivery: Delivery, now: datetime) -> AttemptOutcome:
         if not endpoint.enabled:
             return AttemptOutcome(status_code=None, latency_ms=0, error=DISABLED)
+        if not endpoint.secrets.current:
+            return AttemptOutcome(status_code=None, latency_ms=0, error=UNSEALABLE)
         try:
             target = await self._targets.check(endpoint.url)  # again: what the name resolves to may have changed
         except DomainError as exc:

@@ -36,6 +36,9 @@ class SigningSecrets:
         return [self.current]
 
     def rotated(self, new: str, now: datetime, overlap: timedelta) -> SigningSecrets:
+        # an unreadable current secret ("") is not kept: it could sign nothing
+        if not self.current:
+            return SigningSecrets(current=new)
         return SigningSecrets(current=new, previous=self.current, previous_expires_at=now + overlap)
 
 

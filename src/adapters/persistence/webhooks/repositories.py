@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -21,6 +22,8 @@ from application.webhooks.ports import Claim
 from domain.shared.events import EventType
 from domain.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, SigningSecrets, WebhookEndpoint
 
+logger = logging.getLogger(__name__)
+
 ENDPOINT_SORTS = ("created_at", "url")
 DELIVERY_SORTS = ("created_at", "next_attempt_at")
 
@@ -30,15 +33,24 @@ class SqlWebhookEndpoints:
         self._session = session
         self._box = box
 
+    def _open(self, sealed: str) -> str:
+        """The secret, or "" when it cannot be unsealed (WEBHOOK_SECRETS_KEY changed): such an endpoint is
+        still listed and can be rotated, but deliveries fail until it is."""
+        secret = self._box.try_open(sealed)
+        if secret is None:
+            logger.warning("a webhook signing secret cannot be unsealed: was WEBHOOK_SECRETS_KEY changed?")
+            return ""
+        return secret
+
     def _of(self, row: WebhookEndpointRow) -> WebhookEndpoint:
-        previous = self._box.open(row.previous_secret_sealed) if row.previous_secret_sealed else None
+        previous = self._open(row.previous_secret_sealed) if row.previous_secret_sealed else None
         return WebhookEndpoint(
             id=row.id,
             owner_id=row.owner_id,
             url=row.url,
             description=row.description,
             event_types=frozenset(EventType(name) for name in row.event_types if name in EventType._value2member_map_),
-            secrets=SigningSecrets(self._box.open(row.secret_sealed), previous, row.previous_secret_expires_at),
+            secrets=SigningSecrets(self._open(row.secret_sealed), previous, row.previous_secret_expires_at),
             enabled=row.enabled,
             created_at=row.created_at,
             updated_at=row.updated_at,
