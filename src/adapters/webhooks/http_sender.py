@@ -53,10 +53,13 @@ class HttpWebhookSender:
                     prefix = await _prefix(response)
                 finally:
                     await response.aclose()
-        except (httpx.HTTPError, TimeoutError, OSError) as exc:
+        except (httpx.TimeoutException, TimeoutError):
             return AttemptOutcome(
-                status_code=None, latency_ms=_since(started), error=f"{type(exc).__name__}: {exc}"[:500]
+                status_code=None, latency_ms=_since(started), error=f"timed out after {self._timeout:g} s"
             )
+        except (httpx.HTTPError, OSError) as exc:
+            error = _text(f"{type(exc).__name__}: {exc}")[:500]
+            return AttemptOutcome(status_code=None, latency_ms=_since(started), error=error)
         return AttemptOutcome(status_code=response.status_code, latency_ms=_since(started), response_prefix=prefix)
 
 
@@ -66,7 +69,12 @@ async def _prefix(response: httpx.Response) -> str:
         kept += chunk
         if len(kept) >= RESPONSE_PREFIX_BYTES:
             break
-    return kept[:RESPONSE_PREFIX_BYTES].decode("utf-8", errors="replace")
+    return _text(kept[:RESPONSE_PREFIX_BYTES].decode("utf-8", errors="replace"))
+
+
+def _text(value: str) -> str:
+    """Postgres text holds no NUL: a receiver answering binary must not fail the attempt's record."""
+    return value.replace("\x00", "\ufffd")
 
 
 def _since(started: float) -> int:
