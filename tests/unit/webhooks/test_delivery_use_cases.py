@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from application.identity.audit import AuditContext, Auditor
+from application.shared.events import EventSubscriber
 from application.shared.ports import Page, PageRequest
 from application.webhooks.delivery import DeliverWebhook
 from application.webhooks.fanout import WebhookFanout
@@ -226,7 +227,9 @@ async def test_the_fan_out_skips_inactive_owners_and_events_their_owner_is_not_t
         ) -> frozenset[UUID]:
             return frozenset()
 
-    fanout = WebhookFanout(endpoints, deliveries, users, NoCollections(), SequentialIds(), MovableClock(NOW))
+    fanout: EventSubscriber = WebhookFanout(  # what the relay hands committed events to
+        endpoints, deliveries, users, NoCollections(), SequentialIds(), MovableClock(NOW)
+    )
 
     def ready(audience: Audience) -> DomainEvent:
         return DomainEvent(UUID(int=9), EventType.DOCUMENT_READY, NOW, {}, {}, audience)
