@@ -17,7 +17,7 @@ class SystemResolver:
         try:
             async with asyncio.timeout(self._timeout):
                 found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, TimeoutError, UnicodeError):
+        except (OSError, TimeoutError, ValueError):  # UnicodeError (IDNA) is a ValueError
             raise WebhookUrlRefusedError(
                 "The URL's host does not resolve.", details={"reason": "unresolvable", "host": host[:255]}
             ) from None

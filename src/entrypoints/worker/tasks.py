@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -33,6 +34,7 @@ class Context(SaqContext, total=False):
 Task = Callable[..., Awaitable[Any]]
 
 _tracer = trace.get_tracer("lore.worker")
+logger = logging.getLogger("lore.worker")
 # the enqueuer put its W3C traceparent in the job's meta (adapters/trace_context.py)
 _W3C = TraceContextTextMapPropagator()
 
@@ -130,5 +132,10 @@ async def deliver_webhooks(ctx: Context) -> int:
         async with container() as scope:
             await (await scope.get(DeliverWebhook)).execute(delivery)
 
-    await asyncio.gather(*(deliver(delivery) for delivery in claimed))
+    # one delivery's failure (a database error) must not orphan the others: each stays leased and is
+    # retried once its lease runs out, so log it and go on
+    outcomes = await asyncio.gather(*(deliver(delivery) for delivery in claimed), return_exceptions=True)
+    for delivery, outcome in zip(claimed, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            logger.error("webhook delivery %s failed in the worker", delivery.id, exc_info=outcome)
     return len(claimed)
