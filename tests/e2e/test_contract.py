@@ -51,6 +51,9 @@ REFUSED_BEYOND_THE_SCHEMA = {
     "PATCH /api/v1/documents/{document_id}": ["415", "422"],
     # filters.metadata keys and strings must have no control characters (422), as above
     "POST /api/v1/search": ["422"],
+    # a webhook URL must resolve, and only to public addresses (SSRF protection)
+    "POST /api/v1/webhooks": ["422"],
+    "PATCH /api/v1/webhooks/{webhook_id}": ["422"],
 }
 
 

@@ -22,8 +22,11 @@ from application.assistant.summaries import SummaryTask, SummaryTaskRepository, 
 from application.identity.accounts import NewAccount
 from application.identity.users import CreateUser
 from application.shared.ports import UnitOfWork
+from application.webhooks.ports import WebhookDeliveries
 from domain.identity.roles import Role
 from domain.knowledge.models import CollectionRole
+from domain.shared.events import EventType
+from domain.webhooks.models import Delivery, DeliveryStatus
 from entrypoints.bootstrap.container import build_container
 from entrypoints.http.permission_table import Operation
 from tests.support.api import PASSWORD, Client, bearer, login
@@ -164,6 +167,41 @@ class World:
 
         return await self._shared_or_new("job", actor, False, make)
 
+    async def webhook(self, actor: Actor, *, fresh: bool = False) -> str:
+        """One of the actor's endpoints, at a public address literal: registered, never called (no worker runs)."""
+
+        async def make() -> str:
+            body = {"url": f"https://8.8.8.8/{self.unique('hook')}", "events": ["document.ready"]}
+            response = await self.client.post("/api/v1/webhooks", json=body, headers=await self.headers(actor))
+            return str(self._ok(response)["id"])
+
+        return await self._shared_or_new("webhook", actor, fresh, make)
+
+    async def delivery(self, actor: Actor) -> tuple[str, str]:
+        webhook_id = await self.webhook(actor)
+
+        async def make() -> str:
+            now = datetime.now(UTC)
+            delivery = Delivery(
+                uuid4(),
+                UUID(webhook_id),
+                uuid4(),
+                EventType.DOCUMENT_READY,
+                "{}",
+                DeliveryStatus.FAILED,
+                1,
+                1,
+                now,
+                now,
+                now,
+            )
+            async with self._container() as scope:
+                await (await scope.get(WebhookDeliveries)).add_many([delivery])
+                await (await scope.get(UnitOfWork)).commit()
+            return str(delivery.id)
+
+        return webhook_id, await self._shared_or_new("delivery", actor, False, make)
+
     async def own_key_id(self, actor: Actor) -> str:
         body = {"name": self.unique("spare"), "scopes": ["documents:read"]}
         response = await self.client.post("/api/v1/api-keys", json=body, headers=await self.headers(actor))
@@ -231,6 +269,8 @@ fixed("POST", f"{API}/ask", {"question": "What does the text say?"})
 fixed("GET", f"{API}/usage")
 fixed("POST", f"{API}/conversations", {"title": "Matrix"})
 fixed("GET", f"{API}/conversations")
+fixed("POST", f"{API}/webhooks", {"url": "https://8.8.8.8/matrix", "events": ["job.completed"]})
+fixed("GET", f"{API}/webhooks")
 
 
 def unconfigured_provider(method: str, step: str) -> None:
@@ -391,3 +431,40 @@ async def _delete_conversation(world: World, actor: Actor) -> Call:
 async def _send(world: World, actor: Actor) -> Call:
     url = f"{API}/conversations/{await world.conversation(actor)}/messages"
     return Call("POST", url, {"content": "What does the text say?"}, {"Accept": "application/json"})
+
+
+@request("GET", f"{API}/webhooks/{{webhook_id}}")
+async def _get_webhook(world: World, actor: Actor) -> Call:
+    return Call("GET", f"{API}/webhooks/{await world.webhook(actor)}")
+
+
+@request("PATCH", f"{API}/webhooks/{{webhook_id}}")
+async def _update_webhook(world: World, actor: Actor) -> Call:
+    return Call("PATCH", f"{API}/webhooks/{await world.webhook(actor)}", {"description": "Changed"})
+
+
+@request("DELETE", f"{API}/webhooks/{{webhook_id}}")
+async def _delete_webhook(world: World, actor: Actor) -> Call:
+    return Call("DELETE", f"{API}/webhooks/{await world.webhook(actor, fresh=True)}")
+
+
+@request("POST", f"{API}/webhooks/{{webhook_id}}/rotate-secret")
+async def _rotate_webhook(world: World, actor: Actor) -> Call:
+    return Call("POST", f"{API}/webhooks/{await world.webhook(actor)}/rotate-secret")
+
+
+@request("GET", f"{API}/webhooks/{{webhook_id}}/deliveries")
+async def _deliveries(world: World, actor: Actor) -> Call:
+    return Call("GET", f"{API}/webhooks/{await world.webhook(actor)}/deliveries")
+
+
+@request("GET", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/attempts")
+async def _attempts(world: World, actor: Actor) -> Call:
+    webhook_id, delivery_id = await world.delivery(actor)
+    return Call("GET", f"{API}/webhooks/{webhook_id}/deliveries/{delivery_id}/attempts")
+
+
+@request("POST", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/redeliver")
+async def _redeliver(world: World, actor: Actor) -> Call:
+    webhook_id, delivery_id = await world.delivery(actor)
+    return Call("POST", f"{API}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")

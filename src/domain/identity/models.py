@@ -156,6 +156,10 @@ class AuditAction(StrEnum):
     MFA_STEP_UP = "auth.mfa_step_up"
     IDENTITY_LINKED = "user.identity_linked"
     IDENTITY_UNLINKED = "user.identity_unlinked"
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_DELETED = "webhook.deleted"
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"
+    WEBHOOK_DISABLED = "webhook.disabled"  # by the worker, once a delivery exhausted the retry schedule
 
 
 class AuditOutcome(StrEnum):

@@ -22,6 +22,7 @@ class Permission(StrEnum):
     USERS_READ = "users:read"
     USERS_WRITE = "users:write"
     AUDIT_READ = "audit:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"  # one's own endpoints; admins everyone's
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -33,6 +34,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DOCUMENTS_WRITE,
             Permission.COLLECTIONS_MANAGE,
             Permission.ASSISTANT_USE,
+            Permission.WEBHOOKS_MANAGE,
         }
     ),
     Role.EDITOR: frozenset(
@@ -42,6 +44,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.COLLECTIONS_CREATE,
             Permission.COLLECTIONS_MANAGE,
             Permission.ASSISTANT_USE,
+            Permission.WEBHOOKS_MANAGE,
         }
     ),
     Role.ADMIN: frozenset(Permission),

@@ -27,6 +27,7 @@ from entrypoints.bootstrap.knowledge import KnowledgeProvider
 from entrypoints.bootstrap.request_context import RequestContextProvider
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.settings_provider import SettingsProvider
+from entrypoints.bootstrap.webhooks import WebhookProvider
 
 
 class InfrastructureProvider(Provider):
@@ -78,4 +79,5 @@ def default_providers(settings: Settings) -> list[Provider]:
         IdentityProvider(),
         KnowledgeProvider(),
         AssistantProvider(),
+        WebhookProvider(),
     ]

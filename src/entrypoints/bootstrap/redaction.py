@@ -1,8 +1,8 @@
 """Scrubs secrets and personal data out of text bound for logs and traces.
 
 Shape-based: it recognises what a secret looks like (an argon2 hash, a JWT, a Lore API key, a
-256-bit opaque token, ``password=...``), so it also covers values that reach a log line by accident,
-e.g. inside a database error or a URL.
+webhook signing secret, a 256-bit opaque token, ``password=...``), so it also covers values that reach
+a log line by accident, e.g. inside a database error or a URL.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ _RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (("eyj",), re.compile(r"\beyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), _marker("jwt")),
     # lore_<public prefix>_<secret>: the prefix identifies the key (it is listed to its owner), keep it
     (("lore_",), re.compile(r"\blore_([a-z0-9]{12})_[A-Za-z0-9_-]+"), rf"lore_\1_{REDACTED}"),
+    # a Standard Webhooks signing secret (whsec_ + base64)
+    (("whsec_",), re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"), _marker("webhook_secret")),
     (("bearer", "basic"), re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+"), rf"\1 {REDACTED}"),
     # user:password@ in URLs (database and Redis URLs)
     (("://",), re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/\s@]*:)[^@\s/]+@"), rf"\1{REDACTED}@"),

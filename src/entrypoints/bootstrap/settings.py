@@ -60,6 +60,9 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("QUERY_EMBEDDING_CACHE_TTL_SECONDS", 0, 30 * 86_400),
     ("RERANK_CANDIDATES", 1, 200),
     ("MFA_STEP_UP_SECONDS", 60, 86_400),
+    ("WEBHOOK_LEASE_SECONDS", 2, 3600),
+    ("WEBHOOK_ROTATION_OVERLAP_SECONDS", 0, 30 * 86_400),
+    ("WEBHOOK_BATCH_SIZE", 1, 1000),
 )
 _RERANK_PROTOCOLS = ("tei", "cohere")
 _KNOWN_PROVIDERS = ("openai", "anthropic")
@@ -199,6 +202,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     graphql_max_cost: int = 5000
     graphql_max_body_bytes: int = 64 * 1024
     graphql_trace_resolvers: bool = False  # a span per resolver, under the operation's span
+    # webhooks (README "Webhooks"): seconds between attempts after each failure; once exhausted the endpoint
+    # is disabled. The default, 5 s, 5 min, 30 min, 2 h, 5 h, 8 h, 8 h, spans about 24 hours (+-20% jitter)
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,28800,28800"
+    webhook_timeout_seconds: float = 10.0  # one POST, connect to last byte read
+    webhook_lease_seconds: int = 60  # a claimed delivery a dead worker held is retried after this
+    webhook_rotation_overlap_seconds: int = 86_400  # the previous secret keeps signing this long after a rotation
+    webhook_batch_size: int = 20  # deliveries claimed per worker round
+    # comma-separated hosts exempt from the public-address check, e.g. 127.0.0.1 in development; never in production
+    webhook_allowed_hosts: str = ""
+    # key material that seals signing secrets at rest (AES-GCM via HKDF); unset = JWT_SECRET
+    webhook_secrets_key: str | None = None
     # OpenID Connect sign-in: a JSON object of providers by name (README "Sign in with OpenID Connect")
     oidc_providers: str = ""
     # where the callback sends the browser, tokens in the URL fragment; unset = the callback answers JSON
@@ -233,6 +247,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def graphql_introspection_enabled(self) -> bool:
         return self.graphql_introspection if self.graphql_introspection is not None else not self.is_production
+
+    @property
+    def webhook_schedule(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.webhook_retry_schedule.split(",") if part.strip())
+
+    @property
+    def webhook_allowed_host_set(self) -> frozenset[str]:
+        return frozenset(host.strip().lower() for host in self.webhook_allowed_hosts.split(",") if host.strip())
 
     @property
     def is_production(self) -> bool:
@@ -318,6 +340,7 @@ def _validated(settings: Settings) -> Settings:
         raise SettingsError("CHUNK_OVERLAP_TOKENS: must be at least 0 and below CHUNK_MAX_TOKENS")
     _check_providers(settings)
     _check_rerank(settings)
+    _check_webhooks(settings)
     _check_http(settings)
     _check_secret_lengths(settings)
     for variable in (
@@ -413,6 +436,19 @@ def _check_providers(settings: Settings) -> None:
         prefix = name.upper()
         if not getattr(settings, f"{name}_api_key") and not getattr(settings, f"{name}_base_url"):
             raise SettingsError(f"LLM_PROVIDERS lists {name} but neither {prefix}_API_KEY nor {prefix}_BASE_URL is set")
+
+
+def _check_webhooks(settings: Settings) -> None:
+    try:
+        schedule = settings.webhook_schedule
+    except ValueError:
+        schedule = ()
+    if not schedule or any(not 0 < delay <= 7 * 86_400 for delay in schedule):
+        raise SettingsError("WEBHOOK_RETRY_SCHEDULE: expected comma-separated seconds, each above 0, e.g. 5,300,1800")
+    if not 0 < settings.webhook_timeout_seconds <= 60:
+        raise SettingsError("WEBHOOK_TIMEOUT_SECONDS: must be above 0 and at most 60 seconds")
+    if settings.webhook_lease_seconds <= settings.webhook_timeout_seconds:
+        raise SettingsError("WEBHOOK_LEASE_SECONDS: must be longer than WEBHOOK_TIMEOUT_SECONDS")
 
 
 def _check_rerank(settings: Settings) -> None:

@@ -83,7 +83,7 @@ async def _with_container(
         await container.close()
 
 
-async def _user_by_email(container: AsyncContainer, email: str) -> User:
+async def user_by_email(container: AsyncContainer, email: str) -> User:
     from application.identity.ports import UserDirectory
     from domain.identity.models import normalize_email
 
@@ -168,7 +168,7 @@ def _change(email: str, changes: UserChanges) -> User:
     from domain.identity.principal import Principal
 
     async def operation(container: AsyncContainer) -> User:
-        user = await _user_by_email(container, email)
+        user = await user_by_email(container, email)
         async with container() as scope:
             return await (await scope.get(UpdateUser)).execute(Principal.operator(), user.id, changes)
 
@@ -207,7 +207,7 @@ def reset_mfa(email: str) -> None:
     from domain.identity.principal import Principal
 
     async def operation(container: AsyncContainer) -> str:
-        user = await _user_by_email(container, email)
+        user = await user_by_email(container, email)
         async with container() as scope:
             await (await scope.get(ResetUserMfa)).execute(Principal.operator(), user.id)
         return user.email
@@ -234,7 +234,7 @@ def create_key(email: str, name: str, scopes: tuple[str, ...], expires_in_days: 
     request = NewApiKey(name=name, scopes=frozenset(Permission(s) for s in scopes), expires_at=expires_at)
 
     async def operation(container: AsyncContainer) -> str:
-        owner = await _user_by_email(container, email)
+        owner = await user_by_email(container, email)
         async with container() as scope:
             created = await (await scope.get(CreateApiKey)).execute(Principal(owner.id, owner.role), request)
         return f"{created.key.id}  {created.secret}"
@@ -251,7 +251,7 @@ def list_keys(email: str) -> None:
     from domain.identity.principal import Principal
 
     async def operation(container: AsyncContainer) -> list[str]:
-        owner = await _user_by_email(container, email)
+        owner = await user_by_email(container, email)
         async with container() as scope:
             keys = await (await scope.get(ListApiKeys)).execute(Principal.operator(), owner.id)
         return [

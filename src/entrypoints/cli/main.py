@@ -19,6 +19,7 @@ from entrypoints.cli.knowledge import ingest, jobs, reindex
 from entrypoints.cli.ports import port_problem
 from entrypoints.cli.status import status
 from entrypoints.cli.tracing import TracedGroup
+from entrypoints.cli.webhooks import webhooks
 
 if TYPE_CHECKING:
     from entrypoints.bootstrap.settings import Settings
@@ -231,3 +232,4 @@ cli.add_command(jobs)
 cli.add_command(reindex)
 cli.add_command(audit)
 cli.add_command(status)
+cli.add_command(webhooks)

@@ -41,6 +41,7 @@ from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.status import StatusController
 from entrypoints.http.controllers.summary_tasks import SummaryTasksController
 from entrypoints.http.controllers.users import UsersController
+from entrypoints.http.controllers.webhooks import WebhooksController
 from entrypoints.http.docs_page import docs_assets, docs_plugin
 from entrypoints.http.edge import EdgeMiddleware
 from entrypoints.http.errors import exception_handlers
@@ -106,6 +107,7 @@ def create_app(
             AssistantController,
             ConversationsController,
             SummaryTasksController,
+            WebhooksController,
         ],
     )
     setup_metrics(settings)

@@ -66,6 +66,8 @@ _READ = Permission.DOCUMENTS_READ
 _WRITE = Permission.DOCUMENTS_WRITE
 _MANAGE = Permission.COLLECTIONS_MANAGE
 _ASSIST = Permission.ASSISTANT_USE
+_HOOKS = Permission.WEBHOOKS_MANAGE
+_OWN_HOOK = "own endpoints; admins: anyone's"
 _VIEWER, _EDITOR, _OWNER = CollectionRole.VIEWER, CollectionRole.EDITOR, CollectionRole.OWNER
 
 OPERATIONS: dict[Operation, Rule] = {
@@ -145,6 +147,16 @@ OPERATIONS: dict[Operation, Rule] = {
     ("POST", "/api/v1/conversations/{conversation_id}/messages"): needs(_ASSIST, _READ, note="the caller's own"),
     ("POST", "/api/v1/documents/{document_id}/summarize"): needs(_ASSIST, _READ, role=_VIEWER),
     ("GET", "/api/v1/jobs/{job_id}"): needs(_ASSIST, _READ, note="the caller's own"),
+    # webhooks: each endpoint hears only events its owner may read now
+    ("POST", "/api/v1/webhooks"): needs(_HOOKS, note="admins may register one for another user"),
+    ("GET", "/api/v1/webhooks"): needs(_HOOKS, note="the caller's own; admins see all"),
+    ("GET", "/api/v1/webhooks/{webhook_id}"): needs(_HOOKS, note=_OWN_HOOK),
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): needs(_HOOKS, note=_OWN_HOOK),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): needs(_HOOKS, note=_OWN_HOOK),
+    ("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret"): needs(_HOOKS, note=_OWN_HOOK),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): needs(_HOOKS, note=_OWN_HOOK),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/attempts"): needs(_HOOKS, note=_OWN_HOOK),
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): needs(_HOOKS, note=_OWN_HOOK),
 }
 
 

@@ -18,6 +18,7 @@ from entrypoints.bootstrap.settings import Settings
 from entrypoints.worker.liveness import keep_jobs_alive
 from entrypoints.worker.tasks import (
     Context,
+    deliver_webhooks,
     heartbeat,
     ingest_document,
     purge_credentials,
@@ -30,6 +31,7 @@ logger = logging.getLogger("lore.worker")
 
 HEARTBEAT_CRON = "* * * * * */30"  # croniter's sixth field is seconds: every 30 s
 PURGE_CRON = "17 3 * * *"  # daily at 03:17 UTC, off the hour
+WEBHOOK_CRON = "* * * * * */2"  # due webhook deliveries: a first attempt within ~2 s of the event
 RELAY_CRON = "* * * * * */5"  # the outbox relay catches jobs the API could not enqueue at once
 # below the Redis client's 5 s socket timeout: an idle BLMOVE then ends as "no job", not as a
 # TimeoutError that drops the connection (and would read as Redis being down)
@@ -89,10 +91,20 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
 
     worker = LoreWorker(
         job_queue(settings),
-        functions=[heartbeat, send_email, ingest_document, relay_outbox, summarize_document, purge_credentials],
+        functions=[
+            heartbeat,
+            send_email,
+            ingest_document,
+            relay_outbox,
+            summarize_document,
+            purge_credentials,
+            deliver_webhooks,
+        ],
         cron_jobs=[
             CronJob(heartbeat, cron=HEARTBEAT_CRON, timeout=10, retries=1),
             CronJob(relay_outbox, cron=RELAY_CRON, timeout=30, retries=1),
+            # a round lasts at most one POST timeout (they run concurrently); the lease covers it
+            CronJob(deliver_webhooks, cron=WEBHOOK_CRON, timeout=settings.webhook_lease_seconds, retries=1),
             CronJob(purge_credentials, cron=PURGE_CRON, timeout=300, retries=1),
         ],
         concurrency=settings.worker_concurrency,

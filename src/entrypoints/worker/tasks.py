@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -19,6 +21,8 @@ from application.identity.ports import EmailMessage, Mailer
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
 from application.platform.heartbeat import RecordHeartbeat
+from application.webhooks.delivery import ClaimWebhookDeliveries, DeliverWebhook
+from domain.webhooks.models import Delivery
 
 
 class Context(SaqContext, total=False):
@@ -30,6 +34,7 @@ class Context(SaqContext, total=False):
 Task = Callable[..., Awaitable[Any]]
 
 _tracer = trace.get_tracer("lore.worker")
+logger = logging.getLogger("lore.worker")
 # the enqueuer put its W3C traceparent in the job's meta (adapters/trace_context.py)
 _W3C = TraceContextTextMapPropagator()
 
@@ -114,3 +119,23 @@ async def purge_credentials(ctx: Context) -> dict[str, int]:
     async with container_of(ctx)() as scope:
         purged = await (await scope.get(PurgeExpiredCredentials)).execute()
     return {"sessions": purged.sessions, "one_time_tokens": purged.one_time_tokens}
+
+
+@traced
+async def deliver_webhooks(ctx: Context) -> int:
+    """Claim due webhook deliveries (under a lease) and POST them concurrently, each settled on its own."""
+    container = container_of(ctx)
+    async with container() as scope:
+        claimed = await (await scope.get(ClaimWebhookDeliveries)).execute()
+
+    async def deliver(delivery: Delivery) -> None:
+        async with container() as scope:
+            await (await scope.get(DeliverWebhook)).execute(delivery)
+
+    # one delivery's failure (a database error) must not orphan the others: each stays leased and is
+    # retried once its lease runs out, so log it and go on
+    outcomes = await asyncio.gather(*(deliver(delivery) for delivery in claimed), return_exceptions=True)
+    for delivery, outcome in zip(claimed, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            logger.error("webhook delivery %s failed in the worker", delivery.id, exc_info=outcome)
+    return len(claimed)

@@ -22,6 +22,7 @@ API_KEY = "lore_ab12cd34ef56_" + OPAQUE
         (f"hash {HASH} stored", HASH, "hash [REDACTED:argon2] stored"),
         (f"token {JWT}", JWT, "token [REDACTED:jwt]"),
         (f"key {API_KEY}.", OPAQUE, "key lore_ab12cd34ef56_[REDACTED]."),
+        ("secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2La+a/w= set", "MfKQ9r8G", "secret [REDACTED:webhook_secret] set"),
         (f"Authorization: Bearer {OPAQUE}", OPAQUE, None),
         (f"refresh {OPAQUE} rotated", OPAQUE, "refresh [REDACTED:token] rotated"),
         (f"no digit {NO_DIGIT} here", NO_DIGIT, "no digit [REDACTED:token] here"),

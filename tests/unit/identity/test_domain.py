@@ -54,6 +54,7 @@ def test_permission_table() -> None:
         Permission.DOCUMENTS_WRITE,
         Permission.COLLECTIONS_MANAGE,
         Permission.ASSISTANT_USE,
+        Permission.WEBHOOKS_MANAGE,  # one's own endpoints, hearing only what one may read
     }
     assert Permission.COLLECTIONS_CREATE not in permissions_of(Role.MEMBER)
     assert roles_granting(Permission.COLLECTIONS_CREATE) == [Role.ADMIN, Role.EDITOR]
