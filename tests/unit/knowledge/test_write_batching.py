@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 import pytest
 
@@ -21,7 +22,7 @@ class _Poisoned:
 
     def __init__(self, inner: IngestionWrites) -> None:
         self._inner = inner
-        self.poisoned: set[object] = set()
+        self.poisoned: set[UUID] = set()
         self.calls: list[int] = []
 
     async def write(self, runs: Sequence[FinishedRun], now: datetime) -> list[RunOutcome]:
@@ -48,7 +49,7 @@ def _ingest(world: KnowledgeWorld, writes: IngestionWrites) -> IngestDocument:
     )
 
 
-async def _three_jobs(world: KnowledgeWorld) -> list[tuple[object, object]]:
+async def _three_jobs(world: KnowledgeWorld) -> list[tuple[UUID, UUID]]:
     editor = member()
     collection = world.collection((editor, CollectionRole.EDITOR))
     added = []
@@ -65,7 +66,7 @@ async def test_concurrent_runs_are_written_in_one_transaction_each_with_its_own_
     ingest = _ingest(world, CoalescingWrites(inner, linger_seconds=0.05))
     added = await _three_jobs(world)
 
-    results = await asyncio.wait_for(asyncio.gather(*(ingest.execute(job) for _, job in added)), timeout=10)  # type: ignore[arg-type]
+    results = await asyncio.wait_for(asyncio.gather(*(ingest.execute(job) for _, job in added)), timeout=10)
 
     assert [r.outcome for r in results] == [IngestOutcome.READY] * 3
     assert inner.calls == [3]
@@ -83,7 +84,7 @@ async def test_a_failed_batch_is_written_again_run_by_run_and_fails_only_the_bad
     inner.poisoned.add(bad_job)
 
     results = await asyncio.wait_for(
-        asyncio.gather(*(ingest.execute(job) for _, job in added), return_exceptions=True),  # type: ignore[arg-type]
+        asyncio.gather(*(ingest.execute(job) for _, job in added), return_exceptions=True),
         timeout=10,
     )
 
@@ -102,12 +103,12 @@ async def test_calls_beyond_the_limit_go_out_in_batches_of_at_most_the_limit() -
     writes = CoalescingWrites(inner, max_runs=2, linger_seconds=60)  # only full batches flush early
     added = await _three_jobs(world)
     documents = {d.id: d for d in world.tables.durable()["documents"].values()}
-    runs = [FinishedRun(job, 99, documents[doc], [], None) for doc, job in added]  # type: ignore[index]
+    runs = [FinishedRun(job, 99, documents[doc], [], None) for doc, job in added]
 
     full = await asyncio.wait_for(writes.write(runs[:2], world.clock.now()), timeout=5)  # a full batch alone
     assert full == [RunOutcome.NOT_HELD] * 2  # not their attempt: nothing held, nothing written
     pending = asyncio.gather(writes.write(runs[2:], world.clock.now()), writes.write(runs[:1], world.clock.now()))
-    assert await asyncio.wait_for(pending, timeout=5) == [[RunOutcome.NOT_HELD]] * 2
+    assert list(await asyncio.wait_for(pending, timeout=5)) == [[RunOutcome.NOT_HELD]] * 2
     assert inner.calls == [2, 2]
     assert await writes.write([], world.clock.now()) == []
 
@@ -119,7 +120,7 @@ async def test_a_caller_that_stopped_waiting_does_not_stop_the_others(cancelled_
     writes = CoalescingWrites(inner, linger_seconds=0.05)
     added = await _three_jobs(world)
     documents = {d.id: d for d in world.tables.durable()["documents"].values()}
-    runs = [FinishedRun(job, 99, documents[doc], [], None) for doc, job in added]  # type: ignore[index]
+    runs = [FinishedRun(job, 99, documents[doc], [], None) for doc, job in added]
 
     first = asyncio.create_task(writes.write(runs[:1], world.clock.now()))
     second = asyncio.create_task(writes.write(runs[1:], world.clock.now()))
