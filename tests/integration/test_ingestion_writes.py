@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -29,7 +29,7 @@ from entrypoints.bootstrap.settings import Settings
 
 
 @pytest.fixture
-async def started(settings: Settings, engine: AsyncEngine) -> AsyncIterator[list[RunStart]]:
+async def started(settings: Settings, engine: AsyncEngine) -> list[RunStart]:
     """Four documents, each with its job claimed by a run (as the worker's start leaves them)."""
     container = build_container(settings)
     try:
@@ -57,7 +57,7 @@ async def started(settings: Settings, engine: AsyncEngine) -> AsyncIterator[list
             run = await SqlIngestionRuns(session).start(job_id, now, now + timedelta(minutes=5))
             assert run is not None
             runs.append(run)
-    yield runs
+    return runs
 
 
 def _finished(run: RunStart, *texts: str, dims: int = 3) -> FinishedRun:
@@ -66,9 +66,13 @@ def _finished(run: RunStart, *texts: str, dims: int = 3) -> FinishedRun:
     return FinishedRun(run.job.id, run.job.attempts, run.document, chunks, "test-embed")
 
 
-async def _rows(engine: AsyncEngine, sql: str) -> list[tuple[object, ...]]:
+async def _rows(engine: AsyncEngine, sql: str) -> list[tuple[Any, ...]]:
     async with engine.connect() as connection:
         return [tuple(row) for row in await connection.execute(text(sql))]
+
+
+async def _by_id(engine: AsyncEngine, sql: str) -> dict[Any, Any]:
+    return {row[0]: row[1] for row in await _rows(engine, sql)}
 
 
 async def test_runs_of_several_documents_each_get_their_outcome_in_one_transaction(
@@ -99,11 +103,11 @@ async def test_runs_of_several_documents_each_get_their_outcome_in_one_transacti
             (other.job.document_id, 0, "only", "[1,1,1]"),
         ]
     )
-    documents = dict(await _rows(engine, "SELECT id, status || '/' || chunk_count FROM documents"))
+    documents = await _by_id(engine, "SELECT id, status || '/' || chunk_count FROM documents")
     assert documents[current.job.document_id] == "ready/2"
     assert documents[other.job.document_id] == "ready/1"
     assert documents[stale.job.document_id] == documents[changed.job.document_id] == "processing/0"
-    jobs = dict(await _rows(engine, "SELECT id, status FROM ingestion_jobs"))
+    jobs = await _by_id(engine, "SELECT id, status FROM ingestion_jobs")
     assert [jobs[r.job.id] for r in started] == ["done", "done", "running", "done"]
 
 
