@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -213,11 +213,26 @@ class RunStart:
 
 
 class IngestionRuns(Protocol):
-    """The start of an ingestion run: one round trip whatever it spans (job, document, source)."""
+    """The start of an ingestion run, committed on its own (not in the caller's transaction)."""
 
     async def start(self, job_id: UUID, now: datetime, lease_until: datetime) -> RunStart | None:
         """Claim the job (as ``IngestionJobRepository.claim``) and mark its document processing; None if not
         claimed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StartedRuns:
+    started: Mapping[UUID, RunStart]  # by job id: the jobs claimed
+    busy: frozenset[UUID]  # locked by another transaction, so not tried (only when not waiting)
+
+
+class IngestionRunStarts(Protocol):
+    """Starts of several ingestion runs in one transaction of their own, one round trip whatever they span."""
+
+    async def start(self, job_ids: Sequence[UUID], now: datetime, lease_until: datetime, *, wait: bool) -> StartedRuns:
+        """``IngestionRuns.start`` for each job; ``wait``: for a job another transaction has locked, else it is
+        returned busy."""
         ...
 
 

@@ -77,6 +77,7 @@ from application.knowledge.query_cache import CachedQueryEmbedder
 from application.knowledge.reranking import Reranking
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Search
+from application.knowledge.start_batching import CoalescingStarts
 from application.knowledge.write_batching import CoalescingWrites
 from application.shared.ports import Clock
 from application.shared.resilience import CircuitBreaker
@@ -151,8 +152,12 @@ class KnowledgeProvider(Provider):
     documents = provide(SqlDocumentRepository, provides=DocumentRepository, scope=Scope.REQUEST)
     chunks = provide(SqlChunkRepository, provides=ChunkRepository, scope=Scope.REQUEST)
     jobs = provide(SqlIngestionJobRepository, provides=IngestionJobRepository, scope=Scope.REQUEST)
-    runs = provide(SqlIngestionRuns, provides=IngestionRuns, scope=Scope.REQUEST)
     leases = provide(SqlIngestionLeases, provides=IngestionLeases, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def ingestion_runs(self, sessions: async_sessionmaker[AsyncSession]) -> IngestionRuns:
+        # APP scope: the worker's concurrent jobs are claimed in shared transactions
+        return CoalescingStarts(SqlIngestionRuns(sessions))
 
     @provide(scope=Scope.APP)
     def ingestion_writes(self, sessions: async_sessionmaker[AsyncSession]) -> IngestionWrites:

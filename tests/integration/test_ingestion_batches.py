@@ -1,5 +1,5 @@
-"""Finished runs of several documents in one transaction on real Postgres: each gets its own outcome, and a
-transaction that fails writes nothing (the coalescing writer then writes each run alone)."""
+"""Runs of several documents started and finished in shared transactions on real Postgres: each run gets its
+own outcome, a job locked elsewhere holds up only its own start, and a failed write fails only its run."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from sqlalchemy import text
@@ -20,6 +21,7 @@ from application.identity.users import CreateUser
 from application.knowledge.collections import CreateCollection
 from application.knowledge.documents import AddDocument, NewDocument
 from application.knowledge.ports import FinishedRun, NewChunk, RunOutcome, RunStart
+from application.knowledge.start_batching import CoalescingStarts
 from application.knowledge.write_batching import CoalescingWrites
 from domain.identity.principal import Principal
 from domain.identity.roles import Role
@@ -29,8 +31,8 @@ from entrypoints.bootstrap.settings import Settings
 
 
 @pytest.fixture
-async def started(settings: Settings, engine: AsyncEngine) -> list[RunStart]:
-    """Four documents, each with its job claimed by a run (as the worker's start leaves them)."""
+async def queued(settings: Settings, engine: AsyncEngine) -> list[UUID]:
+    """Four documents, each with its ingestion job queued, oldest first."""
     container = build_container(settings)
     try:
         async with container() as scope:
@@ -48,16 +50,19 @@ async def started(settings: Settings, engine: AsyncEngine) -> list[RunStart]:
     finally:
         await container.close()
     async with engine.connect() as connection:
-        job_ids = list(await connection.scalars(text("SELECT id FROM ingestion_jobs ORDER BY created_at")))
+        return list(await connection.scalars(text("SELECT id FROM ingestion_jobs ORDER BY created_at")))
+
+
+@pytest.fixture
+async def started(engine: AsyncEngine, queued: list[UUID]) -> list[RunStart]:
+    """The four jobs claimed by runs (as the worker's start leaves them)."""
+    job_ids = queued
     now = datetime.now(UTC)
-    sessions = create_session_factory(engine)
-    runs = []
-    async with sessions() as session, session.begin():
-        for job_id in job_ids:
-            run = await SqlIngestionRuns(session).start(job_id, now, now + timedelta(minutes=5))
-            assert run is not None
-            runs.append(run)
-    return runs
+    runs = await SqlIngestionRuns(create_session_factory(engine)).start(
+        job_ids, now, now + timedelta(minutes=5), wait=False
+    )
+    assert runs.busy == frozenset()
+    return [runs.started[job_id] for job_id in job_ids]
 
 
 def _finished(run: RunStart, *texts: str, dims: int = 3) -> FinishedRun:
@@ -139,3 +144,34 @@ async def test_two_runs_of_one_document_in_a_batch_leave_one_set_of_chunks(
     assert outcomes == [RunOutcome.WRITTEN] * 3
     # written one after the other in that order: the last swap wins, as with three transactions
     assert await _rows(engine, "SELECT count(*) FROM document_chunks") == [(0,)]
+
+
+async def test_starts_claim_together_and_a_locked_job_waits_alone(engine: AsyncEngine, queued: list[UUID]) -> None:
+    runs = SqlIngestionRuns(create_session_factory(engine))
+    now = datetime.now(UTC)
+    lease = now + timedelta(minutes=5)
+    first, locked, *rest = queued
+    async with engine.connect() as holder:
+        await holder.begin()
+        await holder.execute(text("SELECT id FROM ingestion_jobs WHERE id = :id FOR UPDATE"), {"id": locked})
+        batch = await asyncio.wait_for(runs.start([first, locked], now, lease, wait=False), timeout=30)
+        assert (set(batch.started), batch.busy) == ({first}, frozenset({locked}))  # not held up by the lock
+
+        starts = CoalescingStarts(runs, linger_seconds=0.05)
+        waiting = asyncio.ensure_future(starts.start(locked, now, lease))
+        claims = [starts.start(job_id, now, lease) for job_id in (first, rest[0], rest[0])]
+        again, claimed, twice = await asyncio.wait_for(asyncio.gather(*claims), timeout=30)
+        assert again is None  # running under a live lease
+        assert claimed is not None
+        assert twice is None  # the same job twice in a batch: one run claims it
+        assert (claimed.job.id, claimed.job.attempts, claimed.source) == (rest[0], 1, b"text 2")
+        assert claimed.document is not None
+        assert claimed.document.status.value == "processing"
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # it waits for the lock, as a single claim does
+        await holder.rollback()
+    late = await asyncio.wait_for(waiting, timeout=30)
+    assert late is not None
+    assert late.job.id == locked
+    jobs = await _by_id(engine, "SELECT id, status || '/' || attempts FROM ingestion_jobs")
+    assert [jobs[j] for j in queued] == ["running/1", "running/1", "running/1", "enqueued/0"]
