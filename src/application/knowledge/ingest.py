@@ -95,10 +95,10 @@ class IngestDocument:
         self._policy = policy
 
     async def execute(self, job_id: UUID) -> IngestResult:
-        # start (claim + mark processing + read the source) is one statement in this scope's transaction; the
-        # outcome (hold + content check, then chunks, document and job) goes to the app's writer, which writes
-        # concurrent runs' outcomes in one transaction. Nothing is held open while the source is extracted
-        # and embedded.
+        # start (claim + mark processing + read the source) and the outcome (hold + content check, then chunks,
+        # document and job) each commit in a transaction of their own, which the app-scoped ports share among
+        # the worker's concurrent runs (start_batching.py, write_batching.py). Nothing is held open while the
+        # source is extracted and embedded.
         now = self._clock.now()
         started = await self._runs.start(job_id, now, now + timedelta(seconds=self._policy.lease_seconds))
         if started is None:  # done, superseded, or running under another worker's lease
