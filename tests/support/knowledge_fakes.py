@@ -14,10 +14,11 @@ from application.knowledge.ports import (
     ChunkHit,
     CollectionView,
     DocumentQuery,
-    HeldRun,
+    FinishedRun,
     IngestionJob,
     JobStatus,
     NewChunk,
+    RunOutcome,
     RunStart,
     SearchFilters,
     SearchScope,
@@ -368,21 +369,39 @@ class InMemoryIngestionRuns:
         self._t.documents[document.id] = marked
         return RunStart(job, marked, self._t.sources.get(document.id) or b"")
 
-    async def hold(self, job_id: UUID, attempt: int) -> HeldRun | None:
-        if not await self._jobs.hold(job_id, attempt):
-            return None
-        document = self._t.documents.get(self._t.jobs[job_id].document_id)
-        return HeldRun(None if document is None else document.content_hash)
 
-    async def complete(
-        self, job_id: UUID, document: Document, chunks: Sequence[NewChunk], embedding_model: str | None, now: datetime
-    ) -> None:
-        await self._chunks.replace(document, chunks, embedding_model)
-        current = self._t.documents[document.id]
-        self._t.documents[document.id] = current.with_changes(
-            status=DocumentStatus.READY, chunk_count=len(chunks), error_stage=None, error_message=None, updated_at=now
+class InMemoryIngestionWrites:
+    """Finished runs with the SQL adapter's rules, committed on their own (as its transaction is)."""
+
+    def __init__(self, tables: KnowledgeTables) -> None:
+        self._t = tables
+        self._jobs = InMemoryIngestionJobs(tables)
+        self._chunks = InMemoryChunks(tables)
+        self.calls: list[int] = []  # runs per call
+
+    async def write(self, runs: Sequence[FinishedRun], now: datetime) -> list[RunOutcome]:
+        self.calls.append(len(runs))
+        outcomes = [await self._write(run, now) for run in runs]
+        self._t.checkpoint()
+        return outcomes
+
+    async def _write(self, run: FinishedRun, now: datetime) -> RunOutcome:
+        if not await self._jobs.hold(run.job_id, run.attempt):
+            return RunOutcome.NOT_HELD
+        current = self._t.documents.get(run.document.id)
+        if current is None or current.content_hash != run.document.content_hash:
+            await self._jobs.finish(run.job_id, now)
+            return RunOutcome.SUPERSEDED
+        await self._chunks.replace(run.document, run.chunks, run.embedding_model)
+        self._t.documents[current.id] = current.with_changes(
+            status=DocumentStatus.READY,
+            chunk_count=len(run.chunks),
+            error_stage=None,
+            error_message=None,
+            updated_at=now,
         )
-        await self._jobs.finish(job_id, now)
+        await self._jobs.finish(run.job_id, now)
+        return RunOutcome.WRITTEN
 
 
 class InMemoryIngestionLeases:

@@ -25,6 +25,7 @@ from tests.support.knowledge_fakes import (
     InMemoryIngestionJobs,
     InMemoryIngestionLeases,
     InMemoryIngestionRuns,
+    InMemoryIngestionWrites,
     InMemoryMemberships,
     KnowledgeTables,
     RecordingIngestionMetrics,
@@ -51,6 +52,7 @@ class KnowledgeWorld:
         self.chunks = InMemoryChunks(self.tables)
         self.jobs = InMemoryIngestionJobs(self.tables)
         self.leases = InMemoryIngestionLeases(self.tables)
+        self.writes = InMemoryIngestionWrites(self.tables)
         self.gate = CollectionGate(self.collections, self.members)
         self.document_gate = DocumentGate(self.documents, self.gate)
         self.relay = RelayOutbox(self.jobs, self.queue, self.tables, self.clock, self.policy)
@@ -60,6 +62,7 @@ class KnowledgeWorld:
         )
         self.ingest = IngestDocument(
             InMemoryIngestionRuns(self.tables),
+            self.writes,
             self.jobs,
             self.documents,
             FakeExtractor(),

@@ -14,12 +14,15 @@ from application.knowledge.outbox import retry_delay
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
     DocumentRepository,
+    FinishedRun,
     IngestionEmbedder,
     IngestionJobRepository,
     IngestionLeases,
     IngestionMetrics,
     IngestionRuns,
+    IngestionWrites,
     NewChunk,
+    RunOutcome,
     TextExtractor,
 )
 from application.shared.ports import Clock, UnitOfWork
@@ -68,6 +71,7 @@ class IngestDocument:
     def __init__(
         self,
         runs: IngestionRuns,
+        writes: IngestionWrites,
         jobs: IngestionJobRepository,
         documents: DocumentRepository,
         extractor: TextExtractor,
@@ -83,6 +87,7 @@ class IngestDocument:
         self._leases = leases
         self._documents = documents
         self._runs = runs
+        self._writes = writes
         self._extractor = extractor
         self._embedder = embedder
         self._uow = uow
@@ -90,9 +95,10 @@ class IngestDocument:
         self._policy = policy
 
     async def execute(self, job_id: UUID) -> IngestResult:
-        # three statements in two transactions: start (claim + mark processing + read the source), then hold
-        # (lock + content check) and complete (chunks, document and job); nothing is held open while the
-        # source is extracted and embedded
+        # start (claim + mark processing + read the source) and the outcome (hold + content check, then chunks,
+        # document and job) each commit in a transaction of their own, which the app-scoped ports share among
+        # the worker's concurrent runs (start_batching.py, write_batching.py). Nothing is held open while the
+        # source is extracted and embedded.
         now = self._clock.now()
         started = await self._runs.start(job_id, now, now + timedelta(seconds=self._policy.lease_seconds))
         if started is None:  # done, superseded, or running under another worker's lease
@@ -112,17 +118,12 @@ class IngestDocument:
             self._metrics.stage_failed(failure.stage.value)
             await self._uow.rollback()
             return await self._handle_failure(job.id, job.attempts, document.id, failure)
-        held = await self._runs.hold(job.id, job.attempts)
-        if held is None:  # our lease ran out and a newer run has it
-            await self._uow.rollback()
-            return IngestResult(IngestOutcome.SKIPPED)
-        if held.content_hash != document.content_hash:
-            await self._jobs.finish(job.id, self._clock.now())  # a newer version has its own job
-            await self._uow.commit()
-            return IngestResult(IngestOutcome.SKIPPED)
         model = self._embedder.model if self._embedder.enabled else None
-        await self._runs.complete(job.id, document, chunks, model, self._clock.now())
-        await self._uow.commit()  # chunks, status and job in one transaction
+        (outcome,) = await self._writes.write(
+            [FinishedRun(job.id, job.attempts, document, chunks, model)], self._clock.now()
+        )
+        if outcome is not RunOutcome.WRITTEN:  # a newer run has the job, or a newer version has its own job
+            return IngestResult(IngestOutcome.SKIPPED)
         self._metrics.stage_passed(Stage.INDEX.value, len(chunks))
         return IngestResult(IngestOutcome.READY, len(chunks))
 

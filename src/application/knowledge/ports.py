@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -212,30 +212,56 @@ class RunStart:
     source: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class HeldRun:
-    """A run that may still write its outcome (its job locked), with its document's current content hash."""
-
-    content_hash: str | None  # None: the document is gone
-
-
 class IngestionRuns(Protocol):
-    """An ingestion run's own statements, each one round trip whatever it spans (job, document, chunks)."""
+    """The start of an ingestion run, committed on its own (not in the caller's transaction)."""
 
     async def start(self, job_id: UUID, now: datetime, lease_until: datetime) -> RunStart | None:
         """Claim the job (as ``IngestionJobRepository.claim``) and mark its document processing; None if not
         claimed."""
         ...
 
-    async def hold(self, job_id: UUID, attempt: int) -> HeldRun | None:
-        """``IngestionJobRepository.hold`` that also reads the document's content hash; None if not held."""
+
+@dataclass(frozen=True, slots=True)
+class StartedRuns:
+    started: Mapping[UUID, RunStart]  # by job id: the jobs claimed
+    busy: frozenset[UUID]  # locked by another transaction, so not tried (only when not waiting)
+
+
+class IngestionRunStarts(Protocol):
+    """Starts of several ingestion runs in one transaction of their own, one round trip whatever they span."""
+
+    async def start(self, job_ids: Sequence[UUID], now: datetime, lease_until: datetime, *, wait: bool) -> StartedRuns:
+        """``IngestionRuns.start`` for each job; ``wait``: for a job another transaction has locked, else it is
+        returned busy."""
         ...
 
-    async def complete(
-        self, job_id: UUID, document: Document, chunks: Sequence[NewChunk], embedding_model: str | None, now: datetime
-    ) -> None:
-        """Swap the document's chunks, mark it ready (errors cleared) and the job done, in the caller's
-        transaction."""
+
+@dataclass(frozen=True, slots=True)
+class FinishedRun:
+    """A run's outcome to write: its chunks, for the document as it was when the run started."""
+
+    job_id: UUID
+    attempt: int
+    document: Document
+    chunks: Sequence[NewChunk]
+    embedding_model: str | None
+
+
+class RunOutcome(StrEnum):
+    WRITTEN = "written"  # chunks swapped, document ready (errors cleared), job done
+    SUPERSEDED = "superseded"  # the document changed or went meanwhile: the job is done, nothing else written
+    NOT_HELD = "not_held"  # a newer run has the job (this one's lease ran out): nothing written
+
+
+class IngestionWrites(Protocol):
+    """Writes finished runs in a transaction of its own (not the caller's), all or nothing.
+
+    Each run is held first (as ``IngestionJobRepository.hold``: only the newest run of a job writes) and its
+    document's content hash compared with the one it processed. Raises if the transaction fails.
+    """
+
+    async def write(self, runs: Sequence[FinishedRun], now: datetime) -> list[RunOutcome]:
+        """The outcome of each run, in order."""
         ...
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from dishka import Provider, Scope, provide, provide_all
 from redis.asyncio import Redis
 from saq.queue.base import Queue
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.extraction.extractor import DocumentTextExtractor
 from adapters.extraction.limits import ExtractionLimits
@@ -18,6 +18,7 @@ from adapters.persistence.knowledge.collections import SqlCollectionRepository
 from adapters.persistence.knowledge.documents import SqlDocumentRepository
 from adapters.persistence.knowledge.ingestion_jobs import SqlIngestionJobRepository
 from adapters.persistence.knowledge.ingestion_runs import SqlIngestionRuns
+from adapters.persistence.knowledge.ingestion_writes import SqlIngestionWrites
 from adapters.persistence.knowledge.leases import SqlIngestionLeases
 from adapters.persistence.knowledge.memberships import SqlMembershipRepository
 from adapters.persistence.knowledge.readable import SqlReadableCollections
@@ -65,6 +66,7 @@ from application.knowledge.ports import (
     IngestionLeases,
     IngestionMetrics,
     IngestionRuns,
+    IngestionWrites,
     JobQueue,
     MembershipRepository,
     ReadableCollections,
@@ -75,6 +77,8 @@ from application.knowledge.query_cache import CachedQueryEmbedder
 from application.knowledge.reranking import Reranking
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Search
+from application.knowledge.start_batching import CoalescingStarts
+from application.knowledge.write_batching import CoalescingWrites
 from application.shared.ports import Clock
 from application.shared.resilience import CircuitBreaker
 from entrypoints.bootstrap.settings import Settings
@@ -148,8 +152,17 @@ class KnowledgeProvider(Provider):
     documents = provide(SqlDocumentRepository, provides=DocumentRepository, scope=Scope.REQUEST)
     chunks = provide(SqlChunkRepository, provides=ChunkRepository, scope=Scope.REQUEST)
     jobs = provide(SqlIngestionJobRepository, provides=IngestionJobRepository, scope=Scope.REQUEST)
-    runs = provide(SqlIngestionRuns, provides=IngestionRuns, scope=Scope.REQUEST)
     leases = provide(SqlIngestionLeases, provides=IngestionLeases, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def ingestion_runs(self, sessions: async_sessionmaker[AsyncSession]) -> IngestionRuns:
+        # APP scope: the worker's concurrent jobs are claimed in shared transactions
+        return CoalescingStarts(SqlIngestionRuns(sessions))
+
+    @provide(scope=Scope.APP)
+    def ingestion_writes(self, sessions: async_sessionmaker[AsyncSession]) -> IngestionWrites:
+        # APP scope: the worker's concurrent jobs write their outcomes in shared transactions
+        return CoalescingWrites(SqlIngestionWrites(sessions))
 
     @provide(scope=Scope.APP)
     async def vector_sessions(self, settings: Settings) -> AsyncIterator[VectorSessions]:

@@ -23,9 +23,10 @@ from domain.knowledge.models import Chunk, Document
 # formats each float as text in Python, the costliest step of writing chunks. The DELETE runs after the
 # INSERT (an unreferenced data-modifying CTE), which only works while no unique index covers the chunks'
 # (document_id, ordinal): ix_document_chunks_document_ordinal must stay non-unique.
-# ``{also}`` takes further data-modifying CTEs (a run's document and job updates: see ingestion_runs.py).
-SWAP_TEMPLATE = """
-    WITH gone AS (DELETE FROM document_chunks WHERE document_id = :document_id){also}
+# (A worker's finished runs use the same swap for many documents at once: ingestion_writes.py.)
+_SWAP = text(
+    """
+    WITH gone AS (DELETE FROM document_chunks WHERE document_id = :document_id)
     INSERT INTO document_chunks (
         id, document_id, collection_id, ordinal, text, start_offset, end_offset, token_count, heading_path, page,
         embedding, embedding_dims, embedding_model
@@ -44,8 +45,8 @@ SWAP_TEMPLATE = """
         CAST(:ends AS integer[]), CAST(:token_counts AS integer[]), CAST(:heading_paths AS text[]),
         CAST(:pages AS integer[])
     ) WITH ORDINALITY AS c(id, ordinal, text, start_offset, end_offset, token_count, heading_path, page, n)
-"""
-_SWAP = text(SWAP_TEMPLATE.format(also=""))
+    """
+)
 
 
 def swap_values(document: Document, chunks: Sequence[NewChunk], embedding_model: str | None) -> dict[str, Any]:
