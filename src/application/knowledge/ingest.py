@@ -9,6 +9,7 @@ from datetime import timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from application.knowledge.events import emit_document
 from application.knowledge.lease import lease_kept
 from application.knowledge.outbox import retry_delay
 from application.knowledge.policy import KnowledgePolicy
@@ -22,10 +23,12 @@ from application.knowledge.ports import (
     NewChunk,
     TextExtractor,
 )
+from application.shared.event_stream import EventEmitter
 from application.shared.ports import Clock, UnitOfWork
 from domain.knowledge.errors import ExtractionError
 from domain.knowledge.models import Document, DocumentStatus
 from domain.knowledge.structure import chunk_blocks, lay_out
+from domain.shared.events import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +80,10 @@ class IngestDocument:
         policy: KnowledgePolicy,
         leases: IngestionLeases,
         metrics: IngestionMetrics,
+        events: EventEmitter,
     ) -> None:
         self._metrics = metrics
+        self._events = events
         self._jobs = jobs
         self._leases = leases
         self._documents = documents
@@ -121,8 +126,12 @@ class IngestDocument:
             await self._uow.commit()
             return IngestResult(IngestOutcome.SKIPPED)
         model = self._embedder.model if self._embedder.enabled else None
-        await self._runs.complete(job.id, document, chunks, model, self._clock.now())
-        await self._uow.commit()  # chunks, status and job in one transaction
+        now = self._clock.now()
+        await self._runs.complete(job.id, document, chunks, model, now)
+        ready = document.with_changes(status=DocumentStatus.READY, chunk_count=len(chunks), updated_at=now)
+        await emit_document(self._events, EventType.DOCUMENT_READY, ready)
+        await self._uow.commit()  # chunks, status, job and event in one transaction
+        await self._events.hand_on()
         self._metrics.stage_passed(Stage.INDEX.value, len(chunks))
         return IngestResult(IngestOutcome.READY, len(chunks))
 
@@ -175,12 +184,14 @@ class IngestDocument:
             await self._jobs.reschedule(job_id, now, now + retry_delay(self._policy, attempts), message)
             status = DocumentStatus.PENDING
         if document is not None:
-            await self._documents.save(
-                document.with_changes(
-                    status=status, error_stage=failure.stage.value, error_message=message, updated_at=now
-                )
+            document = document.with_changes(
+                status=status, error_stage=failure.stage.value, error_message=message, updated_at=now
             )
+            await self._documents.save(document)
+            if permanent:
+                await emit_document(self._events, EventType.DOCUMENT_FAILED, document)
         await self._uow.commit()
+        await self._events.hand_on()
         logger.warning(
             "ingestion failed",
             extra={"document_id": str(document_id), "stage": failure.stage.value, "attempt": attempts},

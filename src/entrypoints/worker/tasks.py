@@ -19,6 +19,7 @@ from application.identity.ports import EmailMessage, Mailer
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
 from application.platform.heartbeat import RecordHeartbeat
+from application.shared.event_stream import RelayEvents
 
 
 class Context(SaqContext, total=False):
@@ -98,6 +99,13 @@ async def relay_outbox(ctx: Context) -> int:
     """Move committed ingestion jobs to the queue (and recover ones a dead worker held)."""
     async with container_of(ctx)() as scope:
         return await (await scope.get(RelayOutbox)).execute()
+
+
+@traced
+async def relay_events(ctx: Context) -> int:
+    """Hand committed domain events to their subscribers (those the emitting process could not at once)."""
+    async with container_of(ctx)() as scope:
+        return await (await scope.get(RelayEvents)).execute()
 
 
 @traced
