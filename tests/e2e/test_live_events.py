@@ -1,0 +1,159 @@
+"""GET /api/v1/events over real WebSockets, across two API processes sharing Redis.
+
+`lore dev` (API + worker) takes the upload and ingests it; a client connected to a separate `lore serve`
+hears document.ready — the event crossed processes through the Redis stream. A non-member hears nothing of
+the collection until added, a reconnect with last_event_id is replayed what it missed, and bad or
+insufficient credentials are refused with the documented close codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from domain.identity.roles import Role
+from entrypoints.bootstrap.settings import Settings
+from tests.support.api import Client, signed_in
+from tests.support.processes import LoreProcess, free_port, serving, stores_env
+
+DEADLINE = 60.0
+PROTOCOL = "lore.events.v1"
+
+
+@contextmanager
+def _dev(env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    process = LoreProcess(env, "dev", "--port", str(port))
+    try:
+        process.wait_ready(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        assert process.stop(signal.SIGTERM) == 0, process.stderr
+
+
+@pytest.fixture(scope="module")
+def two_apis(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    tmp_path = tmp_path_factory.mktemp("live")
+    # a short heartbeat, so the test also sees one
+    env = {"LIVE_EVENTS_HEARTBEAT_SECONDS": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
+    with (
+        _dev(stores_env(settings, tmp_path / "a", **env)) as with_worker,
+        serving(stores_env(settings, tmp_path / "b", **env)) as (_, other),
+    ):
+        yield with_worker, other
+
+
+def _ws(base: str) -> str:
+    return base.replace("http://", "ws://") + "/api/v1/events"
+
+
+async def _open(base: str, token: str, *, last_event_id: str | None = None) -> ClientConnection:
+    url = _ws(base) + (f"?last_event_id={last_event_id}" if last_event_id else "")
+    socket = await connect(url, subprotocols=[PROTOCOL, f"lore.bearer.{token}"], open_timeout=DEADLINE)  # type: ignore[list-item]
+    assert socket.subprotocol == PROTOCOL  # the token is never echoed back
+    assert await _frame(socket) == {"type": "stream.ready"}
+    return socket
+
+
+async def _frame(socket: ClientConnection) -> dict[str, Any]:
+    frame: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), DEADLINE))
+    return frame
+
+
+async def _next_event(socket: ClientConnection) -> dict[str, Any]:
+    """The next event frame, past heartbeats."""
+    async with asyncio.timeout(DEADLINE):
+        while (frame := await _frame(socket))["type"].startswith("stream."):
+            assert frame["type"] == "stream.heartbeat", frame
+    return frame
+
+
+async def _close_code(socket: ClientConnection) -> int | None:
+    async with asyncio.timeout(DEADLINE):
+        try:
+            while True:
+                await socket.recv()
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else None
+
+
+async def test_an_upload_on_one_process_reaches_a_reader_connected_to_another(
+    client: Client, two_apis: tuple[str, str]
+) -> None:
+    with_worker, other = two_apis
+    editor = await signed_in(client, "editor@example.org", Role.EDITOR)
+    outsider = await signed_in(client, "outsider@example.org")
+    async with httpx.AsyncClient(base_url=with_worker, timeout=DEADLINE) as http:
+        created = await http.post("/api/v1/collections", json={"name": "Handbook"}, headers=editor.headers)
+        collection_id = created.json()["data"]["id"]
+
+        reader = await _open(other, editor.access_token)
+        # the first-message way (no subprotocol), as a client that cannot set one would
+        stranger = await connect(_ws(other), open_timeout=DEADLINE)
+        await stranger.send(json.dumps({"type": "auth", "token": outsider.access_token}))
+        assert await _frame(stranger) == {"type": "stream.ready"}
+
+        upload = await http.post(
+            f"/api/v1/collections/{collection_id}/documents",
+            json={"title": "Leave policy", "content": "Everyone gets twenty-five days of leave."},
+            headers=editor.headers,
+        )
+        assert upload.status_code == 202, upload.text
+        document_id = upload.json()["data"]["id"]
+
+        ready = await _next_event(reader)
+        assert ready["type"] == "document.ready"
+        assert ready["subject"] == {"document_id": document_id, "collection_id": collection_id}
+        assert ready["data"]["title"] == "Leave policy"
+        assert "twenty-five" not in json.dumps(ready)
+
+        added = await http.put(
+            f"/api/v1/collections/{collection_id}/members/{outsider.id}",
+            json={"role": "viewer"},
+            headers=editor.headers,
+        )
+        assert added.status_code in (200, 201), added.text
+        # the outsider's first event is being added: it never heard of the document before
+        joined = await _next_event(stranger)
+        assert (joined["type"], joined["subject"]["user_id"]) == ("collection.member.added", outsider.id)
+        assert (await _next_event(reader))["id"] == joined["id"]
+        await reader.close()
+        await stranger.close()
+
+    # reconnecting after document.ready replays what came after it
+    again = await _open(other, editor.access_token, last_event_id=ready["id"])
+    assert (await _next_event(again))["id"] == joined["id"]
+    await again.close()
+
+
+async def test_bad_or_insufficient_credentials_are_refused_with_their_close_codes(
+    client: Client, two_apis: tuple[str, str]
+) -> None:
+    _, other = two_apis
+    nobody = await connect(_ws(other), subprotocols=[PROTOCOL, "lore.bearer.not-a-token"], open_timeout=DEADLINE)  # type: ignore[list-item]
+    assert await _close_code(nobody) == 4401
+
+    member = await signed_in(client, "member@example.org")
+    key = await client.post(
+        "/api/v1/api-keys", json={"name": "bot", "scopes": ["assistant:use"]}, headers=member.headers
+    )
+    assert key.status_code == 201, key.text
+    unscoped = await connect(
+        _ws(other),
+        subprotocols=[PROTOCOL, f"lore.bearer.{key.json()['data']['secret']}"],
+        open_timeout=DEADLINE,  # type: ignore[list-item]
+    )
+    assert await _close_code(unscoped) == 4403
+
+    garbled = await connect(_ws(other), open_timeout=DEADLINE)
+    await garbled.send("not json")
+    assert await _close_code(garbled) == 4400
