@@ -19,6 +19,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from domain.identity.roles import Role
 from entrypoints.bootstrap.settings import Settings
@@ -44,12 +45,16 @@ def _dev(env: dict[str, str]) -> Iterator[str]:
 def two_apis(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     tmp_path = tmp_path_factory.mktemp("live")
     # a short heartbeat, so the test also sees one
-    env = {"LIVE_EVENTS_HEARTBEAT_SECONDS": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
+    beat = "1"
     with (
-        _dev(stores_env(settings, tmp_path / "a", **env)) as with_worker,
-        serving(stores_env(settings, tmp_path / "b", **env)) as (_, other),
+        _dev(stores_env(settings, tmp_path / "a", LIVE_EVENTS_HEARTBEAT_SECONDS=beat)) as with_worker,
+        serving(stores_env(settings, tmp_path / "b", LIVE_EVENTS_HEARTBEAT_SECONDS=beat)) as (_, other),
     ):
         yield with_worker, other
+
+
+def _protocols(token: str) -> list[Subprotocol]:
+    return [Subprotocol(PROTOCOL), Subprotocol(f"lore.bearer.{token}")]
 
 
 def _ws(base: str) -> str:
@@ -58,7 +63,7 @@ def _ws(base: str) -> str:
 
 async def _open(base: str, token: str, *, last_event_id: str | None = None) -> ClientConnection:
     url = _ws(base) + (f"?last_event_id={last_event_id}" if last_event_id else "")
-    socket = await connect(url, subprotocols=[PROTOCOL, f"lore.bearer.{token}"], open_timeout=DEADLINE)  # type: ignore[list-item]
+    socket = await connect(url, subprotocols=_protocols(token), open_timeout=DEADLINE)
     assert socket.subprotocol == PROTOCOL  # the token is never echoed back
     assert await _frame(socket) == {"type": "stream.ready"}
     return socket
@@ -139,7 +144,7 @@ async def test_bad_or_insufficient_credentials_are_refused_with_their_close_code
     client: Client, two_apis: tuple[str, str]
 ) -> None:
     _, other = two_apis
-    nobody = await connect(_ws(other), subprotocols=[PROTOCOL, "lore.bearer.not-a-token"], open_timeout=DEADLINE)  # type: ignore[list-item]
+    nobody = await connect(_ws(other), subprotocols=_protocols("not-a-token"), open_timeout=DEADLINE)
     assert await _close_code(nobody) == 4401
 
     member = await signed_in(client, "member@example.org")
@@ -149,8 +154,8 @@ async def test_bad_or_insufficient_credentials_are_refused_with_their_close_code
     assert key.status_code == 201, key.text
     unscoped = await connect(
         _ws(other),
-        subprotocols=[PROTOCOL, f"lore.bearer.{key.json()['data']['secret']}"],
-        open_timeout=DEADLINE,  # type: ignore[list-item]
+        subprotocols=_protocols(key.json()["data"]["secret"]),
+        open_timeout=DEADLINE,
     )
     assert await _close_code(unscoped) == 4403
 
