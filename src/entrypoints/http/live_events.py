@@ -27,7 +27,7 @@ BAD_REQUEST = 4400  # a malformed first message or last_event_id
 UNAUTHORIZED = 4401  # no, invalid or expired credentials, or the session was revoked
 FORBIDDEN = 4403  # the credentials lack documents:read
 SLOW_CLIENT = 4429  # the connection's queue overflowed: reconnect with last_event_id
-GOING_AWAY = 1001  # the server is stopping
+SERVICE_RESTART = 1012  # the server is stopping (sent by uvicorn at shutdown)
 INTERNAL_ERROR = 1011
 
 READ_WAIT_SECONDS = 2.0  # below the Redis client's 5 s socket timeout
