@@ -32,6 +32,12 @@ class InMemoryPendingEvents:
         for event_id in event_ids:
             self._t.handed_on[event_id] = at
 
+    async def purge(self, handed_on_before: datetime) -> int:
+        gone = [i for i, at in self._t.handed_on.items() if at < handed_on_before]
+        for event_id in gone:
+            del self._t.events[event_id], self._t.handed_on[event_id]
+        return len(gone)
+
 
 class RecordingSubscriber:
     def __init__(self, *, fail: bool = False) -> None:

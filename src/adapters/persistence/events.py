@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Index, String, Uuid, text, update
+from sqlalchemy import CursorResult, Index, String, Uuid, delete, text, update
 from sqlalchemy import select as sql_select
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,3 +89,9 @@ class SqlPendingEvents:
             .values(handed_on_at=at)
             .execution_options(synchronize_session=False)
         )
+
+    async def purge(self, handed_on_before: datetime) -> int:
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            delete(DomainEventRow).where(DomainEventRow.handed_on_at < handed_on_before)
+        )
+        return int(result.rowcount or 0)

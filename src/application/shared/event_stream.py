@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 from application.shared.events import EventOutbox, EventSubscriber, PendingEvents
 from application.shared.ports import Clock, IdGenerator, UnitOfWork
@@ -70,6 +71,21 @@ class RelayEvents:
             logger.warning("could not hand on events now; the worker will retry", extra=exc.details)
         except Exception:
             logger.warning("could not hand on events now; the worker will retry", exc_info=True)
+
+
+class PurgeEvents:
+    """Daily in the worker: the outbox keeps handed-on events ``retention_days`` (for inspection), then drops them."""
+
+    def __init__(self, pending: PendingEvents, uow: UnitOfWork, clock: Clock, retention_days: int) -> None:
+        self._pending = pending
+        self._uow = uow
+        self._clock = clock
+        self._retention = timedelta(days=retention_days)
+
+    async def execute(self) -> int:
+        purged = await self._pending.purge(self._clock.now() - self._retention)
+        await self._uow.commit()
+        return purged
 
 
 class EventEmitter:

@@ -36,6 +36,10 @@ class PendingEvents(Protocol):
 
     async def mark_handed_on(self, event_ids: Sequence[UUID], at: datetime) -> None: ...
 
+    async def purge(self, handed_on_before: datetime) -> int:
+        """Delete events handed on before this time; how many went."""
+        ...
+
 
 class LiveEventStream(Protocol):
     """The bounded, replayable feed of recent events every API process reads (the live-feed subscriber writes it).

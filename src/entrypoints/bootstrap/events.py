@@ -7,7 +7,7 @@ from redis.asyncio import Redis
 
 from adapters.persistence.events import SqlEventOutbox, SqlPendingEvents
 from adapters.redis.live_events import RedisEventStream, RedisLiveFeed
-from application.shared.event_stream import EventEmitter, RelayEvents
+from application.shared.event_stream import EventEmitter, PurgeEvents, RelayEvents
 from application.shared.events import EventOutbox, EventSubscriber, LiveEventStream, PendingEvents
 from application.shared.ports import Clock, IdGenerator, UnitOfWork
 from entrypoints.bootstrap.settings import Settings
@@ -37,3 +37,7 @@ class EventsProvider(Provider):
     @provide(scope=Scope.REQUEST)
     def emitter(self, outbox: EventOutbox, ids: IdGenerator, clock: Clock, relay: RelayEvents) -> EventEmitter:
         return EventEmitter(outbox, ids, clock, relay)
+
+    @provide(scope=Scope.REQUEST)
+    def purge(self, pending: PendingEvents, uow: UnitOfWork, clock: Clock, settings: Settings) -> PurgeEvents:
+        return PurgeEvents(pending, uow, clock, settings.events_retention_days)

@@ -19,7 +19,7 @@ from application.identity.ports import EmailMessage, Mailer
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
 from application.platform.heartbeat import RecordHeartbeat
-from application.shared.event_stream import RelayEvents
+from application.shared.event_stream import PurgeEvents, RelayEvents
 
 
 class Context(SaqContext, total=False):
@@ -122,3 +122,10 @@ async def purge_credentials(ctx: Context) -> dict[str, int]:
     async with container_of(ctx)() as scope:
         purged = await (await scope.get(PurgeExpiredCredentials)).execute()
     return {"sessions": purged.sessions, "one_time_tokens": purged.one_time_tokens}
+
+
+@traced
+async def purge_events(ctx: Context) -> int:
+    """Daily: drop events handed on longer ago than EVENTS_RETENTION_DAYS."""
+    async with container_of(ctx)() as scope:
+        return await (await scope.get(PurgeEvents)).execute()

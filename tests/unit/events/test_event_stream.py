@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
 
+from application.shared.event_stream import PurgeEvents
 from domain.knowledge.models import CollectionRole
 from domain.shared.events import Audience, EventType
-from tests.support.event_fakes import RecordingSubscriber, emitter_on
+from tests.support.event_fakes import InMemoryPendingEvents, RecordingSubscriber, emitter_on
 from tests.support.identity_fakes import MovableClock, SequentialIds
 from tests.support.knowledge_fakes import KnowledgeTables
 from tests.unit.knowledge_world import KnowledgeWorld, member
@@ -93,3 +95,18 @@ async def test_hand_on_without_anything_emitted_asks_nothing() -> None:
     events, _ = emitter_on(tables, SequentialIds(), clock, subscriber)
     await events.hand_on()  # would log a failure if it relayed
     assert tables.rollbacks == 0
+
+
+async def test_handed_on_events_are_purged_after_the_retention_only() -> None:
+    tables, clock = KnowledgeTables(), MovableClock()
+    events, relay = emitter_on(tables, SequentialIds(), clock, RecordingSubscriber())
+    old = await events.emit(EventType.DOCUMENT_DELETED, subject={}, audience=Audience(uuid4()))
+    await tables.commit()
+    await relay.execute()
+    clock.advance(timedelta(days=8))
+    waiting = await events.emit(EventType.DOCUMENT_DELETED, subject={}, audience=Audience(uuid4()))
+    await tables.commit()
+
+    assert await PurgeEvents(InMemoryPendingEvents(tables), tables, clock, retention_days=7).execute() == 1
+    assert set(tables.durable()["events"]) == {waiting.id}
+    assert old.id not in tables.durable()["handed_on"]
