@@ -11,23 +11,31 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
+from redis.asyncio import Redis
+from uuid_utils.compat import uuid7
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from adapters.redis.live_events import RedisLiveFeed
 from domain.identity.roles import Role
+from domain.shared.events import Audience, DomainEvent, EventType
 from entrypoints.bootstrap.settings import Settings
 from tests.support.api import Client, signed_in
 from tests.support.processes import LoreProcess, free_port, serving, stores_env
 
 DEADLINE = 60.0
 PROTOCOL = "lore.events.v1"
+QUEUE_SIZE = 8  # per connection on the second process: enough for the tests that read, soon full for one that does not
 
 
 @contextmanager
@@ -45,10 +53,12 @@ def _dev(env: dict[str, str]) -> Iterator[str]:
 def two_apis(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     tmp_path = tmp_path_factory.mktemp("live")
     # a short heartbeat, so the test also sees one
-    beat = "1"
+    beat, queue = "1", str(QUEUE_SIZE)
     with (
         _dev(stores_env(settings, tmp_path / "a", LIVE_EVENTS_HEARTBEAT_SECONDS=beat)) as with_worker,
-        serving(stores_env(settings, tmp_path / "b", LIVE_EVENTS_HEARTBEAT_SECONDS=beat)) as (_, other),
+        serving(
+            stores_env(settings, tmp_path / "b", LIVE_EVENTS_HEARTBEAT_SECONDS=beat, LIVE_EVENTS_QUEUE_SIZE=queue)
+        ) as (_, other),
     ):
         yield with_worker, other
 
@@ -162,3 +172,26 @@ async def test_bad_or_insufficient_credentials_are_refused_with_their_close_code
     garbled = await connect(_ws(other), open_timeout=DEADLINE)
     await garbled.send("not json")
     assert await _close_code(garbled) == 4400
+
+
+async def test_a_client_that_stops_reading_is_dropped_with_the_slow_client_code(
+    client: Client, two_apis: tuple[str, str], redis_client: Redis
+) -> None:
+    _, other = two_apis
+    reader = await signed_in(client, "slow@example.org")
+    # a tiny receive buffer and frame queue, so the server's sends back up after a few frames
+    sock = socket.create_connection(("127.0.0.1", int(other.rsplit(":", 1)[1])))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow = await connect(
+        _ws(other), sock=sock, subprotocols=_protocols(reader.access_token), max_queue=1, open_timeout=DEADLINE
+    )
+    assert await _frame(slow) == {"type": "stream.ready"}
+
+    # events for this reader alone, written to the live feed as the relay would; then the client reads again
+    pad = "x" * 16_000
+    audience = Audience(user_ids=frozenset({UUID(reader.id)}))
+    flood = [
+        DomainEvent(uuid7(), EventType.JOB_COMPLETED, datetime.now(UTC), {}, {"pad": pad}, audience) for _ in range(300)
+    ]
+    await RedisLiveFeed(redis_client, max_length=10_000).receive(flood)
+    assert await _close_code(slow) == 4429
