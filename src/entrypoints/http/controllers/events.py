@@ -8,6 +8,7 @@ string, which proxies and access logs keep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -15,6 +16,7 @@ from uuid import UUID
 
 from dishka import AsyncContainer
 from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
 
 from application.identity.authenticate import Authenticate
 from application.knowledge.live_events import EventVisibility
@@ -54,6 +56,23 @@ class _ScopedReadableCollections:
         async with self._container() as scope:
             readable: ReadableCollections = await scope.get(ReadableCollections)
             return await readable.readable(user_id, collection_ids, all_collections=all_collections)
+
+
+class _Frames:
+    """The socket as LiveSession sees it: closing one the client already left is not an error."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
+        self._socket = socket
+
+    async def send_json(self, data: dict[str, object]) -> None:
+        await self._socket.send_json(data)
+
+    async def receive_text(self) -> str:
+        return await self._socket.receive_text()
+
+    async def close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._socket.close(code, reason)
 
 
 async def _authenticate(container: AsyncContainer, credential: str) -> Principal | None:
@@ -97,6 +116,7 @@ async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
     container: AsyncContainer = socket.state.dishka_container
     protocols, token = _offered(socket)
     await socket.accept(subprotocols=PROTOCOL if PROTOCOL in protocols else None)
+    frames = _Frames(socket)
     try:
         last_event_id = _event_id(socket.query_params.get("last_event_id"))
         if token is None:
@@ -104,21 +124,21 @@ async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
             token = message["token"]
             last_event_id = _event_id(message.get("last_event_id")) or last_event_id
     except TimeoutError:
-        await socket.close(UNAUTHORIZED, "no credentials")
+        await frames.close(UNAUTHORIZED, "no credentials")
         return
     except ValueError as exc:  # json.JSONDecodeError and a malformed UUID are ValueErrors too
-        await socket.close(BAD_REQUEST, str(exc)[:120])
+        await frames.close(BAD_REQUEST, str(exc)[:120])
         return
     except Exception:  # noqa: BLE001 - the client left before saying anything
         return
     principal = await _authenticate(container, token)
     if principal is None:
-        await socket.close(UNAUTHORIZED, "invalid or expired credentials")
+        await frames.close(UNAUTHORIZED, "invalid or expired credentials")
         return
     try:
         WEBSOCKETS[EVENTS_PATH].check(principal)
     except DomainError as exc:
-        await socket.close(FORBIDDEN, str(exc)[:120])
+        await frames.close(FORBIDDEN, str(exc)[:120])
         return
     credential = token
 
@@ -131,9 +151,11 @@ async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await container.get(Clock),
         settings.live_events_access_cache_seconds,
     )
-    session = LiveSession(hub, socket, visibility, SessionOptions(settings.live_events_heartbeat_seconds), still_valid)
+    session = LiveSession(hub, frames, visibility, SessionOptions(settings.live_events_heartbeat_seconds), still_valid)
     try:
         await session.run(last_event_id)
+    except WebSocketDisconnect:
+        return  # the client left while a frame was on its way
     except Exception:
         logger.warning("live event connection failed", exc_info=True)
-        await socket.close(INTERNAL_ERROR, "internal error")
+        await frames.close(INTERNAL_ERROR, "internal error")
