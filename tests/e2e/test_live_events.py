@@ -169,6 +169,11 @@ async def test_bad_or_insufficient_credentials_are_refused_with_their_close_code
     )
     assert await _close_code(unscoped) == 4403
 
+    # a non-browser client may send the header instead; the same member's session is let in
+    with_header = await connect(_ws(other), additional_headers=member.headers, open_timeout=DEADLINE)
+    assert await _frame(with_header) == {"type": "stream.ready"}
+    await with_header.close()
+
     garbled = await connect(_ws(other), open_timeout=DEADLINE)
     await garbled.send("not json")
     assert await _close_code(garbled) == 4400
