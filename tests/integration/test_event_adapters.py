@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from uuid_utils.compat import uuid7
 
 from adapters.persistence.events import SqlEventOutbox, SqlPendingEvents
+from adapters.redis.client import create_redis
 from adapters.redis.live_events import RedisEventStream, RedisLiveFeed
+from domain.shared.errors import DependencyUnavailableError
 from domain.shared.events import Audience, DomainEvent, EventType
+from tests.support.processes import free_port
 
 
 def _event(type_: EventType = EventType.DOCUMENT_READY, **data: object) -> DomainEvent:
@@ -67,3 +71,12 @@ async def test_the_live_feed_appends_in_order_and_is_read_and_found_by_event_id(
     assert await stream.position_of(uuid4()) is None
     assert [e for _, e in await stream.read(read[0][0], wait_seconds=0, limit=10)] == events[1:]
     assert await stream.read(read[-1][0], wait_seconds=0.05, limit=10) == []  # nothing new: waits, then nothing
+
+
+async def test_the_live_feed_with_redis_down_says_so_as_an_outage() -> None:
+    gone = create_redis(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        with pytest.raises(DependencyUnavailableError):
+            await RedisLiveFeed(gone, max_length=100).receive([_event()])
+    finally:
+        await gone.aclose()

@@ -17,6 +17,8 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 
+from adapters.outages import unavailable
+from adapters.redis.client import REDIS_DOWN
 from domain.shared.events import Audience, DomainEvent, EventType
 
 STREAM_KEY = "lore:events"
@@ -65,6 +67,12 @@ class RedisLiveFeed:
         self._key = key
 
     async def receive(self, events: Sequence[DomainEvent]) -> None:
+        try:
+            await self._append(events)
+        except REDIS_DOWN as error:  # the batch stays due; the relay says so in one line
+            raise unavailable("redis") from error
+
+    async def _append(self, events: Sequence[DomainEvent]) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
             for event in events:
                 # "~": Redis trims whole nodes, far cheaper than an exact length; the id field finds replay starts
