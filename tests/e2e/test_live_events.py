@@ -195,8 +195,9 @@ async def test_a_client_that_stops_reading_is_dropped_with_the_slow_client_code(
     # events for this reader alone, written to the live feed as the relay would; then the client reads again
     pad = "x" * 16_000
     audience = Audience(user_ids=frozenset({UUID(reader.id)}))
+    # ~9.6 MB: more than the kernel's and the transport's buffers hold (tcp_wmem's maximum is 4 MiB here)
     flood = [
-        DomainEvent(uuid7(), EventType.JOB_COMPLETED, datetime.now(UTC), {}, {"pad": pad}, audience) for _ in range(300)
+        DomainEvent(uuid7(), EventType.JOB_COMPLETED, datetime.now(UTC), {}, {"pad": pad}, audience) for _ in range(600)
     ]
     await RedisLiveFeed(redis_client, max_length=10_000).receive(flood)
     assert await _close_code(slow) == 4429
