@@ -1,7 +1,7 @@
 """Signed webhooks: endpoints (sealed signing secrets, rotation overlap), deliveries with a lease, every attempt.
 
 Revision ID: 0011_webhooks
-Revises: 0009_structured_chunks
+Revises: 0010_domain_events
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011_webhooks"
-down_revision: str | None = "0009_structured_chunks"
+down_revision: str | None = "0010_domain_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -28,6 +28,7 @@ from domain.knowledge.errors import DuplicateDocumentError, EmbeddingsUnavailabl
 from domain.knowledge.models import Chunk, Collection, CollectionRole, ContentType, Document, DocumentStatus, Membership
 from domain.knowledge.structure import StructuredText, markdown_blocks
 from domain.shared.errors import DependencyUnavailableError
+from domain.shared.events import DomainEvent
 
 
 def hit(text: str, collection_id: UUID | None = None) -> ChunkHit:
@@ -103,11 +104,23 @@ class KnowledgeTables:
         self.chunks: dict[UUID, list[Chunk]] = {}  # by document
         self.chunk_models: dict[UUID, str | None] = {}  # the embedding model of each document's chunks
         self.jobs: dict[UUID, IngestionJob] = {}
+        self.events: dict[UUID, DomainEvent] = {}  # the events outbox
+        self.handed_on: dict[UUID, datetime] = {}
         self.commits = 0
         self.rollbacks = 0
         self._durable = self._snapshot()
 
-    _TABLES = ("collections", "members", "documents", "sources", "chunks", "chunk_models", "jobs")
+    _TABLES = (
+        "collections",
+        "members",
+        "documents",
+        "sources",
+        "chunks",
+        "chunk_models",
+        "jobs",
+        "events",
+        "handed_on",
+    )
 
     def _snapshot(self) -> dict[str, dict[Any, Any]]:
         return {name: dict(getattr(self, name)) for name in self._TABLES}
@@ -401,6 +414,8 @@ class InMemoryIngestionWrites:
             updated_at=now,
         )
         await self._jobs.finish(run.job_id, now)
+        for event in run.events:
+            self._t.events[event.id] = event
         return RunOutcome.WRITTEN
 
 

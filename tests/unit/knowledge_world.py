@@ -15,6 +15,7 @@ from application.knowledge.policy import KnowledgePolicy
 from domain.identity.principal import Principal
 from domain.identity.roles import Role
 from domain.knowledge.models import Collection, CollectionRole, ContentType, Document, Membership
+from tests.support.event_fakes import RecordingSubscriber, emitter_on
 from tests.support.identity_fakes import MovableClock, SequentialIds
 from tests.support.knowledge_fakes import (
     FakeEmbedder,
@@ -44,6 +45,7 @@ class KnowledgeWorld:
     ids: SequentialIds = field(default_factory=SequentialIds)
     policy: KnowledgePolicy = POLICY
     metrics: RecordingIngestionMetrics = field(default_factory=RecordingIngestionMetrics)
+    subscriber: RecordingSubscriber = field(default_factory=RecordingSubscriber)
 
     def __post_init__(self) -> None:
         self.collections = InMemoryCollections(self.tables)
@@ -55,6 +57,7 @@ class KnowledgeWorld:
         self.writes = InMemoryIngestionWrites(self.tables)
         self.gate = CollectionGate(self.collections, self.members)
         self.document_gate = DocumentGate(self.documents, self.gate)
+        self.events, self.event_relay = emitter_on(self.tables, self.ids, self.clock, self.subscriber)
         self.relay = RelayOutbox(self.jobs, self.queue, self.tables, self.clock, self.policy)
         scheduler = IngestionScheduler(self.jobs, self.ids, self.clock)
         self.add_document = AddDocument(
@@ -72,6 +75,7 @@ class KnowledgeWorld:
             self.policy,
             self.leases,
             self.metrics,
+            self.events,
         )
 
     def collection(self, *members: tuple[Principal, CollectionRole]) -> UUID:

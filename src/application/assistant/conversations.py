@@ -11,11 +11,13 @@ from application.assistant.answer import Answer, AnswerDelta, AnswerEvent, Quest
 from application.assistant.policy import MAX_QUESTION_CHARS
 from application.assistant.ports import ConversationRepository
 from application.knowledge.scope import CollectionScope
+from application.shared.event_stream import EventEmitter
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
 from domain.assistant.models import ChatTurn, Conversation, MessageStatus, StoredMessage, TurnRole, Usage
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
 from domain.shared.errors import NotFoundError, ValidationError
+from domain.shared.events import Audience, EventType
 
 MAX_MESSAGE_CHARS = MAX_QUESTION_CHARS  # a message is asked as a question: one limit
 
@@ -164,10 +166,13 @@ class SaveReply:
     only when the database does.
     """
 
-    def __init__(self, conversations: ConversationRepository, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(
+        self, conversations: ConversationRepository, uow: UnitOfWork, clock: Clock, events: EventEmitter
+    ) -> None:
         self._conversations = conversations
         self._uow = uow
         self._clock = clock
+        self._events = events
 
     async def execute(
         self,
@@ -192,7 +197,15 @@ class SaveReply:
         )
         await self._conversations.add_message(message)
         await self._conversations.touch(pending.conversation.id, now)
+        # for the conversation's owner alone; the reply's text stays behind GET /conversations/{id}
+        await self._events.emit(
+            EventType.CONVERSATION_REPLY_COMPLETED,
+            subject={"conversation_id": pending.conversation.id, "message_id": message.id},
+            data={"status": status.value},
+            audience=Audience(user_ids=frozenset({pending.conversation.user_id})),
+        )
         await self._uow.commit()
+        await self._events.hand_on()
         return message
 
 

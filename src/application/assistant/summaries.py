@@ -17,6 +17,7 @@ from application.assistant.ports import ChatModel, Completion, QuotaLedger
 from application.identity.ports import UserRepository
 from application.knowledge.documents import DocumentGate
 from application.knowledge.ports import ChunkRepository
+from application.shared.event_stream import EventEmitter
 from application.shared.ports import Clock, IdGenerator, PageRequest, UnitOfWork
 from domain.assistant.errors import QuotaExceededError
 from domain.assistant.models import ChatTurn
@@ -28,6 +29,7 @@ from domain.knowledge.errors import DocumentNotReadyError
 from domain.knowledge.models import Chunk, DocumentStatus
 from domain.knowledge.text import count_tokens
 from domain.shared.errors import DependencyUnavailableError, NotFoundError
+from domain.shared.events import Audience, EventType
 
 MAX_SOURCE_TOKENS = 6000
 
@@ -153,7 +155,9 @@ class RunSummary:
         uow: UnitOfWork,
         clock: Clock,
         policy: AssistantPolicy,
+        events: EventEmitter,
     ) -> None:
+        self._events = events
         self._tasks = tasks
         self._users = users
         self._gate = gate
@@ -195,7 +199,9 @@ class RunSummary:
             }
             task = _changed(task, self._clock.now(), status=SummaryTaskStatus.DONE, result=result)
         await self._tasks.update(task)
+        await _emit_outcome(self._events, task)
         await self._uow.commit()
+        await self._events.hand_on()
         return task
 
     async def _complete(self, user_id: UUID, turns: list[ChatTurn]) -> Completion:
@@ -235,6 +241,20 @@ def stitch_chunks(chunks: Sequence[Chunk], budget_tokens: int) -> str:
         budget_tokens -= cost
         covered = max(covered, chunk.end)
     return "".join(parts)
+
+
+async def _emit_outcome(events: EventEmitter, task: SummaryTask) -> None:
+    """job.completed / job.failed, for the requester alone: the summary itself stays behind ``/jobs/{id}``."""
+    done = task.status is SummaryTaskStatus.DONE
+    data: dict[str, object] = {"kind": task.kind, "status": task.status.value}
+    if not done:
+        data["error"] = task.error
+    await events.emit(
+        EventType.JOB_COMPLETED if done else EventType.JOB_FAILED,
+        subject={"job_id": task.id, "document_id": task.subject_id},
+        data=data,
+        audience=Audience(user_ids=frozenset({task.user_id})),
+    )
 
 
 def _changed(task: SummaryTask, now: datetime, **changes: Any) -> SummaryTask:

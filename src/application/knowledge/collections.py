@@ -8,7 +8,9 @@ from uuid import UUID
 from application.identity.accounts import find_by_address
 from application.identity.audit import Auditor
 from application.identity.ports import UserRepository
+from application.knowledge.events import emit_membership
 from application.knowledge.ports import CollectionRepository, CollectionView, MembershipRepository
+from application.shared.event_stream import EventEmitter
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
 from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
@@ -22,6 +24,7 @@ from domain.knowledge.errors import (
 )
 from domain.knowledge.models import MAX_DESCRIPTION_LENGTH, Collection, CollectionRole, Membership, clean_name
 from domain.shared.errors import DomainError, NotFoundError, PermissionDeniedError
+from domain.shared.events import EventType
 
 
 class CollectionGate:
@@ -268,6 +271,7 @@ class PutMember:
         auditor: Auditor,
         uow: UnitOfWork,
         clock: Clock,
+        events: EventEmitter,
     ) -> None:
         self._gate = gate
         self._members = members
@@ -275,6 +279,7 @@ class PutMember:
         self._auditor = auditor
         self._uow = uow
         self._clock = clock
+        self._events = events
 
     async def execute(
         self, principal: Principal, collection_id: UUID, user_id: UUID, role: CollectionRole
@@ -298,7 +303,10 @@ class PutMember:
                 role=role.value,
                 old_role=None if current is None else current.value,
             )
+        if current is None:
+            await emit_membership(self._events, EventType.COLLECTION_MEMBER_ADDED, collection_id, user_id, role)
         await self._uow.commit()
+        await self._events.hand_on()
         return membership
 
 
@@ -310,11 +318,19 @@ class RemoveMember:
     last owner).
     """
 
-    def __init__(self, gate: CollectionGate, members: MembershipRepository, auditor: Auditor, uow: UnitOfWork) -> None:
+    def __init__(
+        self,
+        gate: CollectionGate,
+        members: MembershipRepository,
+        auditor: Auditor,
+        uow: UnitOfWork,
+        events: EventEmitter,
+    ) -> None:
         self._gate = gate
         self._members = members
         self._auditor = auditor
         self._uow = uow
+        self._events = events
 
     async def execute(self, principal: Principal, collection_id: UUID, user_id: UUID) -> None:
         _, access = await self._gate.open(principal, collection_id)
@@ -334,7 +350,9 @@ class RemoveMember:
             target=("collection", collection_id),
             role=current.value,
         )
+        await emit_membership(self._events, EventType.COLLECTION_MEMBER_REMOVED, collection_id, user_id, current)
         await self._uow.commit()
+        await self._events.hand_on()
 
 
 async def _keep_an_owner(members: MembershipRepository, collection_id: UUID) -> None:

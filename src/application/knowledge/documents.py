@@ -11,6 +11,7 @@ from uuid import UUID
 
 from application.identity.audit import Auditor
 from application.knowledge.collections import CollectionGate
+from application.knowledge.events import emit_document
 from application.knowledge.outbox import RelayOutbox
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
@@ -21,6 +22,7 @@ from application.knowledge.ports import (
     IngestionJobRepository,
     JobStatus,
 )
+from application.shared.event_stream import EventEmitter
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
 from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
@@ -35,6 +37,7 @@ from domain.shared.errors import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
+from domain.shared.events import EventType
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,16 +328,25 @@ class DeleteDocument:
     visible) and PermissionDeniedError (403).
     """
 
-    def __init__(self, gate: DocumentGate, documents: DocumentRepository, auditor: Auditor, uow: UnitOfWork) -> None:
+    def __init__(
+        self,
+        gate: DocumentGate,
+        documents: DocumentRepository,
+        auditor: Auditor,
+        uow: UnitOfWork,
+        events: EventEmitter,
+    ) -> None:
         self._gate = gate
         self._documents = documents
         self._auditor = auditor
         self._uow = uow
+        self._events = events
 
     async def execute(self, principal: Principal, document_id: UUID) -> None:
         document, access = await self._gate.open(principal, document_id)
         access.require_write()
         await self._documents.delete(document_id)  # chunks and jobs cascade
+        await emit_document(self._events, EventType.DOCUMENT_DELETED, document)
         await self._auditor.record(
             AuditAction.DOCUMENT_DELETED,
             actor=principal,
@@ -343,6 +355,7 @@ class DeleteDocument:
             title=document.title,
         )
         await self._uow.commit()
+        await self._events.hand_on()
 
 
 class ListChunks:

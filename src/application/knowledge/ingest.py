@@ -9,6 +9,7 @@ from datetime import timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from application.knowledge.events import document_event, emit_document
 from application.knowledge.lease import lease_kept
 from application.knowledge.outbox import retry_delay
 from application.knowledge.policy import KnowledgePolicy
@@ -25,10 +26,12 @@ from application.knowledge.ports import (
     RunOutcome,
     TextExtractor,
 )
+from application.shared.event_stream import EventEmitter
 from application.shared.ports import Clock, UnitOfWork
 from domain.knowledge.errors import ExtractionError
 from domain.knowledge.models import Document, DocumentStatus
 from domain.knowledge.structure import chunk_blocks, lay_out
+from domain.shared.events import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +84,10 @@ class IngestDocument:
         policy: KnowledgePolicy,
         leases: IngestionLeases,
         metrics: IngestionMetrics,
+        events: EventEmitter,
     ) -> None:
         self._metrics = metrics
+        self._events = events
         self._jobs = jobs
         self._leases = leases
         self._documents = documents
@@ -119,11 +124,15 @@ class IngestDocument:
             await self._uow.rollback()
             return await self._handle_failure(job.id, job.attempts, document.id, failure)
         model = self._embedder.model if self._embedder.enabled else None
+        ready = document.with_changes(status=DocumentStatus.READY, chunk_count=len(chunks))
+        event = document_event(self._events, EventType.DOCUMENT_READY, ready)
+        # chunks, status, job and event in one transaction, shared with the other runs finishing now
         (outcome,) = await self._writes.write(
-            [FinishedRun(job.id, job.attempts, document, chunks, model)], self._clock.now()
+            [FinishedRun(job.id, job.attempts, document, chunks, model, events=(event,))], self._clock.now()
         )
         if outcome is not RunOutcome.WRITTEN:  # a newer run has the job, or a newer version has its own job
             return IngestResult(IngestOutcome.SKIPPED)
+        await self._events.hand_on()
         self._metrics.stage_passed(Stage.INDEX.value, len(chunks))
         return IngestResult(IngestOutcome.READY, len(chunks))
 
@@ -176,12 +185,14 @@ class IngestDocument:
             await self._jobs.reschedule(job_id, now, now + retry_delay(self._policy, attempts), message)
             status = DocumentStatus.PENDING
         if document is not None:
-            await self._documents.save(
-                document.with_changes(
-                    status=status, error_stage=failure.stage.value, error_message=message, updated_at=now
-                )
+            document = document.with_changes(
+                status=status, error_stage=failure.stage.value, error_message=message, updated_at=now
             )
+            await self._documents.save(document)
+            if permanent:
+                await emit_document(self._events, EventType.DOCUMENT_FAILED, document)
         await self._uow.commit()
+        await self._events.hand_on()
         logger.warning(
             "ingestion failed",
             extra={"document_id": str(document_id), "stage": failure.stage.value, "attempt": attempts},

@@ -21,6 +21,7 @@ from domain.knowledge.models import (
     Membership,
 )
 from domain.knowledge.structure import StructuredText
+from domain.shared.events import DomainEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +246,7 @@ class FinishedRun:
     document: Document
     chunks: Sequence[NewChunk]
     embedding_model: str | None
+    events: Sequence[DomainEvent] = ()  # recorded with the write, only when it is WRITTEN (document.ready)
 
 
 class RunOutcome(StrEnum):

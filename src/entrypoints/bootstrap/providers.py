@@ -21,6 +21,7 @@ from application.shared.ports import HeartbeatStore
 from entrypoints.bootstrap.assistant import AssistantProvider
 from entrypoints.bootstrap.closing import close_quietly
 from entrypoints.bootstrap.database import DatabaseProvider
+from entrypoints.bootstrap.events import EventsProvider
 from entrypoints.bootstrap.identity import IdentityProvider
 from entrypoints.bootstrap.identity_store import IdentityStoreProvider
 from entrypoints.bootstrap.knowledge import KnowledgeProvider
@@ -80,4 +81,5 @@ def default_providers(settings: Settings) -> list[Provider]:
         KnowledgeProvider(),
         AssistantProvider(),
         WebhookProvider(),
+        EventsProvider(),
     ]

@@ -57,6 +57,12 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("GRAPHQL_MAX_TOKENS", 100, 1_000_000),
     ("GRAPHQL_MAX_COST", 10, 10_000_000),
     ("GRAPHQL_MAX_BODY_BYTES", 1024, 10 * 1024 * 1024),
+    ("EVENTS_RELAY_BATCH_SIZE", 1, 10_000),
+    ("EVENTS_RETENTION_DAYS", 1, 3650),
+    ("LIVE_EVENTS_STREAM_LENGTH", 100, 10_000_000),
+    ("LIVE_EVENTS_QUEUE_SIZE", 1, 100_000),
+    ("LIVE_EVENTS_HEARTBEAT_SECONDS", 1, 3600),
+    ("LIVE_EVENTS_ACCESS_CACHE_SECONDS", 0, 3600),
     ("QUERY_EMBEDDING_CACHE_TTL_SECONDS", 0, 30 * 86_400),
     ("RERANK_CANDIDATES", 1, 200),
     ("MFA_STEP_UP_SECONDS", 60, 86_400),
@@ -194,6 +200,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # GET /metrics answers a bearer of this token (a Prometheus scraper) or an admin; unset = admins only
     metrics_token: str | None = None
     metrics_publish_seconds: float = 10.0  # how often each process shares its metrics for /metrics
+    # the event stream (GET /api/v1/events over WebSocket; the relay hands events to webhooks and the live feed)
+    events_relay_batch_size: int = 100  # events handed on per transaction
+    events_retention_days: int = 7  # handed-on events stay in the outbox table this long
+    live_events_stream_length: int = 10_000  # about this many recent events kept in Redis for replay
+    live_events_queue_size: int = 256  # events waiting per connection; past it the client is too slow and dropped
+    live_events_heartbeat_seconds: float = 20.0  # a heartbeat frame (and a check of the credentials) this often
+    live_events_access_cache_seconds: float = 30.0  # how long a connection trusts a "may read collection" answer
     # POST/GET /graphql: what one document may ask for; introspection unset = on except in production
     graphql_introspection: bool | None = None
     graphql_max_depth: int = 10

@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 from redis.asyncio import Redis
 
+from application.shared.events import LiveEventStream
 from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.logging import install_log_context
 from entrypoints.bootstrap.metrics import MetricsHub, Publishing, setup_metrics
@@ -32,6 +33,7 @@ from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.collections import CollectionsController
 from entrypoints.http.controllers.conversations import ConversationsController
 from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
+from entrypoints.http.controllers.events import events_socket
 from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.metrics import MetricsController
 from entrypoints.http.controllers.mfa import MfaController
@@ -46,6 +48,7 @@ from entrypoints.http.docs_page import docs_assets, docs_plugin
 from entrypoints.http.edge import EdgeMiddleware
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.guards import api_guard, document_rules, require_rules
+from entrypoints.http.live_events import LiveHub
 from entrypoints.http.live_probe import LIVE_PATH, LiveProbe
 from entrypoints.http.openapi_contract import SECURITY_SCHEMES, StrictStructSchemaPlugin, document_contract
 from entrypoints.http.options import allow_headers
@@ -123,6 +126,10 @@ def create_app(
         publishers.append(Publishing(app.state.metrics_hub))
         publishers[0].start()
 
+    async def start_live_events() -> None:
+        # the stream reader itself starts with the first WebSocket client (live_events.LiveHub)
+        app.state.live_hub = LiveHub(await container.get(LiveEventStream), settings.live_events_queue_size)
+
     async def start_worker() -> None:
         if worker is not None:
             worker_task.append(asyncio.create_task(worker.start()))
@@ -137,6 +144,8 @@ def create_app(
             await asyncio.gather(*worker_task)
         for publisher in publishers:
             await publisher.stop()
+        if isinstance(hub := app.state.get("live_hub"), LiveHub):
+            await hub.stop()
         await container.close()
 
     app = Litestar(
@@ -145,6 +154,7 @@ def create_app(
             MetricsController,
             PagesController,
             api,
+            events_socket,  # WebSocket, at /api/v1/events (outside the router: its guard is for HTTP)
             graphql_controller(settings),
             *([ide_assets()] if settings.lore_env is Environment.DEVELOPMENT else []),
             docs_assets(),
@@ -162,7 +172,7 @@ def create_app(
             components=SECURITY_SCHEMES,
             render_plugins=[docs_plugin()],
         ),
-        on_startup=[start_metrics, start_worker],
+        on_startup=[start_metrics, start_live_events, start_worker],
         on_shutdown=[stop_worker_then_container],
         logging_config=None,
         # room for the largest document plus multipart framing; larger bodies get 413 before parsing

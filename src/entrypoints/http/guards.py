@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from litestar import Litestar
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.handlers import BaseRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.types import Guard, HTTPScope
@@ -42,8 +43,10 @@ def api_guard(prefix: str) -> Guard:
     """
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if connection.scope["type"] == ScopeType.WEBSOCKET:
+            return  # its handler authenticates (the credentials come after the handshake) and checks WEBSOCKETS
         await rate_limit(connection, handler)  # first: a refused caller still spends their bucket
-        template = cast("HTTPScope", connection.scope)["path_template"]
+        template = connection.scope["path_template"]
         if template == prefix or template.startswith(prefix + "/"):
             await authorize(connection, handler)
 

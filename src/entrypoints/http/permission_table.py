@@ -159,6 +159,14 @@ OPERATIONS: dict[Operation, Rule] = {
     ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): needs(_HOOKS, note=_OWN_HOOK),
 }
 
+# WebSocket routes are not in the OpenAPI document: their handler checks the rule once the credentials arrive
+# (a subprotocol or the first message), and API-key scopes count as for HTTP
+WEBSOCKETS: dict[str, Rule] = {
+    "/api/v1/events": needs(
+        _READ, note="WebSocket; only events the caller may see (job and conversation events need `assistant:use`)"
+    ),
+}
+
 
 def rule_for(method: str, path_template: str) -> Rule | None:
     return OPERATIONS.get((method, path_template))
@@ -182,6 +190,8 @@ def markdown() -> str:
     for (method, path), rule in OPERATIONS.items():
         least = f"`{rule.collection_role.value}`" if rule.collection_role else ""
         lines.append(f"| `{method} {path}` | {rule.needs} | {least} | {rule.note} |")
+    for path, rule in WEBSOCKETS.items():
+        lines.append(f"| `GET {path}` | {rule.needs} | | {rule.note} |")
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,8 @@ from entrypoints.worker.tasks import (
     heartbeat,
     ingest_document,
     purge_credentials,
+    purge_events,
+    relay_events,
     relay_outbox,
     send_email,
     summarize_document,
@@ -32,7 +34,9 @@ logger = logging.getLogger("lore.worker")
 HEARTBEAT_CRON = "* * * * * */30"  # croniter's sixth field is seconds: every 30 s
 PURGE_CRON = "17 3 * * *"  # daily at 03:17 UTC, off the hour
 WEBHOOK_CRON = "* * * * * */2"  # due webhook deliveries: a first attempt within ~2 s of the event
+PURGE_EVENTS_CRON = "37 3 * * *"
 RELAY_CRON = "* * * * * */5"  # the outbox relay catches jobs the API could not enqueue at once
+EVENTS_CRON = "* * * * * */2"  # the event relay catches events their emitter could not hand on at once
 # below the Redis client's 5 s socket timeout: an idle BLMOVE then ends as "no job", not as a
 # TimeoutError that drops the connection (and would read as Redis being down)
 DEQUEUE_TIMEOUT_SECONDS = 2
@@ -99,13 +103,17 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
             summarize_document,
             purge_credentials,
             deliver_webhooks,
+            relay_events,
+            purge_events,
         ],
         cron_jobs=[
             CronJob(heartbeat, cron=HEARTBEAT_CRON, timeout=10, retries=1),
             CronJob(relay_outbox, cron=RELAY_CRON, timeout=30, retries=1),
             # a round lasts at most one POST timeout (they run concurrently); the lease covers it
             CronJob(deliver_webhooks, cron=WEBHOOK_CRON, timeout=settings.webhook_lease_seconds, retries=1),
+            CronJob(relay_events, cron=EVENTS_CRON, timeout=30, retries=1),
             CronJob(purge_credentials, cron=PURGE_CRON, timeout=300, retries=1),
+            CronJob(purge_events, cron=PURGE_EVENTS_CRON, timeout=300, retries=1),
         ],
         concurrency=settings.worker_concurrency,
         dequeue_timeout=DEQUEUE_TIMEOUT_SECONDS,

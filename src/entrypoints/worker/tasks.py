@@ -21,6 +21,7 @@ from application.identity.ports import EmailMessage, Mailer
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
 from application.platform.heartbeat import RecordHeartbeat
+from application.shared.event_stream import PurgeEvents, RelayEvents
 from application.webhooks.delivery import ClaimWebhookDeliveries, DeliverWebhook
 from domain.webhooks.models import Delivery
 
@@ -106,6 +107,13 @@ async def relay_outbox(ctx: Context) -> int:
 
 
 @traced
+async def relay_events(ctx: Context) -> int:
+    """Hand committed domain events to their subscribers (those the emitting process could not at once)."""
+    async with container_of(ctx)() as scope:
+        return await (await scope.get(RelayEvents)).execute()
+
+
+@traced
 async def summarize_document(ctx: Context, *, task_id: str) -> str:
     """Summarise one document for the user who asked; the result is stored on the job."""
     async with container_of(ctx)() as scope:
@@ -139,3 +147,9 @@ async def deliver_webhooks(ctx: Context) -> int:
         if isinstance(outcome, BaseException):
             logger.error("webhook delivery %s failed in the worker", delivery.id, exc_info=outcome)
     return len(claimed)
+
+
+async def purge_events(ctx: Context) -> int:
+    """Daily: drop events handed on longer ago than EVENTS_RETENTION_DAYS."""
+    async with container_of(ctx)() as scope:
+        return await (await scope.get(PurgeEvents)).execute()

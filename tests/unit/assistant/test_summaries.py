@@ -50,6 +50,7 @@ class World:
             k.tables,
             k.clock,
             AssistantPolicy(daily_token_quota=quota),
+            k.events,
         )
 
     async def reader(self, *, active: bool = True) -> Principal:

@@ -46,6 +46,7 @@ def _ingest(world: KnowledgeWorld, writes: IngestionWrites) -> IngestDocument:
         world.policy,
         world.leases,
         world.metrics,
+        world.events,
     )
 
 

@@ -2,7 +2,8 @@
 
 BEGIN; one statement locks every run's job (only the newest run of a job may write) and reads its
 document's content hash; one statement swaps the chunks of every run still current, marks their documents
-ready and their jobs done; one finishes the jobs of runs whose document changed or went; COMMIT.
+ready and their jobs done; their document.ready events are recorded; one statement finishes the jobs of runs
+whose document changed or went; COMMIT.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.persistence.events import SqlEventOutbox
 from adapters.persistence.knowledge.chunks import swap_values
 from application.knowledge.ports import FinishedRun, JobStatus, RunOutcome
 from domain.knowledge.models import DocumentStatus
@@ -93,6 +95,10 @@ class SqlIngestionWrites:
             stale = [r.job_id for r, o in zip(runs, outcomes, strict=True) if o is RunOutcome.SUPERSEDED]
             for group in _statement_groups(current):
                 await session.execute(_COMPLETE, _complete_values(group, now))
+            outbox = SqlEventOutbox(session)
+            for run in current:  # document.ready commits with the chunks it announces
+                for event in run.events:
+                    await outbox.record(event)
             if stale:  # a newer version has its own job; a deleted document has nothing to index
                 await session.execute(_FINISH, {"job_ids": stale, "now": now, "done": JobStatus.DONE.value})
         return outcomes
