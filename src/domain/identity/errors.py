@@ -74,3 +74,10 @@ class InvalidCurrentPasswordError(ValidationError):
 class AccountDisabledError(PermissionDeniedError):
     default_code = "ACCOUNT_DISABLED"
     default_message = "This account has been deactivated."
+
+
+class TokenExpiredError(InvalidTokenError):
+    """A genuine access token past its expiry: the client refreshes instead of signing in again."""
+
+    default_code = "TOKEN_EXPIRED"
+    default_message = "The access token has expired; refresh it."

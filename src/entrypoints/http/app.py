@@ -18,6 +18,7 @@ from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.logging import install_log_context
 from entrypoints.bootstrap.metrics import MetricsHub, Publishing, setup_metrics
 from entrypoints.bootstrap.settings import Environment, Settings
+from entrypoints.bootstrap.signing_keys import KeyRingRefresh
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.graphql.controller import graphql_controller
 from entrypoints.graphql.ide import ide_assets
@@ -33,6 +34,7 @@ from entrypoints.http.controllers.collections import CollectionsController
 from entrypoints.http.controllers.conversations import ConversationsController
 from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
 from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.jwks import JwksController
 from entrypoints.http.controllers.metrics import MetricsController
 from entrypoints.http.controllers.pages import PagesController
 from entrypoints.http.controllers.search import SearchController
@@ -116,6 +118,8 @@ def create_app(
         publishers.append(Publishing(app.state.metrics_hub))
         publishers[0].start()
 
+    key_ring = KeyRingRefresh(container, settings)
+
     async def start_worker() -> None:
         if worker is not None:
             worker_task.append(asyncio.create_task(worker.start()))
@@ -130,11 +134,13 @@ def create_app(
             await asyncio.gather(*worker_task)
         for publisher in publishers:
             await publisher.stop()
+        await key_ring.stop()
         await container.close()
 
     app = Litestar(
         route_handlers=[
             HealthController,
+            JwksController,
             MetricsController,
             PagesController,
             api,
@@ -155,7 +161,7 @@ def create_app(
             components=SECURITY_SCHEMES,
             render_plugins=[docs_plugin()],
         ),
-        on_startup=[start_metrics, start_worker],
+        on_startup=[key_ring.start, start_metrics, start_worker],
         on_shutdown=[stop_worker_then_container],
         logging_config=None,
         # room for the largest document plus multipart framing; larger bodies get 413 before parsing

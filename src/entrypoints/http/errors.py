@@ -63,6 +63,13 @@ _HTTP_CODES = {
 }
 
 
+# RFC 6750 section 3: a client tells "refresh now" (expired) from "sign in again" without reading the body
+_BEARER_CHALLENGES = {
+    "INVALID_TOKEN": 'Bearer error="invalid_token"',
+    "TOKEN_EXPIRED": 'Bearer error="invalid_token", error_description="expired"',
+}
+
+
 def error_response(
     request: Request[Any, Any, Any],
     status_code: int,
@@ -92,6 +99,8 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
     if isinstance(exc, DependencyUnavailableError) and "dependency" in exc.details:
         _log_outage(request, exc.details["dependency"], exc.__cause__ or exc)
     headers = {}
+    if (challenge := _BEARER_CHALLENGES.get(exc.code)) is not None:
+        headers["WWW-Authenticate"] = challenge
     if isinstance(exc, RateLimitedError | DependencyUnavailableError):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     return error_response(request, status, exc.code, exc.message, details=exc.details, headers=headers)

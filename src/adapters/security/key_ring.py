@@ -1,0 +1,115 @@
+"""The keys one process signs and verifies access tokens with: a copy of the store, refreshed on an interval.
+
+Signing and verifying read only this copy (no I/O on a request). Every process reloads it every
+``SIGNING_KEYS_REFRESH_SECONDS``; a rotated-in key is published long enough before it signs
+(ManageSigningKeys' activation delay) that every process has loaded it before its first token arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from adapters.security.signing_keys import KeySealer, SigningKeyUnavailableError, public_key_of
+from application.identity.signing_keys import ManageSigningKeys, SigningKeyStore
+from application.shared.ports import Clock
+from domain.identity.signing_keys import SigningKey, signer_at
+
+logger = logging.getLogger("lore.keys")
+
+
+@dataclass(frozen=True, slots=True)
+class _Signer:
+    activates_at: datetime
+    kid: str
+    private_key: Ed25519PrivateKey
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    keys: tuple[SigningKey, ...]  # the ones that still verify, oldest first
+    verifiers: dict[str, tuple[Ed25519PublicKey, float]]  # kid -> (public key, verifies until, epoch seconds)
+    signers: tuple[_Signer, ...]  # the current key and any pending ones, latest activation first
+
+
+_EMPTY = _Loaded((), {}, ())
+
+
+class KeyRing:
+    def __init__(
+        self, store: SigningKeyStore, manage: ManageSigningKeys, sealer: KeySealer, clock: Clock, grace: timedelta
+    ) -> None:
+        self._store = store
+        self._manage = manage
+        self._sealer = sealer
+        self._clock = clock
+        self._grace = grace
+        self._loaded = _EMPTY
+        self._opened: dict[str, Ed25519PrivateKey] = {}  # private keys are opened once per process
+
+    async def refresh(self) -> None:
+        """Reloads the keys; makes the first one on a fresh install. Raises SigningKeyUnavailableError when a
+        key that signs now or later cannot be opened (a wrong JWT_SECRET), keeping what it had."""
+        keys = await self._store.list_keys()
+        if not keys and await self._manage.ensure():
+            logger.info("no access-token signing key was stored: generated one")
+        if not keys:
+            keys = await self._store.list_keys()
+        now = self._clock.now()
+        live = tuple(key for key in keys if key.verifies_at(now, self._grace))
+        current = signer_at(live, now)
+        signing = [key for key in live if key.activates_at > now or (current is not None and key.kid == current.kid)]
+        signers = [_Signer(key.activates_at, key.kid, await self._private_key(key.kid)) for key in signing]
+        verifiers = {key.kid: (public_key_of(key), _epoch(key.verifies_until(self._grace))) for key in live}
+        self._loaded = _Loaded(live, verifiers, tuple(sorted(signers, key=lambda s: s.activates_at, reverse=True)))
+        self._opened = {kid: private for kid, private in self._opened.items() if kid in verifiers}
+
+    async def _private_key(self, kid: str) -> Ed25519PrivateKey:
+        opened = self._opened.get(kid)
+        if opened is None:
+            sealed = await self._store.sealed_private_key(kid)
+            if sealed is None:
+                raise SigningKeyUnavailableError(f"signing key {kid} has no private key stored")
+            opened = self._opened[kid] = self._sealer.open(kid, sealed)
+        return opened
+
+    def signer(self, now: datetime) -> tuple[str, Ed25519PrivateKey]:
+        """The kid and private key that sign at ``now``."""
+        for signer in self._loaded.signers:
+            if signer.activates_at <= now:
+                return signer.kid, signer.private_key
+        raise SigningKeyUnavailableError("no signing key is loaded (the key ring was never refreshed)")
+
+    def verifier(self, kid: str, now_epoch: float) -> Ed25519PublicKey | None:
+        """The public key of ``kid`` while it may still verify; None for an unknown or expired kid."""
+        found = self._loaded.verifiers.get(kid)
+        if found is None or now_epoch >= found[1]:
+            return None
+        return found[0]
+
+    def published(self) -> list[SigningKey]:
+        """The keys a verifier must know now: pending, current and retired ones still verifying."""
+        now = self._clock.now()
+        return [key for key in self._loaded.keys if key.verifies_at(now, self._grace)]
+
+    async def run(self, interval_seconds: float, stopping: asyncio.Event) -> None:
+        """Refreshes every interval until ``stopping`` is set; a failed round is logged and tried again."""
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval_seconds)
+            if stopping.is_set():
+                return
+            try:
+                await self.refresh()
+            except Exception:  # the store being down must not end the loop: the keys loaded still work
+                logger.exception("refreshing the signing keys failed")
+
+
+def _epoch(moment: datetime | None) -> float:
+    return math.inf if moment is None else moment.timestamp()
