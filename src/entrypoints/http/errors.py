@@ -183,11 +183,20 @@ def exception_handlers() -> ExceptionHandlersMap:
     }
 
 
+# what the OpenAPI document says a status means, where one code is not the whole story
+_RESPONSE_DESCRIPTIONS = {
+    401: "UNAUTHENTICATED (no credentials), INVALID_TOKEN (sign in again) or TOKEN_EXPIRED (refresh the access "
+    'token); WWW-Authenticate: Bearer error="invalid_token" names the last two',
+}
+
+
 def error_responses(*status_codes: int) -> dict[int, ResponseSpec]:
     """OpenAPI descriptions of the envelope for the given statuses, and 503: every operation needs a store."""
     return {
         status: ResponseSpec(
-            data_container=ErrorEnvelope, description=_HTTP_CODES.get(status, "Error"), generate_examples=False
+            data_container=ErrorEnvelope,
+            description=_RESPONSE_DESCRIPTIONS.get(status, _HTTP_CODES.get(status, "Error")),
+            generate_examples=False,
         )
         for status in sorted({*status_codes, 503})
     }
