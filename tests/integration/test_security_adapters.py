@@ -185,6 +185,33 @@ async def test_a_ring_that_cannot_open_its_signing_key_says_why() -> None:
         ring.signer(clock.now())
 
 
+async def test_changing_jwt_secret_by_rotation_keeps_both_sides_verifying() -> None:
+    store, clock = InMemorySigningKeys(), MovableClock(datetime.now(UTC) - 2 * DELAY)
+    policy = SigningKeyPolicy(GRACE, DELAY)
+    old_sealer, new_sealer = KeySealer(SECRET), KeySealer("t" * 48)
+    old_manage = ManageSigningKeys(store, Ed25519KeyGenerator(old_sealer), clock, policy)
+    new_manage = ManageSigningKeys(store, Ed25519KeyGenerator(new_sealer), clock, policy)
+    await old_manage.ensure()
+    old_ring = KeyRing(store, old_manage, old_sealer, clock, GRACE)
+    await old_ring.refresh()
+    first_kid = old_ring.signer(clock.now())[0]
+
+    added = (await new_manage.rotate()).added  # `lore keys rotate` run with the new JWT_SECRET
+    with pytest.raises(SigningKeyUnavailableError):
+        await old_ring.refresh()  # logged by the loop: it cannot open the next key...
+    assert old_ring.verifier(added.kid, clock.now().timestamp()) is not None  # ...but publishes and verifies it
+    assert {key.kid for key in old_ring.published()} == {first_kid, added.kid}
+
+    clock.advance(DELAY)
+    new_ring = KeyRing(store, new_manage, new_sealer, clock, GRACE)
+    await new_ring.refresh()  # a process restarted with the new secret, once the new key is current
+    assert new_ring.signer(clock.now())[0] == added.kid
+    with pytest.raises(SigningKeyUnavailableError):
+        await old_ring.refresh()
+    assert old_ring.signer(clock.now())[0] == first_kid  # not restarted yet: still signs, with the old key
+    assert new_ring.verifier(first_kid, clock.now().timestamp()) is not None
+
+
 def test_the_kid_is_the_rfc_7638_thumbprint() -> None:
     # RFC 8037 appendix A.3
     public = base64.urlsafe_b64decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo=")

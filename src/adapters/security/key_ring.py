@@ -35,7 +35,7 @@ class _Signer:
 class _Loaded:
     keys: tuple[SigningKey, ...]  # the ones that still verify, oldest first
     verifiers: dict[str, tuple[Ed25519PublicKey, float]]  # kid -> (public key, verifies until, epoch seconds)
-    signers: tuple[_Signer, ...]  # the current key and any pending ones, latest activation first
+    signers: tuple[_Signer, ...]  # the keys whose private half opened, latest activation first
 
 
 _EMPTY = _Loaded((), {}, ())
@@ -54,8 +54,10 @@ class KeyRing:
         self._opened: dict[str, Ed25519PrivateKey] = {}  # private keys are opened once per process
 
     async def refresh(self) -> None:
-        """Reloads the keys; makes the first one on a fresh install. Raises SigningKeyUnavailableError when a
-        key that signs now or later cannot be opened (a wrong JWT_SECRET), keeping what it had."""
+        """Reloads the keys; makes the first one on a fresh install. Raises SigningKeyUnavailableError (after
+        taking in every key it could) when the key that signs now, or a pending one, does not open: a wrong
+        JWT_SECRET. At start-up that stops the process; later the loop logs it and signing goes on with the
+        newest key that opens."""
         keys = await self._store.list_keys()
         if not keys and await self._manage.ensure():
             logger.info("no access-token signing key was stored: generated one")
@@ -64,11 +66,19 @@ class KeyRing:
         now = self._clock.now()
         live = tuple(key for key in keys if key.verifies_at(now, self._grace))
         current = signer_at(live, now)
-        signing = [key for key in live if key.activates_at > now or (current is not None and key.kid == current.kid)]
-        signers = [_Signer(key.activates_at, key.kid, await self._private_key(key.kid)) for key in signing]
+        signers: list[_Signer] = []
+        unopened: list[SigningKeyUnavailableError] = []
+        for key in live:
+            try:
+                signers.append(_Signer(key.activates_at, key.kid, await self._private_key(key.kid)))
+            except SigningKeyUnavailableError as exc:
+                if key.activates_at > now or key is current:
+                    unopened.append(exc)
         verifiers = {key.kid: (public_key_of(key), _epoch(key.verifies_until(self._grace))) for key in live}
         self._loaded = _Loaded(live, verifiers, tuple(sorted(signers, key=lambda s: s.activates_at, reverse=True)))
         self._opened = {kid: private for kid, private in self._opened.items() if kid in verifiers}
+        if unopened:
+            raise unopened[0]
 
     async def _private_key(self, kid: str) -> Ed25519PrivateKey:
         opened = self._opened.get(kid)
@@ -84,7 +94,7 @@ class KeyRing:
         for signer in self._loaded.signers:
             if signer.activates_at <= now:
                 return signer.kid, signer.private_key
-        raise SigningKeyUnavailableError("no signing key is loaded (the key ring was never refreshed)")
+        raise SigningKeyUnavailableError("no signing key is loaded (none opened, or the ring was never refreshed)")
 
     def verifier(self, kid: str, now_epoch: float) -> Ed25519PublicKey | None:
         """The public key of ``kid`` while it may still verify; None for an unknown or expired kid."""
