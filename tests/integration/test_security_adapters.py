@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from adapters.security.common_passwords import load_common_passwords
@@ -19,6 +21,7 @@ from adapters.security.signing_keys import Ed25519KeyGenerator, KeySealer, Signi
 from application.identity.signing_keys import ManageSigningKeys, SigningKeyPolicy
 from domain.identity.errors import InvalidTokenError, TokenExpiredError
 from domain.identity.roles import Role
+from domain.shared.errors import DependencyUnavailableError
 from tests.support.identity_fakes import MovableClock
 from tests.support.signing_fakes import InMemorySigningKeys
 
@@ -181,7 +184,7 @@ async def test_a_ring_that_cannot_open_its_signing_key_says_why() -> None:
     ring = KeyRing(store, ManageSigningKeys(store, Ed25519KeyGenerator(other), clock, policy), other, clock, GRACE)
     with pytest.raises(SigningKeyUnavailableError, match="JWT_SECRET"):
         await ring.refresh()
-    with pytest.raises(SigningKeyUnavailableError, match="never refreshed"):
+    with pytest.raises(SigningKeyUnavailableError, match="none opened"):
         ring.signer(clock.now())
 
 
@@ -234,3 +237,67 @@ def test_common_password_list() -> None:
     assert "QWERTY" in common
     assert "correct horse battery staple" not in common
     assert 123456 not in common
+
+
+class _FailingStore(InMemorySigningKeys):
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+        self.failing = False
+        self.calls = 0
+
+    async def list_keys(self) -> list[Any]:
+        if self.failing:
+            self.calls += 1
+            raise self.error
+        return await super().list_keys()
+
+
+@pytest.mark.parametrize(
+    ("error", "logged"),
+    [
+        (DependencyUnavailableError("down", details={"dependency": "database"}), "the database is unavailable"),
+        (RuntimeError("a bug"), "refreshing the signing keys failed"),
+    ],
+)
+async def test_the_refresh_loop_outlives_a_failed_round(
+    error: Exception, logged: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, clock = _FailingStore(error), MovableClock(datetime.now(UTC))
+    manage = ManageSigningKeys(store, Ed25519KeyGenerator(KeySealer(SECRET)), clock, SigningKeyPolicy(GRACE, DELAY))
+    ring = KeyRing(store, manage, KeySealer(SECRET), clock, GRACE)
+    await ring.refresh()
+    store.failing = True
+    stopping = asyncio.Event()
+    loop = asyncio.create_task(ring.run(0.01, stopping))
+    deadline = asyncio.get_running_loop().time() + 30
+    while store.calls < 4 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    stopping.set()
+    await loop
+    assert store.calls >= 4  # it went on after the first failure
+    assert logged in caplog.text
+    assert ring.signer(clock.now())  # what it had loaded still signs
+
+
+async def test_a_store_down_at_start_up_is_waited_out(caplog: pytest.LogCaptureFixture) -> None:
+    store = _FailingStore(DependencyUnavailableError("down", details={"dependency": "database"}))
+    store.failing = True
+    clock = MovableClock(datetime.now(UTC))
+    manage = ManageSigningKeys(store, Ed25519KeyGenerator(KeySealer(SECRET)), clock, SigningKeyPolicy(GRACE, DELAY))
+    ring = KeyRing(store, manage, KeySealer(SECRET), clock, GRACE)
+    await ring.load()
+    assert "signing keys not loaded yet" in caplog.text
+    assert not ring.loaded
+    codec = JwtAccessTokenCodec(ring)
+    with pytest.raises(DependencyUnavailableError):  # 503, not a refused token: the keys are only unknown yet
+        codec.issue(uuid.uuid4(), Role.MEMBER, uuid.uuid4(), clock.now())
+    with pytest.raises(DependencyUnavailableError):
+        codec.decode(jwt.encode({"a": 1}, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "k"}))
+    assert ring.published() == []
+    store.failing = False
+    await ring.refresh()
+    assert len(ring.published()) == 1
+    codec.decode(codec.issue(uuid.uuid4(), Role.MEMBER, uuid.uuid4(), clock.now()).token)
+    with pytest.raises(SigningKeyUnavailableError):  # a wrong secret is no outage: it stops the start-up
+        await KeyRing(store, manage, KeySealer("t" * 48), clock, GRACE).load()

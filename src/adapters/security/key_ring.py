@@ -16,10 +16,12 @@ from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from adapters.outages import failed_dependency, unavailable
 from adapters.security.signing_keys import KeySealer, SigningKeyUnavailableError, public_key_of
 from application.identity.signing_keys import ManageSigningKeys, SigningKeyStore
 from application.shared.ports import Clock
 from domain.identity.signing_keys import SigningKey, signer_at
+from domain.shared.errors import DependencyUnavailableError
 
 logger = logging.getLogger("lore.keys")
 
@@ -89,19 +91,39 @@ class KeyRing:
             opened = self._opened[kid] = self._sealer.open(kid, sealed)
         return opened
 
+    async def load(self) -> None:
+        """The first refresh: a store that is down is waited out by the loop (requests get 503 until then);
+        a key that does not open (a wrong JWT_SECRET) stops the start-up."""
+        try:
+            await self.refresh()
+        except Exception as exc:
+            if (dependency := _outage(exc)) is None:
+                raise
+            logger.warning("signing keys not loaded yet: the %s is unavailable", dependency)
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not _EMPTY
+
     def signer(self, now: datetime) -> tuple[str, Ed25519PrivateKey]:
         """The kid and private key that sign at ``now``."""
+        self._require_loaded()
         for signer in self._loaded.signers:
             if signer.activates_at <= now:
                 return signer.kid, signer.private_key
-        raise SigningKeyUnavailableError("no signing key is loaded (none opened, or the ring was never refreshed)")
+        raise SigningKeyUnavailableError("no signing key is loaded (none opened with this JWT_SECRET)")
 
     def verifier(self, kid: str, now_epoch: float) -> Ed25519PublicKey | None:
         """The public key of ``kid`` while it may still verify; None for an unknown or expired kid."""
+        self._require_loaded()
         found = self._loaded.verifiers.get(kid)
         if found is None or now_epoch >= found[1]:
             return None
         return found[0]
+
+    def _require_loaded(self) -> None:
+        if self._loaded is _EMPTY:  # the store was down at start-up: not "invalid", only not known yet
+            raise unavailable("database")
 
     def published(self) -> list[SigningKey]:
         """The keys a verifier must know now: pending, current and retired ones still verifying."""
@@ -111,14 +133,24 @@ class KeyRing:
     async def run(self, interval_seconds: float, stopping: asyncio.Event) -> None:
         """Refreshes every interval until ``stopping`` is set; a failed round is logged and tried again."""
         while not stopping.is_set():
+            wait = interval_seconds if self.loaded else min(interval_seconds, 1.0)  # catch up fast after an outage
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), interval_seconds)
+                await asyncio.wait_for(stopping.wait(), wait)
             if stopping.is_set():
                 return
             try:
                 await self.refresh()
-            except Exception:  # the store being down must not end the loop: the keys loaded still work
-                logger.exception("refreshing the signing keys failed")
+            except Exception as exc:  # nothing here may end the loop: the keys loaded still work
+                if (dependency := _outage(exc)) is not None:  # one line, no traceback: the store is down
+                    logger.warning("signing keys not refreshed: the %s is unavailable", dependency)
+                else:
+                    logger.exception("refreshing the signing keys failed")
+
+
+def _outage(exc: Exception) -> str | None:
+    if isinstance(exc, DependencyUnavailableError):
+        return str(exc.details.get("dependency", "database"))
+    return failed_dependency(exc)
 
 
 def _epoch(moment: datetime | None) -> float:

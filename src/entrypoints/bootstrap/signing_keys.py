@@ -61,7 +61,7 @@ class SigningKeysProvider(Provider):
         self, store: SigningKeyStore, manage: ManageSigningKeys, sealer: KeySealer, clock: Clock, settings: Settings
     ) -> KeyRing:
         ring = KeyRing(store, manage, sealer, clock, signing_key_policy(settings).grace)
-        await ring.refresh()  # loaded before the first token is signed or verified
+        await ring.load()  # before the first token is signed or verified (unless the store is down)
         return ring
 
 
