@@ -92,6 +92,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
     database_pool_size: int = 10
     redis_url: str | None = None
+    # seals the private halves of the access-token signing keys stored in Postgres (at least 32 characters)
     jwt_secret: str = ""
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
