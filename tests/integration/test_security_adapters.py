@@ -301,3 +301,18 @@ async def test_a_store_down_at_start_up_is_waited_out(caplog: pytest.LogCaptureF
     codec.decode(codec.issue(uuid.uuid4(), Role.MEMBER, uuid.uuid4(), clock.now()).token)
     with pytest.raises(SigningKeyUnavailableError):  # a wrong secret is no outage: it stops the start-up
         await KeyRing(store, manage, KeySealer("t" * 48), clock, GRACE).load()
+
+
+async def test_a_process_puts_its_key_back_into_an_emptied_table() -> None:
+    codec, ring, (_, clock) = await _codec()
+    issued = codec.issue(uuid.uuid4(), Role.MEMBER, uuid.uuid4(), clock.now())
+    store = ring._store
+    assert isinstance(store, InMemorySigningKeys)
+    kid = jwt.get_unverified_header(issued.token)["kid"]
+    await store.remove([kid])
+    await ring.refresh()
+    assert list(store.keys) == [kid]  # the same key, not a new one: the tokens it signed still verify
+    other = KeyRing(store, ring._manage, KeySealer(SECRET), clock, GRACE)
+    await other.refresh()
+    assert other.signer(clock.now())[0] == kid
+    codec.decode(issued.token)

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -61,9 +61,8 @@ class KeyRing:
         JWT_SECRET. At start-up that stops the process; later the loop logs it and signing goes on with the
         newest key that opens."""
         keys = await self._store.list_keys()
-        if not keys and await self._manage.ensure():
-            logger.info("no access-token signing key was stored: generated one")
         if not keys:
+            await self._restock()
             keys = await self._store.list_keys()
         now = self._clock.now()
         live = tuple(key for key in keys if key.verifies_at(now, self._grace))
@@ -81,6 +80,19 @@ class KeyRing:
         self._opened = {kid: private for kid, private in self._opened.items() if kid in verifiers}
         if unopened:
             raise unopened[0]
+
+    async def _restock(self) -> None:
+        """An empty table: a fresh install gets its first key; a process that was signing puts its key back
+        (the table was emptied under it), so the tokens it issued keep verifying everywhere."""
+        now = self._clock.now()
+        signing = next((s for s in self._loaded.signers if s.activates_at <= now), None)
+        if signing is not None:
+            key = next(key for key in self._loaded.keys if key.kid == signing.kid)
+            restored = replace(key, retired_at=None)
+            if await self._store.add_first(restored, self._sealer.seal(key.kid, signing.private_key)):
+                logger.warning("the signing keys were gone from the database: stored this process's key again")
+        elif await self._manage.ensure():
+            logger.info("no access-token signing key was stored: generated one")
 
     async def _private_key(self, kid: str) -> Ed25519PrivateKey:
         opened = self._opened.get(kid)
