@@ -166,3 +166,27 @@ async def test_every_process_signs_and_verifies_with_the_same_keys(
         newer = await _eventually(signed_by_the_new_key, "the second app signing with the new key")
         assert (await first.get(ME, headers=bearer(newer))).status_code == 200
         assert (await first.get(ME, headers=account.headers)).status_code == 200
+
+
+async def test_a_compromised_key_is_replaced_at_once_and_removed(fast_client: Client, keys_cli: CliRunner) -> None:
+    account = await signed_in(fast_client, EMAIL)
+    old_kid = _kid(account.access_token)
+    in_use = await asyncio.to_thread(keys_cli.invoke, cli, ["keys", "remove", old_kid])
+    assert in_use.exit_code == 1
+    assert "KEY_IN_USE" in in_use.output
+
+    new_kid = (await _keys(keys_cli, "rotate", "--now")).output.split("added ", 1)[1].split(":", 1)[0]
+    assert f"removed {old_kid}" in (await _keys(keys_cli, "remove", old_kid)).output
+
+    async def only_the_new_key() -> list[str] | None:
+        kids = await _published(fast_client)
+        return kids if kids == [new_kid] else None
+
+    await _eventually(only_the_new_key, "the removed key gone from the JWKS")
+    assert_error(await fast_client.get(ME, headers=account.headers), 401, "INVALID_TOKEN")
+    newer = await _fresh_token(fast_client)
+    assert _kid(newer) == new_kid
+    assert (await fast_client.get(ME, headers=bearer(newer))).status_code == 200
+    missing = await asyncio.to_thread(keys_cli.invoke, cli, ["keys", "remove", old_kid])
+    assert missing.exit_code == 1
+    assert "SIGNING_KEY_NOT_FOUND" in missing.output

@@ -28,8 +28,7 @@ logger = logging.getLogger("lore.keys")
 
 @dataclass(frozen=True, slots=True)
 class _Signer:
-    activates_at: datetime
-    kid: str
+    key: SigningKey
     private_key: Ed25519PrivateKey
 
 
@@ -37,7 +36,7 @@ class _Signer:
 class _Loaded:
     keys: tuple[SigningKey, ...]  # the ones that still verify, oldest first
     verifiers: dict[str, tuple[Ed25519PublicKey, float]]  # kid -> (public key, verifies until, epoch seconds)
-    signers: tuple[_Signer, ...]  # the keys whose private half opened, latest activation first
+    signers: tuple[_Signer, ...]  # the keys whose private half opened
 
 
 _EMPTY = _Loaded((), {}, ())
@@ -71,12 +70,12 @@ class KeyRing:
         unopened: list[SigningKeyUnavailableError] = []
         for key in live:
             try:
-                signers.append(_Signer(key.activates_at, key.kid, await self._private_key(key.kid)))
+                signers.append(_Signer(key, await self._private_key(key.kid)))
             except SigningKeyUnavailableError as exc:
                 if key.activates_at > now or key is current:
                     unopened.append(exc)
         verifiers = {key.kid: (public_key_of(key), _epoch(key.verifies_until(self._grace))) for key in live}
-        self._loaded = _Loaded(live, verifiers, tuple(sorted(signers, key=lambda s: s.activates_at, reverse=True)))
+        self._loaded = _Loaded(live, verifiers, tuple(signers))
         self._opened = {kid: private for kid, private in self._opened.items() if kid in verifiers}
         if unopened:
             raise unopened[0]
@@ -84,12 +83,10 @@ class KeyRing:
     async def _restock(self) -> None:
         """An empty table: a fresh install gets its first key; a process that was signing puts its key back
         (the table was emptied under it), so the tokens it issued keep verifying everywhere."""
-        now = self._clock.now()
-        signing = next((s for s in self._loaded.signers if s.activates_at <= now), None)
+        signing = self._signing(self._clock.now())
         if signing is not None:
-            key = next(key for key in self._loaded.keys if key.kid == signing.kid)
-            restored = replace(key, retired_at=None)
-            if await self._store.add_first(restored, self._sealer.seal(key.kid, signing.private_key)):
+            restored = replace(signing.key, retired_at=None)
+            if await self._store.add_first(restored, self._sealer.seal(restored.kid, signing.private_key)):
                 logger.warning("the signing keys were gone from the database: stored this process's key again")
         elif await self._manage.ensure():
             logger.info("no access-token signing key was stored: generated one")
@@ -120,10 +117,14 @@ class KeyRing:
     def signer(self, now: datetime) -> tuple[str, Ed25519PrivateKey]:
         """The kid and private key that sign at ``now``."""
         self._require_loaded()
-        for signer in self._loaded.signers:
-            if signer.activates_at <= now:
-                return signer.kid, signer.private_key
-        raise SigningKeyUnavailableError("no signing key is loaded (none opened with this JWT_SECRET)")
+        signing = self._signing(now)
+        if signing is None:
+            raise SigningKeyUnavailableError("no signing key is loaded (none opened with this JWT_SECRET)")
+        return signing.key.kid, signing.private_key
+
+    def _signing(self, now: datetime) -> _Signer | None:
+        chosen = signer_at((signer.key for signer in self._loaded.signers), now)
+        return next((signer for signer in self._loaded.signers if chosen is not None and signer.key is chosen), None)
 
     def verifier(self, kid: str, now_epoch: float) -> Ed25519PublicKey | None:
         """The public key of ``kid`` while it may still verify; None for an unknown or expired kid."""

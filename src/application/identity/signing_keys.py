@@ -9,6 +9,7 @@ from typing import Protocol
 
 from application.shared.ports import Clock
 from domain.identity.signing_keys import KeyState, SigningKey, state_at
+from domain.shared.errors import ConflictError, NotFoundError
 
 
 class SigningKeyStore(Protocol):
@@ -72,11 +73,13 @@ class ManageSigningKeys:
         key, sealed = self._generator.generate(now, now)
         return await self._store.add_first(key, sealed)
 
-    async def rotate(self) -> Rotation:
-        """A new key that signs after the activation delay; the current one retires then. Expired keys go."""
+    async def rotate(self, *, at_once: bool = False) -> Rotation:
+        """A new key that signs after the activation delay (``at_once``: now, for a compromised key, at the cost
+        of processes that have not reloaded yet refusing the new key's tokens until they do); the current one
+        retires then. Expired keys go."""
         removed = await self.prune()
         now = self._clock.now()
-        key, sealed = self._generator.generate(now, now + self._policy.activation_delay)
+        key, sealed = self._generator.generate(now, now if at_once else now + self._policy.activation_delay)
         await self._store.add_successor(key, sealed)
         return Rotation(added=key, removed=removed)
 
@@ -87,6 +90,19 @@ class ManageSigningKeys:
         if expired:
             await self._store.remove(expired)
         return expired
+
+    async def remove(self, kid: str) -> None:
+        """Removes one key at once (a compromised one): the tokens it signed stop verifying at every process's
+        next reload. The key that signs now cannot go: rotate with ``at_once`` first."""
+        statuses = {status.key.kid: status for status in await self.list()}
+        status = statuses.get(kid)
+        if status is None:
+            raise NotFoundError(f"No signing key {kid}.", code="SIGNING_KEY_NOT_FOUND")
+        if status.state is KeyState.CURRENT:
+            raise ConflictError(
+                "This key signs the access tokens now; run `lore keys rotate --now` first.", code="KEY_IN_USE"
+            )
+        await self._store.remove([kid])
 
     async def list(self) -> list[KeyStatus]:
         now = self._clock.now()

@@ -41,9 +41,13 @@ class SigningKey:
 
 
 def signer_at(keys: Iterable[SigningKey], now: datetime) -> SigningKey | None:
-    """The key that signs at ``now``: the latest to have activated."""
+    """The key that signs at ``now``: the latest to have activated, a key not yet retired before one that is."""
     active = [key for key in keys if key.activates_at <= now]
-    return max(active, key=lambda key: (key.activates_at, key.created_at), default=None)
+    return max(
+        active,
+        key=lambda key: (key.retired_at is None or key.retired_at > now, key.activates_at, key.created_at),
+        default=None,
+    )
 
 
 def state_at(key: SigningKey, keys: Iterable[SigningKey], now: datetime, grace: timedelta) -> KeyState:

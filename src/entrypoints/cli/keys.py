@@ -40,13 +40,20 @@ def list_keys() -> None:
 
 
 @keys.command()
-def rotate() -> None:
+@click.option(
+    "--now",
+    "at_once",
+    is_flag=True,
+    help="Sign with the new key at once (a compromised key): processes that have not reloaded their keys yet "
+    "refuse its tokens until they do (at most SIGNING_KEYS_REFRESH_SECONDS).",
+)
+def rotate(at_once: bool) -> None:
     """Add a key that signs once every process has loaded it; the current key retires then and keeps
     verifying until the tokens it signed have expired. Keys past that are removed."""
     from application.identity.signing_keys import ManageSigningKeys
 
     async def operation(container: AsyncContainer) -> Rotation:
-        return await (await container.get(ManageSigningKeys)).rotate()
+        return await (await container.get(ManageSigningKeys)).rotate(at_once=at_once)
 
     rotation = run(operation, lean=True)
     for kid in rotation.removed:
@@ -67,3 +74,17 @@ def prune() -> None:
         click.echo(f"removed {kid}")
     if not removed:
         click.echo("nothing to remove")
+
+
+@keys.command()
+@click.argument("kid")
+def remove(kid: str) -> None:
+    """Remove a key at once (a compromised one): the tokens it signed stop verifying at each process's next
+    reload of the keys. The key that signs now cannot be removed: `rotate --now` first."""
+    from application.identity.signing_keys import ManageSigningKeys
+
+    async def operation(container: AsyncContainer) -> None:
+        await (await container.get(ManageSigningKeys)).remove(kid)
+
+    run(operation, lean=True)
+    click.echo(f"removed {kid}")

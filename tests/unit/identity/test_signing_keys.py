@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from application.identity.signing_keys import ManageSigningKeys, SigningKeyPolicy
 from domain.identity.signing_keys import KeyState, signer_at
+from domain.shared.errors import ConflictError, NotFoundError
 from tests.support.identity_fakes import MovableClock
 from tests.support.signing_fakes import CountingKeyGenerator, InMemorySigningKeys
 
@@ -84,3 +87,19 @@ async def test_two_quick_rotations_retire_the_pending_key_too() -> None:
     assert store.keys["k1"].retired_at == clock.now() - timedelta(seconds=10) + DELAY
     clock.advance(DELAY)
     assert (await _states(manage))["k3"] is KeyState.CURRENT
+
+
+async def test_rotate_now_signs_at_once_and_a_compromised_key_can_be_removed() -> None:
+    manage, store, clock = _manage()
+    await manage.ensure()
+    with pytest.raises(ConflictError) as in_use:
+        await manage.remove("k1")
+    assert in_use.value.code == "KEY_IN_USE"
+    added = (await manage.rotate(at_once=True)).added
+    assert added.activates_at == clock.now()
+    assert await _states(manage) == {"k1": KeyState.RETIRED, "k2": KeyState.CURRENT}
+    await manage.remove("k1")
+    assert set(store.keys) == {"k2"}
+    with pytest.raises(NotFoundError) as missing:
+        await manage.remove("k1")
+    assert missing.value.code == "SIGNING_KEY_NOT_FOUND"
