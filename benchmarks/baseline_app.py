@@ -1,10 +1,11 @@
 """The bare-stack baseline for the HTTP benchmark: Litestar + asyncpg + pyjwt + msgspec, nothing else.
 
-It does the work of Lore's authenticated ``GET /api/v1/collections``: verify the access JWT, load the
-session and the user (refusing ended sessions and inactive users), run the same count and page SQL,
-and answer the same JSON. No DI, ORM, tracing or middleware: what the work costs on this stack.
+It does the work of Lore's authenticated ``GET /api/v1/collections``: verify the access JWT (EdDSA, the
+public key picked by ``kid`` from Lore's ``signing_keys`` table, as another service would from the JWKS),
+load the session and the user (refusing ended sessions and inactive users), run the same count and page
+SQL, and answer the same JSON. No DI, ORM, tracing or middleware: what the work costs on this stack.
 
-Run by ``benchmarks.http`` as ``python -m benchmarks.baseline_app`` with DATABASE_URL, JWT_SECRET and PORT.
+Run by ``benchmarks.http`` as ``python -m benchmarks.baseline_app`` with DATABASE_URL and PORT.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import asyncpg
 import jwt
 import msgspec
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from litestar import Litestar, Request, Response, get
 
+KEYS_SQL = "SELECT kid, public_key FROM signing_keys"
 SESSION_SQL = "SELECT user_id, expires_at, revoked_at FROM auth_sessions WHERE id = $1"
 USER_SQL = "SELECT id, role, is_active FROM users WHERE id = $1"
 VISIBLE = """
@@ -67,10 +70,22 @@ def _database_url() -> str:
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.pool = await asyncpg.create_pool(_database_url(), min_size=4, max_size=10)
+    app.state.verifying_keys = {}
     try:
         yield
     finally:
         await app.state.pool.close()
+
+
+async def _public_key(request: Request[Any, Any, Any], token: str) -> Ed25519PublicKey | None:
+    """The key the token's ``kid`` names; the table is read again only for a kid not seen yet."""
+    kid = jwt.get_unverified_header(token).get("kid")
+    keys: dict[str, Ed25519PublicKey] = request.app.state.verifying_keys
+    if kid not in keys:
+        async with request.app.state.pool.acquire() as connection:
+            rows = await connection.fetch(KEYS_SQL)
+        keys.update({row["kid"]: Ed25519PublicKey.from_public_bytes(row["public_key"]) for row in rows})
+    return keys.get(kid)
 
 
 def _unauthorized() -> Response[bytes]:
@@ -84,10 +99,13 @@ async def list_collections(request: Request[Any, Any, Any], limit: int = 20, off
     if scheme.lower() != "bearer":
         return _unauthorized()
     try:
+        key = await _public_key(request, token)
+        if key is None:
+            return _unauthorized()
         claims = jwt.decode(
             token,
-            os.environ["JWT_SECRET"],
-            algorithms=["HS256"],
+            key,
+            algorithms=["EdDSA"],
             audience=os.environ.get("JWT_AUDIENCE", "lore-api"),
             issuer=os.environ.get("JWT_ISSUER", "lore"),
             options={"require": ["sub", "sid", "exp", "iat", "nbf", "iss", "aud", "jti", "typ", "role"]},

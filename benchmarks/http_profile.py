@@ -161,7 +161,6 @@ def main() -> None:
         )
         settings = msgspec.structs.replace(settings, rate_limit_enabled=args.rate_limit == "on")
         os.environ["DATABASE_URL"] = postgres.url()
-        os.environ["JWT_SECRET"] = JWT_SECRET
         asyncio.run(seed(settings, 20))
         configure_logging("INFO")  # as `lore serve` has it: the access-log line is written (here to /dev/null)
         with Path(os.devnull).open("w") as sink:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from entrypoints.bootstrap.settings import Settings
 from tests.support.api import Client, assert_error, bearer, login, signed_in
+from tests.support.signing import current_signer
 
 ME = "/api/v1/users/me"
 
@@ -27,32 +32,39 @@ def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def _forge(settings: Settings, claims: dict[str, Any], **overrides: Any) -> str:
-    payload = {**claims, **overrides}
-    headers = overrides.pop("_headers", {"typ": "at+jwt"})
-    payload.pop("_headers", None)
-    return jwt.encode(payload, settings.jwt_secret, algorithm="HS256", headers=headers)
+def _forge(signer: tuple[str, Ed25519PrivateKey], claims: dict[str, Any], **overrides: Any) -> str:
+    kid, key = signer
+    headers = overrides.pop("_headers", {"typ": "at+jwt", "kid": kid})
+    return jwt.encode({**claims, **overrides}, key, algorithm="EdDSA", headers=headers)
 
 
-def _attacks(settings: Settings, token: str) -> dict[str, str]:
+def _attacks(signer: tuple[str, Ed25519PrivateKey], token: str) -> dict[str, str]:
     claims = _claims(token)
+    kid, key = signer
     now = datetime.now(UTC)
     header, payload, signature = token.split(".")
     without_jti = {k: v for k, v in claims.items() if k != "jti"}
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    stranger = Ed25519PrivateKey.generate()
     return {
-        "alg none": f"{_b64({'alg': 'none', 'typ': 'at+jwt'})}.{payload}.",
-        "alg none unsigned": f"{_b64({'alg': 'none', 'typ': 'at+jwt'})}.{payload}",
-        "other algorithm": jwt.encode(
-            claims, settings.jwt_secret + "x" * 32, algorithm="HS512", headers={"typ": "at+jwt"}
-        ),
-        "wrong key": jwt.encode(claims, "k" * 48, algorithm="HS256", headers={"typ": "at+jwt"}),
-        "wrong audience": _forge(settings, claims, aud="someone-else"),
-        "wrong issuer": _forge(settings, claims, iss="evil"),
-        "wrong typ claim": _forge(settings, claims, typ="refresh"),
-        "wrong typ header": _forge(settings, claims, _headers={"typ": "JWT"}),
-        "expired": _forge(settings, claims, exp=int((now - timedelta(seconds=5)).timestamp())),
-        "not yet valid": _forge(settings, claims, nbf=int((now + timedelta(minutes=5)).timestamp())),
-        "missing jti": jwt.encode(without_jti, settings.jwt_secret, algorithm="HS256", headers={"typ": "at+jwt"}),
+        "alg none": f"{_b64({'alg': 'none', 'typ': 'at+jwt', 'kid': kid})}.{payload}.",
+        "alg none unsigned": f"{_b64({'alg': 'none', 'typ': 'at+jwt', 'kid': kid})}.{payload}",
+        # algorithm confusion: HMAC keyed with the public key (pyjwt refuses a PEM as an HMAC key, so by hand)
+        "HS256 with the public key": _hs256(public_pem, claims, kid),
+        "HS256 with the raw public key": _hs256(key.public_key().public_bytes_raw(), claims, kid),
+        "wrong key, same kid": _forge((kid, stranger), claims),
+        "unknown kid": _forge(("not-a-lore-key", stranger), claims),
+        "no kid": _forge(signer, claims, _headers={"typ": "at+jwt"}),
+        "wrong audience": _forge(signer, claims, aud="someone-else"),
+        "wrong issuer": _forge(signer, claims, iss="evil"),
+        "wrong typ claim": _forge(signer, claims, typ="refresh"),
+        "wrong typ header": _forge(signer, claims, _headers={"typ": "JWT", "kid": kid}),
+        "expired, wrong key": _forge((kid, stranger), claims, exp=int((now - timedelta(seconds=5)).timestamp())),
+        "expired, wrong audience": _forge(signer, claims, aud="x", exp=int((now - timedelta(seconds=5)).timestamp())),
+        "not yet valid": _forge(signer, claims, nbf=int((now + timedelta(minutes=5)).timestamp())),
+        "missing jti": _forge(signer, without_jti),
         "tampered payload": f"{header}.{_b64({**claims, 'role': 'admin'})}.{signature}",
         "tampered signature": f"{header}.{payload}.{signature[:-2]}AA",
         "garbage": "not.a.jwt",
@@ -60,13 +72,48 @@ def _attacks(settings: Settings, token: str) -> dict[str, str]:
     }
 
 
+def _hs256(secret: bytes, claims: dict[str, Any], kid: str) -> str:
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'at+jwt', 'kid': kid})}.{_b64(claims)}"
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
 async def test_the_jwt_attack_list_is_refused(client: Client, settings: Settings) -> None:
     account = await signed_in(client, "ann@example.org")
     assert (await client.get(ME, headers=account.headers)).status_code == 200
-    for name, forged in _attacks(settings, account.access_token).items():
+    signer = await current_signer(settings)
+    resigned = _forge(signer, {**_claims(account.access_token), "jti": "another"})  # the forger signs as Lore does
+    assert (await client.get(ME, headers=bearer(resigned))).status_code == 200
+    for name, forged in _attacks(signer, account.access_token).items():
         response = await client.get(ME, headers=bearer(forged))
         assert response.status_code == 401, name
         assert_error(response, 401, "INVALID_TOKEN")
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"', name
+
+
+async def test_an_expired_access_token_says_so(client: Client, settings: Settings) -> None:
+    account = await signed_in(client, "ann@example.org")
+    signer = await current_signer(settings)
+    past = datetime.now(UTC) - timedelta(minutes=20)
+    expired = _forge(signer, _claims(account.access_token), iat=past, nbf=past, exp=past + timedelta(minutes=15))
+    for _ in range(2):  # the second time from the verified-token memory: the same answer
+        response = await client.get(ME, headers=bearer(expired))
+        error = assert_error(response, 401, "TOKEN_EXPIRED")
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token", error_description="expired"'
+        assert "refresh" in error["message"]
+    # the client does what it says: refresh, and the new access token works
+    refreshed = (await client.post("/api/v1/auth/refresh", json={"refresh_token": account.refresh_token})).json()
+    assert (await client.get(ME, headers=bearer(refreshed["data"]["access_token"]))).status_code == 200
+
+
+async def test_graphql_names_an_expired_token_too(client: Client, settings: Settings) -> None:
+    account = await signed_in(client, "ann@example.org")
+    past = datetime.now(UTC) - timedelta(minutes=20)
+    claims = _claims(account.access_token)
+    expired = _forge(await current_signer(settings), claims, iat=past, nbf=past, exp=past + timedelta(minutes=15))
+    response = await client.post("/graphql", json={"query": "{ viewer { email } }"}, headers=bearer(expired))
+    errors = response.json()["errors"]
+    assert [error["extensions"]["code"] for error in errors] == ["TOKEN_EXPIRED"]
 
 
 async def test_a_refresh_token_is_not_an_access_token(client: Client) -> None:
@@ -90,7 +137,8 @@ async def test_access_token_claims(client: Client, settings: Settings) -> None:
     assert claims["typ"] == "access"
     assert claims["sub"] == account.id
     assert claims["exp"] - claims["iat"] == 15 * 60
-    assert jwt.get_unverified_header(account.access_token) == {"alg": "HS256", "typ": "at+jwt"}
+    header = jwt.get_unverified_header(account.access_token)
+    assert header == {"alg": "EdDSA", "typ": "at+jwt", "kid": (await current_signer(settings))[0]}
 
 
 async def _refresh(client: Client, token: str) -> Any:

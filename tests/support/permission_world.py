@@ -236,6 +236,7 @@ def fixed(method: str, path: str, json: Any = None, **headers: str) -> None:
 
 fixed("GET", "/health/live")
 fixed("GET", "/health/ready")
+fixed("GET", "/.well-known/jwks.json")
 fixed("POST", f"{API}/auth/verify-email", {"token": "not-a-real-token"})
 fixed("POST", f"{API}/auth/verify-email/resend", {"email": "nobody@example.org"})
 fixed("POST", f"{API}/auth/refresh", {"refresh_token": "not-a-real-token"})

@@ -155,3 +155,10 @@ class IdentityTakenError(ConflictError):
 class LastSignInMethodError(ConflictError):
     default_code = "LAST_SIGN_IN_METHOD"
     default_message = "This is your only way to sign in: set a password or link another provider first."
+
+
+class TokenExpiredError(InvalidTokenError):
+    """A genuine access token past its expiry: the client refreshes instead of signing in again."""
+
+    default_code = "TOKEN_EXPIRED"
+    default_message = "The access token has expired; refresh it."

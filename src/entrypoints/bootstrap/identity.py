@@ -15,6 +15,7 @@ from adapters.queue.mail_outbox import QueueMailOutbox
 from adapters.redis.attempt_limiter import RedisAttemptLimiter
 from adapters.redis.pending_sign_ins import RedisPendingSignIns
 from adapters.security.jwt_codec import JwtAccessTokenCodec
+from adapters.security.key_ring import KeyRing
 from application.identity.accounts import RegisterUser, ResendVerification, VerifyEmail
 from application.identity.authenticate import Authenticate, AuthenticateAccessToken
 from application.identity.login import Login, LoginThrottle, Logout, LogoutAll, MailThrottle, RefreshTokens
@@ -57,9 +58,9 @@ class IdentityProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
-    def token_codec(self, settings: Settings) -> AccessTokenCodec:
+    def token_codec(self, settings: Settings, keys: KeyRing) -> AccessTokenCodec:
         return JwtAccessTokenCodec(
-            settings.jwt_secret,
+            keys,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl=timedelta(seconds=settings.access_token_ttl_seconds),

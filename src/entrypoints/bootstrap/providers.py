@@ -28,6 +28,7 @@ from entrypoints.bootstrap.knowledge import KnowledgeProvider
 from entrypoints.bootstrap.request_context import RequestContextProvider
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.settings_provider import SettingsProvider
+from entrypoints.bootstrap.signing_keys import SigningKeysProvider
 from entrypoints.bootstrap.webhooks import WebhookProvider
 
 
@@ -78,6 +79,7 @@ def default_providers(settings: Settings) -> list[Provider]:
         RequestContextProvider(),
         IdentityStoreProvider(),
         IdentityProvider(),
+        SigningKeysProvider(),
         KnowledgeProvider(),
         AssistantProvider(),
         WebhookProvider(),

@@ -31,6 +31,7 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("WORKER_CONCURRENCY", 1, None),
     ("ACCESS_TOKEN_TTL_SECONDS", 60, 3600),
     ("REFRESH_TOKEN_TTL_DAYS", 1, 90),
+    ("SIGNING_KEYS_REFRESH_SECONDS", 1, 3600),
     ("MAX_UPLOAD_BYTES", 1024, None),
     ("CHUNK_MAX_TOKENS", 16, 8192),
     ("EXTRACT_MAX_PAGES", 1, None),
@@ -115,6 +116,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
     database_pool_size: int = 10
     redis_url: str | None = None
+    # seals the private halves of the access-token signing keys stored in Postgres (at least 32 characters)
     jwt_secret: str = ""
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
@@ -130,6 +132,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_days: int = 30
     jwt_issuer: str = "lore"
+    # how often each process reloads the signing keys; a rotated-in key signs after 3 intervals
+    signing_keys_refresh_seconds: int = 30
     # argon2id cost: "owasp" (m=19 MiB, t=2); "fast" (m=8 KiB, t=1) only with LORE_ENV=test, where thousands of
     # accounts are created and a hash need not resist an attacker
     password_hashing: str = PASSWORD_HASHING[0]

@@ -15,6 +15,7 @@ import click
 
 from entrypoints.cli.audit import audit
 from entrypoints.cli.identity import api_keys, users
+from entrypoints.cli.keys import keys
 from entrypoints.cli.knowledge import ingest, jobs, reindex
 from entrypoints.cli.ports import port_problem
 from entrypoints.cli.status import status
@@ -227,6 +228,7 @@ def graphql_schema() -> None:
 
 cli.add_command(users)
 cli.add_command(api_keys)
+cli.add_command(keys)
 cli.add_command(ingest)
 cli.add_command(jobs)
 cli.add_command(reindex)

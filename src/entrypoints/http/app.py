@@ -19,6 +19,7 @@ from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.logging import install_log_context
 from entrypoints.bootstrap.metrics import MetricsHub, Publishing, setup_metrics
 from entrypoints.bootstrap.settings import Environment, Settings
+from entrypoints.bootstrap.signing_keys import KeyRingRefresh
 from entrypoints.bootstrap.telemetry import setup_tracing
 from entrypoints.graphql.controller import graphql_controller
 from entrypoints.graphql.ide import ide_assets
@@ -35,6 +36,7 @@ from entrypoints.http.controllers.conversations import ConversationsController
 from entrypoints.http.controllers.documents import CollectionDocumentsController, DocumentsController
 from entrypoints.http.controllers.events import events_socket
 from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.jwks import JwksController
 from entrypoints.http.controllers.metrics import MetricsController
 from entrypoints.http.controllers.mfa import MfaController
 from entrypoints.http.controllers.oidc import IdentitiesController, OidcController
@@ -130,6 +132,8 @@ def create_app(
         # the stream reader itself starts with the first WebSocket client (live_events.LiveHub)
         app.state.live_hub = LiveHub(await container.get(LiveEventStream), settings.live_events_queue_size)
 
+    key_ring = KeyRingRefresh(container, settings)
+
     async def start_worker() -> None:
         if worker is not None:
             worker_task.append(asyncio.create_task(worker.start()))
@@ -146,11 +150,13 @@ def create_app(
             await publisher.stop()
         if isinstance(hub := app.state.get("live_hub"), LiveHub):
             await hub.stop()
+        await key_ring.stop()
         await container.close()
 
     app = Litestar(
         route_handlers=[
             HealthController,
+            JwksController,
             MetricsController,
             PagesController,
             api,
@@ -172,7 +178,7 @@ def create_app(
             components=SECURITY_SCHEMES,
             render_plugins=[docs_plugin()],
         ),
-        on_startup=[start_metrics, start_live_events, start_worker],
+        on_startup=[key_ring.start, start_metrics, start_live_events, start_worker],
         on_shutdown=[stop_worker_then_container],
         logging_config=None,
         # room for the largest document plus multipart framing; larger bodies get 413 before parsing

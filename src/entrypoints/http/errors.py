@@ -63,6 +63,13 @@ _HTTP_CODES = {
 }
 
 
+# RFC 6750 section 3: a client tells "refresh now" (expired) from "sign in again" without reading the body
+_BEARER_CHALLENGES = {
+    "INVALID_TOKEN": 'Bearer error="invalid_token"',
+    "TOKEN_EXPIRED": 'Bearer error="invalid_token", error_description="expired"',
+}
+
+
 def error_response(
     request: Request[Any, Any, Any],
     status_code: int,
@@ -92,6 +99,8 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
     if isinstance(exc, DependencyUnavailableError) and "dependency" in exc.details:
         _log_outage(request, exc.details["dependency"], exc.__cause__ or exc)
     headers = {}
+    if (challenge := _BEARER_CHALLENGES.get(exc.code)) is not None:
+        headers["WWW-Authenticate"] = challenge
     if isinstance(exc, RateLimitedError | DependencyUnavailableError):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     return error_response(request, status, exc.code, exc.message, details=exc.details, headers=headers)
@@ -174,11 +183,20 @@ def exception_handlers() -> ExceptionHandlersMap:
     }
 
 
+# what the OpenAPI document says a status means, where one code is not the whole story
+_RESPONSE_DESCRIPTIONS = {
+    401: "UNAUTHENTICATED (no credentials), INVALID_TOKEN (sign in again) or TOKEN_EXPIRED (refresh the access "
+    'token); WWW-Authenticate: Bearer error="invalid_token" names the last two',
+}
+
+
 def error_responses(*status_codes: int) -> dict[int, ResponseSpec]:
     """OpenAPI descriptions of the envelope for the given statuses, and 503: every operation needs a store."""
     return {
         status: ResponseSpec(
-            data_container=ErrorEnvelope, description=_HTTP_CODES.get(status, "Error"), generate_examples=False
+            data_container=ErrorEnvelope,
+            description=_RESPONSE_DESCRIPTIONS.get(status, _HTTP_CODES.get(status, "Error")),
+            generate_examples=False,
         )
         for status in sorted({*status_codes, 503})
     }

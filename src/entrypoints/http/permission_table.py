@@ -73,6 +73,7 @@ _VIEWER, _EDITOR, _OWNER = CollectionRole.VIEWER, CollectionRole.EDITOR, Collect
 OPERATIONS: dict[Operation, Rule] = {
     ("GET", "/health/live"): PUBLIC,
     ("GET", "/health/ready"): PUBLIC,
+    ("GET", "/.well-known/jwks.json"): Rule(public=True, note="the public keys that verify access tokens"),
     # identity
     ("POST", "/api/v1/auth/register"): PUBLIC,
     ("POST", "/api/v1/auth/verify-email"): PUBLIC,

@@ -130,7 +130,8 @@ def test_link_bases_must_be_http_urls(variable: str, value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("variable", "low", "high"), [("JOB_HEARTBEAT_SECONDS", 3, 3600), ("JOB_SWEEP_SECONDS", 1, 3600)]
+    ("variable", "low", "high"),
+    [("JOB_HEARTBEAT_SECONDS", 3, 3600), ("JOB_SWEEP_SECONDS", 1, 3600), ("SIGNING_KEYS_REFRESH_SECONDS", 1, 3600)],
 )
 def test_job_heartbeat_and_sweep_are_bounded(variable: str, low: int, high: int) -> None:
     for value in (low, high):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     UniqueConstraint,
@@ -156,4 +157,19 @@ audit_chain_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("row_hash", String(64), nullable=False),
+)
+
+
+# access-token signing keys (adapters/persistence/identity/signing_keys.py): every API process reads them; the
+# private half is sealed with a key derived from JWT_SECRET, the public half is public
+signing_keys = Table(
+    "signing_keys",
+    UUIDv7Base.metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("private_key_sealed", LargeBinary, nullable=False),
+    Column("created_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("activates_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("retired_at", DateTimeUTC(timezone=True), nullable=True),
 )
