@@ -39,6 +39,7 @@ REFUSED_BEYOND_THE_SCHEMA = {
     "POST /api/v1/auth/password/reset": ["422"],
     # the current password must match the stored hash
     "POST /api/v1/users/me/password": ["422"],
+    "POST /api/v1/users/me/mfa": ["422"],
     # a TOTP code must be the authenticator's current one
     "POST /api/v1/users/me/mfa/confirm": ["422"],
     "POST /api/v1/auth/login/mfa": ["422"],

@@ -8,7 +8,6 @@ given to the TOTP adapter), so a test moves to the next 30-second step instead o
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,41 +17,16 @@ import msgspec
 import pyotp
 import pytest
 from click.testing import CliRunner
-from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.security.totp import PyotpTotp
-from application.identity.ports import Totp
 from domain.identity.roles import Role
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.cli.main import cli
 from entrypoints.http.app import create_app
 from tests.support.api import PASSWORD, Account, Client, assert_error, bearer, create_user, login, signed_in
-
-
-class TotpTime:
-    """The TOTP adapter's clock: real time at first, moved on by whole steps."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def next_step(self) -> None:
-        self.now += 30
-
-
-class TotpTimeProvider(Provider):
-    def __init__(self, clock: TotpTime) -> None:
-        super().__init__()
-        self._clock = clock
-
-    @provide(scope=Scope.APP)
-    def totp(self) -> Totp:
-        return PyotpTotp(self._clock)
+from tests.support.totp_time import TotpTime, TotpTimeProvider
 
 
 @pytest.fixture
@@ -92,7 +66,7 @@ class Enrolled:
 
 
 async def enrol(client: Client, account: Account, clock: TotpTime) -> Enrolled:
-    started = await client.post("/api/v1/users/me/mfa", headers=account.headers)
+    started = await client.post("/api/v1/users/me/mfa", json={"password": PASSWORD}, headers=account.headers)
     assert started.status_code == 200, started.text
     secret = started.json()["data"]["secret"]
     confirmed = await client.post(
@@ -136,7 +110,11 @@ async def test_enrolment_is_confirmed_by_a_first_code(
     status = await mfa_client.get("/api/v1/users/me/mfa", headers=ann.headers)
     assert status.json()["data"] == {"enabled": False, "pending": False, "recovery_codes_left": 0, "confirmed_at": None}
 
-    started = (await mfa_client.post("/api/v1/users/me/mfa", headers=ann.headers)).json()["data"]
+    for body in ({}, {"password": "not the password"}):  # a stolen access token alone cannot enrol
+        refused = await mfa_client.post("/api/v1/users/me/mfa", json=body, headers=ann.headers)
+        assert_error(refused, 422, "INVALID_CURRENT_PASSWORD")
+    setup = await mfa_client.post("/api/v1/users/me/mfa", json={"password": PASSWORD}, headers=ann.headers)
+    started = setup.json()["data"]
     secret = started["secret"]
     assert started["otpauth_uri"] == pyotp.TOTP(secret).provisioning_uri(name="ann@example.org", issuer_name="Lore")
     assert started["otpauth_uri"].startswith("otpauth://totp/Lore:ann%40example.org?secret=")
@@ -172,7 +150,8 @@ async def test_enrolment_is_confirmed_by_a_first_code(
     enabled = (await mfa_client.get("/api/v1/users/me/mfa", headers=ann.headers)).json()["data"]
     assert enabled["enabled"] is True
     assert enabled["recovery_codes_left"] == 10
-    assert_error(await mfa_client.post("/api/v1/users/me/mfa", headers=ann.headers), 409, "MFA_ALREADY_ENABLED")
+    again = await mfa_client.post("/api/v1/users/me/mfa", json={"password": PASSWORD}, headers=ann.headers)
+    assert_error(again, 409, "MFA_ALREADY_ENABLED")
     # the session that confirmed passed MFA
     sessions = (await mfa_client.get("/api/v1/auth/sessions", headers=ann.headers)).json()["data"]
     current = next(s for s in sessions if s["current"])

@@ -8,22 +8,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
 import httpx
+import jwt
 import msgspec
+import pyotp
 import pytest
 from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
-from tests.support.api import Client, assert_error, bearer, create_user, login, signed_in
+from tests.support.api import PASSWORD, Client, assert_error, bearer, create_user, login, signed_in
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProviderDouble, ProviderUser, oidc_provider
 from tests.support.servers import free_port
+from tests.support.totp_time import TotpTime, TotpTimeProvider
 
 START = "/api/v1/auth/oidc/test/start"
 IDENTITIES = "/api/v1/users/me/identities"
@@ -57,8 +63,14 @@ def _with_provider(
 
 
 @pytest.fixture
-async def oidc(settings: Settings, provider: OidcProviderDouble) -> AsyncIterator[Client]:
-    async with AsyncTestClient(app=create_app(_with_provider(settings, provider))) as client:
+def totp_time() -> TotpTime:
+    return TotpTime()
+
+
+@pytest.fixture
+async def oidc(settings: Settings, provider: OidcProviderDouble, totp_time: TotpTime) -> AsyncIterator[Client]:
+    app = create_app(_with_provider(settings, provider), overrides=[TotpTimeProvider(totp_time)])
+    async with AsyncTestClient(app=app) as client:
         yield client
 
 
@@ -270,3 +282,85 @@ async def test_a_provider_that_cannot_be_discovered_is_unavailable(
         answer = await client.get(START, follow_redirects=False)
     assert_error(answer, 503, "OIDC_PROVIDER_UNAVAILABLE")
     assert "retry-after" in answer.headers
+
+
+async def _enrol(client: Client, headers: dict[str, str], clock: TotpTime, body: dict[str, str]) -> str:
+    """Starts and confirms MFA; the TOTP secret."""
+    secret: str = _data(await client.post("/api/v1/users/me/mfa", json=body, headers=headers))["secret"]
+    confirm = {"code": pyotp.TOTP(secret).at(clock.now)}
+    _data(await client.post("/api/v1/users/me/mfa/confirm", json=confirm, headers=headers))
+    return secret
+
+
+def _amr(sessions: list[dict[str, Any]]) -> list[str]:
+    current: list[str] = next(s for s in sessions if s["current"])["amr"]
+    return current
+
+
+async def test_an_account_with_mfa_takes_the_code_step_after_the_provider(
+    oidc: Client, provider: OidcProviderDouble, totp_time: TotpTime, settings: Settings
+) -> None:
+    person = _person()
+    first = _data(await _sign_in(oidc, provider, person))
+    headers = bearer(first["access_token"])
+    assert _amr(_data(await oidc.get("/api/v1/auth/sessions", headers=headers))) == ["fed"]
+    secret = await _enrol(oidc, headers, totp_time, {})  # no password: the fresh sign-in is the proof
+
+    # the provider stands in for the password, never for the second factor
+    challenge = _data(await _sign_in(oidc, provider, person))
+    assert challenge == {"mfa_required": True, "mfa_token": challenge["mfa_token"], "expires_in": 300}
+    assert_error(await oidc.get("/api/v1/users/me", headers=bearer(challenge["mfa_token"])), 401, "INVALID_TOKEN")
+    totp_time.next_step()
+    answer = {"mfa_token": challenge["mfa_token"], "code": pyotp.TOTP(secret).at(totp_time.now)}
+    pair = _data(await oidc.post("/api/v1/auth/login/mfa", json=answer))
+    claims = jwt.decode(pair["access_token"], options={"verify_signature": False})  # test_signing_keys verifies
+    assert claims["amr"] == ["fed", "otp"]
+    assert _amr(_data(await oidc.get("/api/v1/auth/sessions", headers=bearer(pair["access_token"])))) == [
+        "fed",
+        "otp",
+    ]
+    # the challenge was spent
+    assert_error(await oidc.post("/api/v1/auth/login/mfa", json=answer), 401, "INVALID_TOKEN")
+
+
+async def test_linking_by_email_to_an_account_with_mfa_still_asks_for_the_code(
+    settings: Settings, provider: OidcProviderDouble, totp_time: TotpTime
+) -> None:
+    """In OIDC_SUCCESS_URL mode the challenge travels in the fragment, like the tokens would."""
+    changes = {"oidc_success_url": "https://app.example.org/signed-in"}
+    app = create_app(_with_provider(settings, provider, **changes), overrides=[TotpTimeProvider(totp_time)])
+    async with AsyncTestClient(app=app) as client:
+        ann = await signed_in(client, "ann-mfa@example.org")
+        secret = await _enrol(client, ann.headers, totp_time, {"password": PASSWORD})
+        provider.next_user = ProviderUser(f"sub-{uuid4()}", "ann-mfa@example.org", True)
+        answer = await client.get(await _callback_url(client), follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+        fragment = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["location"]).fragment).items()}
+        assert fragment["mfa_required"] == "true"
+        assert (fragment["expires_in"], fragment["account_created"]) == ("300", "false")
+        assert "access_token" not in fragment
+        totp_time.next_step()
+        code = {"mfa_token": fragment["mfa_token"], "code": pyotp.TOTP(secret).at(totp_time.now)}
+        pair = _data(await client.post("/api/v1/auth/login/mfa", json=code))
+        sessions = _data(await client.get("/api/v1/auth/sessions", headers=bearer(pair["access_token"])))
+        assert _amr(sessions) == ["fed", "otp"]
+        # the identity was linked by the first step, though the sign-in waited for the code
+        assert [i["email"] for i in _data(await client.get(IDENTITIES, headers=ann.headers))] == ["ann-mfa@example.org"]
+
+
+async def test_an_account_without_a_password_enrols_only_soon_after_signing_in(
+    oidc: Client, provider: OidcProviderDouble, engine: AsyncEngine
+) -> None:
+    person = _person()
+    stale = bearer(_data(await _sign_in(oidc, provider, person))["access_token"])
+    async with engine.begin() as connection:  # as if that sign-in were an hour old (past MFA_STEP_UP_SECONDS)
+        await connection.execute(
+            text("UPDATE auth_sessions SET created_at = :at WHERE user_id = (SELECT id FROM users WHERE email = :e)"),
+            {"at": datetime.now(UTC) - timedelta(hours=1), "e": person.email},
+        )
+    assert_error(await oidc.post("/api/v1/users/me/mfa", json={}, headers=stale), 401, "RECENT_SIGN_IN_REQUIRED")
+    # a password cannot stand in: the account has none
+    refused = await oidc.post("/api/v1/users/me/mfa", json={"password": PASSWORD}, headers=stale)
+    assert_error(refused, 401, "RECENT_SIGN_IN_REQUIRED")
+    fresh = bearer(_data(await _sign_in(oidc, provider, person))["access_token"])
+    assert _data(await oidc.post("/api/v1/users/me/mfa", json={}, headers=fresh))["secret"]

@@ -204,11 +204,11 @@ class InMemoryOneTimeTokens:
             del self.rows[key]
         return len(old)
 
-    async def owner_of(self, purpose: TokenPurpose, token_hash: str, now: datetime) -> UUID | None:
+    async def find(self, purpose: TokenPurpose, token_hash: str, now: datetime) -> OneTimeToken | None:
         entry = self.rows.get(token_hash)
         if entry is None or entry[1] is not None or entry[0].purpose is not purpose or entry[0].expires_at <= now:
             return None
-        return entry[0].user_id
+        return entry[0]
 
     async def discard_all(self, user_id: UUID, purpose: TokenPurpose, now: datetime) -> None:
         for key, (token, used_at) in list(self.rows.items()):

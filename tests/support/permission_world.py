@@ -256,7 +256,7 @@ fixed("GET", f"{API}/users")
 fixed("POST", f"{API}/auth/login/mfa", {"mfa_token": "not-a-real-token", "code": "123456"})
 fixed("POST", f"{API}/auth/step-up", {"code": "123456"})
 fixed("GET", f"{API}/users/me/mfa")
-fixed("POST", f"{API}/users/me/mfa")
+fixed("POST", f"{API}/users/me/mfa", {"password": "not the password"})  # 422: enrolment re-checks the password
 fixed("POST", f"{API}/users/me/mfa/confirm", {"code": "000000"})
 fixed("POST", f"{API}/users/me/mfa/recovery-codes", {"code": "123456"})
 fixed("POST", f"{API}/users/me/mfa/disable", {"password": "not the password", "code": "123456"})

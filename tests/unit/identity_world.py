@@ -176,7 +176,18 @@ class World:
         return GetMfaStatus(self.mfa)
 
     def start_mfa(self) -> StartMfaEnrolment:
-        return StartMfaEnrolment(self.users, self.mfa, self.totp, self.box, self.uow, self.clock, self.policy)
+        return StartMfaEnrolment(
+            self.users,
+            self.mfa,
+            self.totp,
+            self.box,
+            self.hasher,
+            self.throttle,
+            self.sessions,
+            self.uow,
+            self.clock,
+            self.policy,
+        )
 
     def confirm_mfa(self) -> ConfirmMfaEnrolment:
         return ConfirmMfaEnrolment(

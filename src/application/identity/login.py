@@ -27,6 +27,7 @@ from domain.identity.errors import (
     TokenReusedError,
     TooManyAttemptsError,
 )
+from domain.identity.mfa import AMR_PASSWORD
 from domain.identity.models import AuditAction, AuditOutcome, TokenPurpose, User, normalize_email
 from domain.identity.principal import Principal
 from domain.shared.errors import ValidationError
@@ -95,7 +96,8 @@ class MailThrottle:
 
 @dataclass(frozen=True, slots=True)
 class MfaChallenge:
-    """The password was right and the account has MFA: the code step (CompleteMfaLogin) spends this token.
+    """The first step (a password, or an OpenID Connect provider) passed and the account has MFA: the code
+    step (CompleteMfaLogin) spends this token.
 
     It is opaque and stored only as a digest, so it can never pass as an access token or an API key.
     """
@@ -168,7 +170,7 @@ class Login:
             # the failure count is kept until the code step passes: knowing the password must not reset
             # the budget for guessing codes
             ttl = self._policy.mfa_challenge_ttl
-            challenge = await self._challenges.issue(user, TokenPurpose.MFA_CHALLENGE, ttl)
+            challenge = await self._challenges.issue(user, TokenPurpose.MFA_CHALLENGE, ttl, first_factor=AMR_PASSWORD)
             await self._uow.commit()
             return MfaChallenge(challenge, int(ttl.total_seconds()))
         await self._throttle.succeeded(email)

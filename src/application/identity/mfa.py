@@ -24,6 +24,7 @@ from domain.identity.errors import (
     InvalidMfaCodeError,
     MfaAlreadyEnabledError,
     MfaNotEnabledError,
+    RecentSignInRequiredError,
 )
 from domain.identity.mfa import (
     RECOVERY_CODE_ALPHABET,
@@ -176,8 +177,13 @@ class GetMfaStatus:
 class StartMfaEnrolment:
     """A new TOTP secret for the caller, inactive until ConfirmMfaEnrolment sees a first code from it.
 
-    A signed-in person (never an API key); raises InteractiveSessionRequiredError and MfaAlreadyEnabledError
-    (409). Starting again replaces a pending secret.
+    Whoever holds only a stolen access token must not enrol (and so lock the owner out): an account with a
+    password gives it again; one without (made by OIDC) needs a session that signed in, or passed a second
+    factor, within MFA_STEP_UP_SECONDS.
+
+    A signed-in person (never an API key); raises InteractiveSessionRequiredError, MfaAlreadyEnabledError (409),
+    TooManyAttemptsError (429), InvalidCurrentPasswordError (422) and RecentSignInRequiredError (401). Starting
+    again replaces a pending secret.
     """
 
     def __init__(
@@ -186,6 +192,9 @@ class StartMfaEnrolment:
         mfa: MfaRepository,
         totp: Totp,
         box: MfaSecretBox,
+        hasher: PasswordHasher,
+        throttle: LoginThrottle,
+        sessions: SessionRepository,
         uow: UnitOfWork,
         clock: Clock,
         policy: IdentityPolicy,
@@ -194,22 +203,45 @@ class StartMfaEnrolment:
         self._mfa = mfa
         self._totp = totp
         self._box = box
+        self._hasher = hasher
+        self._throttle = throttle
+        self._sessions = sessions
         self._uow = uow
         self._clock = clock
         self._policy = policy
 
-    async def execute(self, principal: Principal) -> MfaSetup:
+    async def execute(self, principal: Principal, password: str | None) -> MfaSetup:
         principal.require_interactive()
         user = await _user_of(self._users, principal)
         existing = await self._mfa.get(user.id)
         if existing is not None and existing.is_active:
             raise MfaAlreadyEnabledError()
+        if user.password_hash is not None:
+            await self._check_password(user, password)
+        else:
+            await self._check_recent_sign_in(principal)
         secret = self._totp.new_secret()
         sealed = self._box.seal(secret, context=str(user.id))
         await self._mfa.save(MfaEnrolment(user_id=user.id, sealed_secret=sealed, created_at=self._clock.now()))
         await self._uow.commit()
         uri = self._totp.provisioning_uri(secret, account=user.email, issuer=self._policy.mfa_issuer)
         return MfaSetup(secret=secret, uri=uri)
+
+    async def _check_password(self, user: User, password: str | None) -> None:
+        await self._throttle.check(user.email, None)
+        if not await self._hasher.verify(user.password_hash or self._hasher.dummy_hash, password or ""):
+            await self._throttle.failed(user.email, None)
+            await self._uow.commit()
+            raise InvalidCurrentPasswordError()
+
+    async def _check_recent_sign_in(self, principal: Principal) -> None:
+        """The session's sign-in (or its last second factor) is recent; refreshing keeps the sign-in time."""
+        session = None if principal.session_id is None else await self._sessions.get(principal.session_id)
+        if session is None:
+            raise RecentSignInRequiredError()
+        proven_at = max(session.created_at, session.mfa_at or session.created_at)
+        if self._clock.now() - proven_at > self._policy.mfa_step_up_max_age:
+            raise RecentSignInRequiredError()
 
 
 class ConfirmMfaEnrolment:

@@ -24,7 +24,8 @@ class MfaAnswer:
 
 
 class CompleteMfaLogin:
-    """Spends the challenge of the password step with a TOTP or recovery code and opens the session.
+    """Spends the challenge of the first step (a password, or an OpenID Connect provider) with a TOTP or
+    recovery code and opens the session; its ``amr`` is the first step's method and ``otp``.
 
     Anyone holding a challenge (no principal); raises InvalidTokenError (401) for a challenge that is unknown,
     expired or spent, TooManyAttemptsError (429, shared with the password step) and InvalidMfaCodeError (422;
@@ -55,10 +56,10 @@ class CompleteMfaLogin:
 
     async def execute(self, answer: MfaAnswer) -> TokenPair:
         invalid = InvalidTokenError("The sign-in challenge is invalid or expired; sign in again.")
-        user_id = await self._challenges.owner_of(TokenPurpose.MFA_CHALLENGE, answer.mfa_token)
-        user = None if user_id is None else await self._users.get(user_id)
+        challenge = await self._challenges.find(TokenPurpose.MFA_CHALLENGE, answer.mfa_token)
+        user = None if challenge is None else await self._users.get(challenge.user_id)
         enrolment = None if user is None else await self._mfa.get(user.id)
-        if user is None or not user.is_active or enrolment is None or not enrolment.is_active:
+        if challenge is None or user is None or not user.is_active or enrolment is None or not enrolment.is_active:
             raise invalid
         method = await self._factor.check(user, enrolment, answer.code, ip_address=answer.ip_address)
         # spent only now, after the code: two racing answers get one session, the loser rolls back
@@ -70,7 +71,7 @@ class CompleteMfaLogin:
             user,
             ip_address=answer.ip_address,
             user_agent=answer.user_agent,
-            amr=(AMR_PASSWORD, AMR_OTP),
+            amr=(challenge.first_factor or AMR_PASSWORD, AMR_OTP),
             mfa_at=now,
         )
         await self._auditor.record(
@@ -80,6 +81,7 @@ class CompleteMfaLogin:
             ip_address=answer.ip_address,
             session_id=str(pair.session_id),
             mfa=method,
+            first_factor=challenge.first_factor or AMR_PASSWORD,
         )
         await self._uow.commit()
         return pair

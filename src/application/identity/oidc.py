@@ -15,10 +15,12 @@ from uuid import UUID
 
 from application.identity.accounts import AccountFactory
 from application.identity.audit import Auditor
+from application.identity.login import MfaChallenge
 from application.identity.policy import IdentityPolicy
 from application.identity.ports import (
     AuthorizationRequest,
     ExternalIdentityRepository,
+    MfaRepository,
     OidcProvider,
     OidcProviderInfo,
     OidcProviders,
@@ -29,7 +31,7 @@ from application.identity.ports import (
     SessionRepository,
     UserRepository,
 )
-from application.identity.tokens import SessionIssuer, TokenPair
+from application.identity.tokens import OneTimeTokens, SessionIssuer, TokenPair
 from application.shared.ports import Clock, IdGenerator, UnitOfWork
 from domain.identity.errors import (
     AccountDisabledError,
@@ -41,7 +43,8 @@ from domain.identity.errors import (
     OidcProviderError,
     OidcStateError,
 )
-from domain.identity.models import AuditAction, AuditOutcome, ExternalIdentity, User, normalize_email
+from domain.identity.mfa import AMR_FEDERATED
+from domain.identity.models import AuditAction, AuditOutcome, ExternalIdentity, TokenPurpose, User, normalize_email
 from domain.identity.principal import Principal
 from domain.shared.errors import NotFoundError, ValidationError
 
@@ -77,8 +80,10 @@ class OidcOutcome:
     intent: OidcIntent
     user: User
     identity: ExternalIdentity
-    tokens: TokenPair | None  # None when a signed-in user linked a provider
+    tokens: TokenPair | None  # None when a signed-in user linked a provider, or when MFA comes next
     account_created: bool = False
+    # the account has MFA: no tokens yet, the code step (CompleteMfaLogin) spends this like a password sign-in's
+    challenge: MfaChallenge | None = None
 
 
 def _provider(providers: OidcProviders, name: str) -> OidcProvider:
@@ -135,6 +140,8 @@ class StartOidcSignIn:
 class FinishOidcSignIn:
     """The provider's callback: checks the state, has the code exchanged and the ID token validated, then
     signs in the linked account, links an account with the same provider-verified email, or creates one.
+    An account with MFA gets an MFA challenge instead of tokens, exactly as a password sign-in does: the
+    provider stands in for the password, never for the second factor.
 
     Anyone holding the browser binding of the start (no principal). Raises NotFoundError (unknown provider),
     OidcStateError and OidcProviderError (400), OidcCodeRefusedError (400), OidcIdTokenError (401),
@@ -152,6 +159,8 @@ class FinishOidcSignIn:
         sessions: SessionRepository,
         accounts: AccountFactory,
         issuer: SessionIssuer,
+        mfa: MfaRepository,
+        challenges: OneTimeTokens,
         auditor: Auditor,
         uow: UnitOfWork,
         ids: IdGenerator,
@@ -166,6 +175,8 @@ class FinishOidcSignIn:
         self._sessions = sessions
         self._accounts = accounts
         self._issuer = issuer
+        self._mfa = mfa
+        self._challenges = challenges
         self._auditor = auditor
         self._uow = uow
         self._ids = ids
@@ -240,7 +251,16 @@ class FinishOidcSignIn:
         if not user.is_active:
             await self._refuse(user, provider_name, "account_disabled")
             raise AccountDisabledError()
-        pair = await self._issuer.start(user, ip_address=callback.ip_address, user_agent=callback.user_agent)
+        enrolment = await self._mfa.get(user.id)
+        if enrolment is not None and enrolment.is_active:
+            ttl = self._policy.mfa_challenge_ttl
+            token = await self._challenges.issue(user, TokenPurpose.MFA_CHALLENGE, ttl, first_factor=AMR_FEDERATED)
+            await self._uow.commit()  # with the identity linked above: the provider step did pass
+            challenge = MfaChallenge(token, int(ttl.total_seconds()))
+            return OidcOutcome(OidcIntent.SIGN_IN, user, identity, None, account_created=created, challenge=challenge)
+        pair = await self._issuer.start(
+            user, ip_address=callback.ip_address, user_agent=callback.user_agent, amr=(AMR_FEDERATED,)
+        )
         await self._auditor.record(
             AuditAction.LOGIN_SUCCEEDED,
             actor_id=user.id,

@@ -120,6 +120,8 @@ class OneTimeToken:
     token_hash: str
     created_at: datetime
     expires_at: datetime
+    # an MFA challenge: how the first step was proven (an RFC 8176 amr value, "pwd" or "fed"); None otherwise
+    first_factor: str | None = None
 
 
 class OneTimeTokenRepository(Protocol):
@@ -131,8 +133,8 @@ class OneTimeTokenRepository(Protocol):
 
     async def discard_all(self, user_id: UUID, purpose: TokenPurpose, now: datetime) -> None: ...
 
-    async def owner_of(self, purpose: TokenPurpose, token_hash: str, now: datetime) -> UUID | None:
-        """The owner of an unexpired, unused token, without using it."""
+    async def find(self, purpose: TokenPurpose, token_hash: str, now: datetime) -> OneTimeToken | None:
+        """An unexpired, unused token, without using it."""
         ...
 
     async def purge(self, expired_before: datetime) -> int: ...

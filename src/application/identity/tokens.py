@@ -104,8 +104,11 @@ class OneTimeTokens:
         self._ids = ids
         self._clock = clock
 
-    async def issue(self, user: User, purpose: TokenPurpose, ttl: timedelta) -> str:
-        """A new token; it replaces any unused one of the same purpose, so only the latest link works."""
+    async def issue(self, user: User, purpose: TokenPurpose, ttl: timedelta, *, first_factor: str | None = None) -> str:
+        """A new token; it replaces any unused one of the same purpose, so only the latest link works.
+
+        ``first_factor`` is for an MFA challenge: how its first step was proven, for the session's ``amr``.
+        """
         now = self._clock.now()
         await self._repository.discard_all(user.id, purpose, now)
         secret = self._secrets.generate()
@@ -117,13 +120,14 @@ class OneTimeTokens:
                 token_hash=self._secrets.digest(secret),
                 created_at=now,
                 expires_at=now + ttl,
+                first_factor=first_factor,
             )
         )
         return secret
 
-    async def owner_of(self, purpose: TokenPurpose, secret: str) -> UUID | None:
-        """Whose unexpired, unused token this is, leaving it unused."""
-        return await self._repository.owner_of(purpose, self._secrets.digest(secret), self._clock.now())
+    async def find(self, purpose: TokenPurpose, secret: str) -> OneTimeToken | None:
+        """The unexpired, unused token of this secret, left unused."""
+        return await self._repository.find(purpose, self._secrets.digest(secret), self._clock.now())
 
     async def consume(self, purpose: TokenPurpose, secret: str) -> UUID | None:
         return await self._repository.consume(purpose, self._secrets.digest(secret), self._clock.now())

@@ -84,6 +84,13 @@ class MfaRequiredError(AuthenticationError):
     default_message = "This action needs a recent second factor: verify a code at /api/v1/auth/step-up."
 
 
+class RecentSignInRequiredError(AuthenticationError):
+    """An account without a password proves itself for MFA enrolment by a fresh sign-in, not by a password."""
+
+    default_code = "RECENT_SIGN_IN_REQUIRED"
+    default_message = "Sign in again, then set up multi-factor authentication within a few minutes."
+
+
 class MfaEnrolmentRequiredError(PermissionDeniedError):
     default_code = "MFA_ENROLMENT_REQUIRED"
     default_message = "Admins must set up multi-factor authentication before using admin operations."

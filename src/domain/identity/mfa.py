@@ -9,6 +9,8 @@ from uuid import UUID
 # RFC 8176 authentication method references, as sessions and access tokens record them
 AMR_PASSWORD = "pwd"  # noqa: S105 - a method name, not a password
 AMR_OTP = "otp"
+# signed in at an OpenID Connect provider; RFC 8176 has no exact value, "fed" (federated) is the common one
+AMR_FEDERATED = "fed"
 
 RECOVERY_CODE_COUNT = 10
 # 12 characters of base32 = 60 bits, shown as xxxx-xxxx-xxxx

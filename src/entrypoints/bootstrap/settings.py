@@ -142,7 +142,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # set it before rotating JWT_SECRET, or every enrolment becomes unreadable)
     mfa_encryption_key: str | None = None
     mfa_required_for_admins: bool = False  # admins without MFA keep only what they need to enrol
-    mfa_step_up_seconds: int = 600  # how recent a second factor API keys, passwords and roles need
+    # how recent a second factor API keys, passwords and roles need (and a passwordless account's sign-in, to enrol)
+    mfa_step_up_seconds: int = 600
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None

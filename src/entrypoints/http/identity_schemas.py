@@ -69,6 +69,11 @@ class MfaCodeBody(Body):
     code: MfaCode
 
 
+class StartMfaBody(Body):
+    # the account's password; an account without one (made by OIDC) sends none and must have signed in recently
+    password: Password | None = None
+
+
 class DisableMfaBody(Body):
     password: Password
     code: MfaCode

@@ -100,7 +100,9 @@ OPERATIONS: dict[Operation, Rule] = {
     ("PATCH", "/api/v1/users/me"): SESSION,
     ("POST", "/api/v1/users/me/password"): Rule(interactive=True, note="a recent second factor when MFA is on"),
     ("GET", "/api/v1/users/me/mfa"): SESSION,
-    ("POST", "/api/v1/users/me/mfa"): SESSION,
+    ("POST", "/api/v1/users/me/mfa"): Rule(
+        interactive=True, note="the password; without one, a sign-in within MFA_STEP_UP_SECONDS"
+    ),
     ("POST", "/api/v1/users/me/mfa/confirm"): SESSION,
     ("POST", "/api/v1/users/me/mfa/recovery-codes"): Rule(interactive=True, note="a current code"),
     ("POST", "/api/v1/users/me/mfa/disable"): Rule(interactive=True, note="the password and a current code"),

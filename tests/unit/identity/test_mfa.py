@@ -14,12 +14,15 @@ from application.identity.mfa_login import MfaAnswer
 from application.identity.tokens import TokenPair
 from domain.identity.errors import (
     InteractiveSessionRequiredError,
+    InvalidCurrentPasswordError,
     InvalidMfaCodeError,
     InvalidTokenError,
     MfaAlreadyEnabledError,
     MfaEnrolmentRequiredError,
     MfaNotEnabledError,
     MfaRequiredError,
+    RecentSignInRequiredError,
+    TooManyAttemptsError,
 )
 from domain.identity.mfa import format_recovery_code, looks_like_totp, normalize_recovery_code
 from domain.identity.models import AuditAction, TokenPurpose
@@ -35,7 +38,7 @@ async def _session(world: World, email: str = "ann@example.org", role: Role = Ro
 
 
 async def _enrolled(world: World, principal: Principal) -> list[str]:
-    await world.start_mfa().execute(principal)
+    await world.start_mfa().execute(principal, GOOD_PASSWORD)
     return await world.confirm_mfa().execute(principal, world.totp.code_for(world.totp.step))
 
 
@@ -86,7 +89,7 @@ async def test_enrolment_states() -> None:
     assert (status.enabled, status.pending) == (False, False)
     with pytest.raises(MfaNotEnabledError):
         await world.confirm_mfa().execute(ann, "123456")
-    setup = await world.start_mfa().execute(ann)
+    setup = await world.start_mfa().execute(ann, GOOD_PASSWORD)
     assert setup.uri == "otpauth://totp/Lore:ann@example.org?secret=JBSWY3DPEHPK3PXP&issuer=Lore"
     assert (await world.mfa_status().execute(ann)).pending
     with pytest.raises(InvalidMfaCodeError):
@@ -97,7 +100,7 @@ async def test_enrolment_states() -> None:
     with pytest.raises(MfaAlreadyEnabledError):
         await world.confirm_mfa().execute(ann, "123456")
     with pytest.raises(MfaAlreadyEnabledError):
-        await world.start_mfa().execute(ann)
+        await world.start_mfa().execute(ann, GOOD_PASSWORD)
     assert [e.action for e in world.audit.events if e.action is AuditAction.MFA_ENABLED] == [AuditAction.MFA_ENABLED]
 
 
@@ -108,7 +111,7 @@ async def test_mfa_management_needs_a_session() -> None:
     via_key = await world.authenticate().execute(key.secret)
     for call in (
         world.mfa_status().execute(via_key),
-        world.start_mfa().execute(via_key),
+        world.start_mfa().execute(via_key, GOOD_PASSWORD),
         world.step_up().execute(via_key, "123456"),
         world.disable_mfa().execute(via_key, GOOD_PASSWORD, "123456"),
     ):
@@ -213,3 +216,35 @@ async def test_admin_api_keys_also_wait_for_enrolment_when_required() -> None:
 
 async def _access_token(world: World, email: str) -> str:
     return (await world.login().execute(Credentials(email, GOOD_PASSWORD))).access_token
+
+
+async def test_enrolment_needs_the_password_and_wrong_ones_are_throttled() -> None:
+    world = World()
+    ann = await _session(world)
+    for wrong in (None, "not the password"):
+        with pytest.raises(InvalidCurrentPasswordError):
+            await world.start_mfa().execute(ann, wrong)
+    assert await world.mfa.get(ann.user_id) is None
+    for _ in range(world.policy.login_account_limit - 2):  # counted with the two above
+        with pytest.raises(InvalidCurrentPasswordError):
+            await world.start_mfa().execute(ann, "still not it")
+    with pytest.raises(TooManyAttemptsError):
+        await world.start_mfa().execute(ann, GOOD_PASSWORD)
+
+
+async def test_an_account_without_a_password_enrols_only_soon_after_signing_in() -> None:
+    world = World()
+    _, pair = await world.signed_in()
+    user = await world.users.get_by_email("ann@example.org")
+    assert user is not None
+    world.users.rows[user.id] = user.with_changes(password_hash=None)  # as an OIDC sign-in makes it
+    world.clock.advance(world.policy.mfa_step_up_max_age + timedelta(seconds=1))
+    pair = await world.refresh_tokens().execute(pair.refresh_token)  # refreshing is not signing in again
+    stale = await world.authenticate().execute(pair.access_token)
+    with pytest.raises(RecentSignInRequiredError):
+        await world.start_mfa().execute(stale, GOOD_PASSWORD)
+    with pytest.raises(RecentSignInRequiredError):  # no session to look at
+        await world.start_mfa().execute(replace(stale, session_id=uuid4()), None)
+    fresh_pair = await world.issuer.start(user, ip_address=None, user_agent=None, amr=("fed",))
+    fresh = await world.authenticate().execute(fresh_pair.access_token)
+    assert (await world.start_mfa().execute(fresh, None)).secret

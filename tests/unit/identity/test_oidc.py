@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from application.identity.accounts import NewAccount
+from application.identity.mfa_login import MfaAnswer
 from application.identity.oidc import (
     Callback,
     FinishOidcSignIn,
@@ -122,6 +123,8 @@ class Oidc:
             w.sessions,
             w.accounts,
             w.issuer,
+            w.mfa,
+            w.tokens,
             w.auditor,
             w.uow,
             w.ids,
@@ -234,3 +237,25 @@ async def test_a_refused_id_token_is_audited() -> None:
     [event] = oidc.world.audit.events
     assert event.action.value == "auth.login_failed"
     assert event.details["reason"] == "oidc_id_token_nonce"
+
+
+async def test_an_account_with_mfa_gets_the_code_step_and_the_session_says_fed_and_otp() -> None:
+    oidc = Oidc()
+    w = oidc.world
+    first = await oidc.finish().execute("idp", await oidc.round_trip())
+    assert first.tokens is not None
+    assert w.sessions.rows[first.tokens.session_id].amr == ("fed",)
+    me = await w.authenticate().execute(first.tokens.access_token)
+    await w.start_mfa().execute(me, None)  # passwordless: the fresh sign-in is the proof
+    await w.confirm_mfa().execute(me, w.totp.code_for(w.totp.step))
+
+    signed_in = w.audit.actions().count("auth.login_succeeded")
+    outcome = await oidc.finish().execute("idp", await oidc.round_trip())
+    assert outcome.tokens is None
+    assert outcome.challenge is not None
+    assert outcome.challenge.expires_in == 300
+    assert w.audit.actions().count("auth.login_succeeded") == signed_in  # not signed in before the code
+    w.totp.step += 1
+    pair = await w.complete_mfa_login().execute(MfaAnswer(outcome.challenge.token, w.totp.code_for(w.totp.step)))
+    assert w.sessions.rows[pair.session_id].amr == ("fed", "otp")
+    assert w.audit.events[-1].details["first_factor"] == "fed"

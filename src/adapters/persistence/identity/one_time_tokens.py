@@ -31,6 +31,7 @@ class SqlOneTimeTokenRepository:
                 token_hash=token.token_hash,
                 created_at=token.created_at,
                 expires_at=token.expires_at,
+                first_factor=token.first_factor,
             )
         )
         await self._session.flush()
@@ -49,14 +50,25 @@ class SqlOneTimeTokenRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def owner_of(self, purpose: TokenPurpose, token_hash: str, now: datetime) -> UUID | None:
-        return await self._session.scalar(
-            select(OneTimeTokenRow.user_id).where(
+    async def find(self, purpose: TokenPurpose, token_hash: str, now: datetime) -> OneTimeToken | None:
+        row = await self._session.scalar(
+            select(OneTimeTokenRow).where(
                 OneTimeTokenRow.token_hash == token_hash,
                 OneTimeTokenRow.purpose == purpose.value,
                 OneTimeTokenRow.used_at.is_(None),
                 OneTimeTokenRow.expires_at > now,
             )
+        )
+        if row is None:
+            return None
+        return OneTimeToken(
+            id=row.id,
+            user_id=row.user_id,
+            purpose=TokenPurpose(row.purpose),
+            token_hash=row.token_hash,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            first_factor=row.first_factor,
         )
 
     async def discard_all(self, user_id: UUID, purpose: TokenPurpose, now: datetime) -> None:

@@ -74,6 +74,8 @@ class OneTimeTokenRow(UUIDv7Base):
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # an MFA challenge: how its first step was proven ("pwd", "fed"), for the session the code step opens
+    first_factor: Mapped[str | None] = mapped_column(String(16))
 
 
 class UserIdentityRow(UUIDv7Base):

@@ -22,6 +22,7 @@ from entrypoints.http.identity_schemas import (
     MfaSetupOut,
     MfaStatusOut,
     RecoveryCodesOut,
+    StartMfaBody,
 )
 from entrypoints.http.schemas import DataEnvelope
 
@@ -45,13 +46,15 @@ class MfaController(Controller):
         "/",
         status_code=HTTP_200_OK,
         summary="Start TOTP enrolment: a new secret and its otpauth:// URI, active once confirmed with a code",
-        responses=error_responses(401, 403, 409),
+        description="Needs the account's password; an account without one (made by an OIDC sign-in) needs a "
+        "session that signed in within MFA_STEP_UP_SECONDS (401 RECENT_SIGN_IN_REQUIRED otherwise).",
+        responses=error_responses(400, 401, 403, 409, 422, 429),
     )
     @inject
     async def start(
-        self, principal: FromDishka[Principal], start: FromDishka[StartMfaEnrolment]
+        self, data: JSONBody[StartMfaBody], principal: FromDishka[Principal], start: FromDishka[StartMfaEnrolment]
     ) -> DataEnvelope[MfaSetupOut]:
-        return DataEnvelope(data=MfaSetupOut.of(await start.execute(principal)))
+        return DataEnvelope(data=MfaSetupOut.of(await start.execute(principal, data.password)))
 
     @post(
         "/confirm",

@@ -37,6 +37,7 @@ from entrypoints.http.errors import error_responses
 from entrypoints.http.identity_schemas import (
     AuthorizationUrlOut,
     IdentityOut,
+    MfaChallengeOut,
     OidcCallbackOut,
     OidcProviderOut,
 )
@@ -71,6 +72,15 @@ def _cookie(request: AnyRequest, started: StartedSignIn) -> Cookie:
 
 
 def _fragment(outcome: OidcOutcome) -> str:
+    if outcome.challenge is not None:  # the account has MFA: the page sends a code to /auth/login/mfa
+        return urlencode(
+            {
+                "mfa_required": "true",
+                "mfa_token": outcome.challenge.token,
+                "expires_in": outcome.challenge.expires_in,
+                "account_created": str(outcome.account_created).lower(),
+            }
+        )
     if outcome.tokens is None:
         return urlencode({"linked": outcome.identity.provider})
     return urlencode(
@@ -135,7 +145,9 @@ class OidcController(Controller):
         status_code=HTTP_200_OK,
         summary="Where the provider sends the browser back: signs in (or links) and gives the token pair",
         description="Answers JSON, or with OIDC_SUCCESS_URL set redirects there (303) with the tokens in the "
-        "URL fragment. Errors always answer the error envelope.",
+        "URL fragment. An account with MFA gets the MFA challenge of /auth/login instead (`mfa_required`, "
+        "`mfa_token`, `expires_in`), for the code step at /auth/login/mfa. Errors always answer the error "
+        "envelope.",
         responses=error_responses(400, 401, 403, 404, 409, 422),
     )
     @inject
@@ -150,7 +162,7 @@ class OidcController(Controller):
         code: Annotated[str | None, QueryParameter(max_length=4096, pattern=SINGLE_LINE)] = None,
         error: Annotated[str | None, QueryParameter(max_length=256, pattern=SINGLE_LINE)] = None,
         error_description: Annotated[str | None, QueryParameter(max_length=1024, pattern=SINGLE_LINE)] = None,
-    ) -> Response[DataEnvelope[OidcCallbackOut]]:
+    ) -> Response[DataEnvelope[OidcCallbackOut | MfaChallengeOut]]:
         outcome = await finish.execute(
             provider,
             Callback(
@@ -168,6 +180,8 @@ class OidcController(Controller):
             return Redirect(
                 f"{settings.oidc_success_url}#{_fragment(outcome)}", status_code=HTTP_303_SEE_OTHER, headers=_NO_STORE
             )
+        if outcome.challenge is not None:
+            return Response(DataEnvelope(data=MfaChallengeOut.of(outcome.challenge)), headers=_NO_STORE)
         return Response(DataEnvelope(data=OidcCallbackOut.of(outcome)), headers=_NO_STORE)
 
 
