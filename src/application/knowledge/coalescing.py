@@ -1,8 +1,10 @@
 """Concurrent callers' items sent as one batch: the worker's jobs share round trips to the database.
 
 Items submitted within a short window (or until a batch is full) go to ``send`` as one call. If that call
-fails, each item of the batch is sent again alone, so one bad item fails only its own caller. A caller that
-stops waiting (cancelled) does not stop the batch: its item is still sent.
+fails, each item of the batch is sent again alone, so one bad item fails only its own caller — or, with
+``retry_alone=False`` (a remote service that failed, where a retry per item would only multiply the load),
+every caller in the batch gets the failure. A caller that stops waiting (cancelled) does not stop the batch:
+its item is still sent.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ class Coalescer(Generic[T, R]):
         max_size: int,
         linger_seconds: float = LINGER_SECONDS,
         size: Callable[[T], int] = lambda _: 1,
+        retry_alone: bool = True,
     ) -> None:
         self._send = send
+        self._retry_alone = retry_alone
         self._max_size = max_size
         self._linger_seconds = linger_seconds
         self._size_of = size
@@ -66,6 +70,8 @@ class Coalescer(Generic[T, R]):
         try:
             if len(batch) > 1 and await self._together(batch):
                 return
+            if len(batch) > 1 and not self._retry_alone:
+                return
             for item, future in batch:  # nothing was done: each item is sent again alone, failing only itself
                 await self._alone(item, future)
         finally:  # this task cancelled (the loop closing): no caller waits for ever
@@ -76,7 +82,11 @@ class Coalescer(Generic[T, R]):
     async def _together(self, batch: list[tuple[T, asyncio.Future[R]]]) -> bool:
         try:
             results = await self._send([item for item, _ in batch])
-        except Exception:  # noqa: BLE001 - the caller sends each item alone
+        except Exception as exc:  # noqa: BLE001 - sent again alone, or handed to every waiting caller
+            if not self._retry_alone:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
             return False
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
