@@ -12,6 +12,7 @@ from application.knowledge.documents import AddDocument, DocumentGate, Ingestion
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
 from application.knowledge.policy import KnowledgePolicy
+from application.knowledge.storage import BlobCollector, OriginalIntake
 from domain.identity.principal import Principal
 from domain.identity.roles import Role
 from domain.knowledge.models import Collection, CollectionRole, ContentType, Document, Membership
@@ -19,6 +20,8 @@ from tests.support.identity_fakes import MovableClock, SequentialIds
 from tests.support.knowledge_fakes import (
     FakeEmbedder,
     FakeExtractor,
+    InMemoryBlobReferences,
+    InMemoryBlobStore,
     InMemoryChunks,
     InMemoryCollections,
     InMemoryDocuments,
@@ -43,6 +46,7 @@ class KnowledgeWorld:
     ids: SequentialIds = field(default_factory=SequentialIds)
     policy: KnowledgePolicy = POLICY
     metrics: RecordingIngestionMetrics = field(default_factory=RecordingIngestionMetrics)
+    blobs: InMemoryBlobStore = field(default_factory=InMemoryBlobStore)
 
     def __post_init__(self) -> None:
         self.collections = InMemoryCollections(self.tables)
@@ -54,9 +58,20 @@ class KnowledgeWorld:
         self.gate = CollectionGate(self.collections, self.members)
         self.document_gate = DocumentGate(self.documents, self.gate)
         self.relay = RelayOutbox(self.jobs, self.queue, self.tables, self.clock, self.policy)
-        scheduler = IngestionScheduler(self.jobs, self.ids, self.clock)
+        self.scheduler = IngestionScheduler(self.jobs, self.ids, self.clock)
+        self.references = InMemoryBlobReferences(self.tables)
+        self.collector = BlobCollector(self.references, self.blobs, self.tables)
+        self.intake = OriginalIntake(self.blobs, self.references, self.collector, self.tables)
         self.add_document = AddDocument(
-            self.gate, self.documents, scheduler, self.relay, self.tables, self.ids, self.clock, self.policy
+            self.gate,
+            self.documents,
+            self.scheduler,
+            self.relay,
+            self.tables,
+            self.ids,
+            self.clock,
+            self.policy,
+            self.intake,
         )
         self.ingest = IngestDocument(
             InMemoryIngestionRuns(self.tables),
@@ -69,6 +84,7 @@ class KnowledgeWorld:
             self.policy,
             self.leases,
             self.metrics,
+            self.blobs,
         )
 
     def collection(self, *members: tuple[Principal, CollectionRole]) -> UUID:

@@ -20,8 +20,10 @@ from application.knowledge.ports import (
     IngestionMetrics,
     IngestionRuns,
     NewChunk,
+    StoredSource,
     TextExtractor,
 )
+from application.knowledge.storage import BlobMissingError, BlobStore
 from application.shared.ports import Clock, UnitOfWork
 from domain.knowledge.errors import ExtractionError
 from domain.knowledge.models import Document, DocumentStatus
@@ -77,7 +79,9 @@ class IngestDocument:
         policy: KnowledgePolicy,
         leases: IngestionLeases,
         metrics: IngestionMetrics,
+        blobs: BlobStore,
     ) -> None:
+        self._blobs = blobs
         self._metrics = metrics
         self._jobs = jobs
         self._leases = leases
@@ -107,7 +111,7 @@ class IngestDocument:
         try:
             # renewed while it works: only a worker gone silent loses the job to another run
             async with lease_kept(self._leases, self._clock, job.id, job.attempts, self._policy.lease_seconds):
-                chunks = await self._build_chunks(document, started.source)
+                chunks = await self._build_chunks(document, await self._original(started.source))
         except _StageError as failure:
             self._metrics.stage_failed(failure.stage.value)
             await self._uow.rollback()
@@ -125,6 +129,17 @@ class IngestDocument:
         await self._uow.commit()  # chunks, status and job in one transaction
         self._metrics.stage_passed(Stage.INDEX.value, len(chunks))
         return IngestResult(IngestOutcome.READY, len(chunks))
+
+    async def _original(self, source: StoredSource | None) -> bytes:
+        if source is None or source.blob_key is None:  # from before blob storage (or no source row at all)
+            return b"" if source is None else source.data or b""
+        try:
+            return await self._blobs.read(source.blob_key)
+        except BlobMissingError:
+            missing = ExtractionError("The original is missing from storage.")
+            raise _StageError(Stage.EXTRACT, missing) from None
+        except Exception as exc:  # the store is unreachable: retried with backoff
+            raise _StageError(Stage.EXTRACT, exc) from exc
 
     async def _build_chunks(self, document: Document, source: bytes) -> list[NewChunk]:
         try:

@@ -100,18 +100,27 @@ class DocumentQuery:
     q: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredSource:
+    """Where a document's original is: a blob key, or (from before blob storage) bytes in the database."""
+
+    blob_key: str | None
+    filename: str | None = None
+    data: bytes | None = None  # until `lore storage migrate-originals` moves it
+
+
 class DocumentRepository(Protocol):
-    async def add(self, document: Document, source: bytes) -> None: ...
+    async def add(self, document: Document, source: StoredSource) -> None: ...
 
     async def get(self, document_id: UUID) -> Document | None: ...
 
-    async def source_of(self, document_id: UUID) -> bytes | None: ...
+    async def source_of(self, document_id: UUID) -> StoredSource | None: ...
 
     async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None: ...
 
     async def find_by_idempotency_key(self, collection_id: UUID, created_by: UUID, key: str) -> Document | None: ...
 
-    async def save(self, document: Document, source: bytes | None = None) -> None: ...
+    async def save(self, document: Document, source: StoredSource | None = None) -> None: ...
 
     async def delete(self, document_id: UUID) -> None: ...
 
@@ -209,7 +218,7 @@ class RunStart:
 
     job: IngestionJob
     document: Document | None
-    source: bytes
+    source: StoredSource | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.extraction.extractor import DocumentTextExtractor
 from adapters.extraction.limits import ExtractionLimits
 from adapters.metrics.knowledge import OtelIngestionMetrics
+from adapters.persistence.knowledge.blob_references import SqlBlobReferences
 from adapters.persistence.knowledge.chunks import SqlChunkRepository
 from adapters.persistence.knowledge.collections import SqlCollectionRepository
 from adapters.persistence.knowledge.documents import SqlDocumentRepository
@@ -25,6 +26,7 @@ from adapters.persistence.knowledge.search_index import PostgresSearchIndex
 from adapters.persistence.knowledge.vector_sessions import VectorSessions, create_vector_engine, vector_sessions
 from adapters.queue.ingestion_queue import SaqIngestionQueue
 from adapters.redis.query_embeddings import RedisQueryEmbeddingCache
+from adapters.storage.factory import S3Options, blob_store
 from application.knowledge.batching import CoalescingEmbedder
 from application.knowledge.collections import (
     CollectionGate,
@@ -43,6 +45,7 @@ from application.knowledge.documents import (
     AddDocument,
     DeleteDocument,
     DocumentGate,
+    DownloadOriginal,
     GetDocument,
     IngestionScheduler,
     ListChunks,
@@ -75,6 +78,7 @@ from application.knowledge.query_cache import CachedQueryEmbedder
 from application.knowledge.reranking import Reranking
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Search
+from application.knowledge.storage import BlobCollector, BlobReferences, BlobStore, MigrateOriginals, OriginalIntake
 from application.shared.ports import Clock
 from application.shared.resilience import CircuitBreaker
 from entrypoints.bootstrap.settings import Settings
@@ -140,6 +144,18 @@ class KnowledgeProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
+    def blobs(self, settings: Settings) -> BlobStore:
+        s3 = S3Options(
+            endpoint_url=settings.storage_s3_endpoint_url,
+            region=settings.storage_s3_region,
+            access_key_id=settings.storage_s3_access_key_id,
+            secret_access_key=settings.storage_s3_secret_access_key,
+        )
+        return blob_store(settings.storage_location, s3, settings.spool_dir)
+
+    blob_references = provide(SqlBlobReferences, provides=BlobReferences, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.APP)
     def ingestion_queue(self, queue: Queue) -> JobQueue:
         return SaqIngestionQueue(queue)
 
@@ -190,6 +206,10 @@ class KnowledgeProvider(Provider):
         GetDocument,
         UpdateDocument,
         DeleteDocument,
+        DownloadOriginal,
+        BlobCollector,
+        OriginalIntake,
+        MigrateOriginals,
         ListChunks,
         IngestDocument,
         CollectionScope,

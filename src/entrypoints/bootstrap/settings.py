@@ -131,6 +131,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rerank_timeout_seconds: float = 10.0  # one attempt; past it, the passages keep their retrieval order
     rerank_candidates: int = 30  # top hits given to the reranker (TEI's default max batch is 32)
     max_upload_bytes: int = 20 * 1024 * 1024
+    # where originals are kept: file:///path or s3://bucket/prefix; unset = file://<LORE_DATA_DIR>/blobs
+    storage_url: str | None = None
+    storage_s3_endpoint_url: str | None = None  # an S3-compatible server (MinIO, Ceph, R2); unset = AWS
+    storage_s3_region: str | None = None
+    storage_s3_access_key_id: str | None = None  # unset: the AWS_* variables or the instance's role
+    storage_s3_secret_access_key: str | None = None
     chunk_max_tokens: int = 256
     chunk_overlap_tokens: int = 32
     extract_max_pages: int = 2000  # PDF pages or PowerPoint slides; more fails the document
@@ -210,6 +216,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     def with_stores(self, *, database_url: str, redis_url: str | None) -> Settings:
         return msgspec.structs.replace(self, database_url=database_url, redis_url=redis_url)
+
+    @property
+    def storage_location(self) -> str:
+        """``STORAGE_URL``, or a folder in the data dir."""
+        return self.storage_url or (self.lore_data_dir.resolve() / "blobs").as_uri()
+
+    @property
+    def spool_dir(self) -> Path:
+        """Where uploads bound for object storage are hashed before they are sent."""
+        return self.lore_data_dir.resolve() / "spool"
 
     @property
     def mailbox_dir(self) -> Path:
@@ -295,8 +311,9 @@ def _validated(settings: Settings) -> Settings:
     ):
         if not 0 < getattr(settings, variable.lower()) <= 600:
             raise SettingsError(f"{variable}: must be above 0 and at most 600 seconds")
-    for variable in ("PUBLIC_URL", "FRONTEND_URL", "RERANK_URL"):
+    for variable in ("PUBLIC_URL", "FRONTEND_URL", "RERANK_URL", "STORAGE_S3_ENDPOINT_URL"):
         _check_base_url(variable, getattr(settings, variable.lower()))
+    _check_storage(settings)
     _check_password_hashing(settings)
     if settings.is_production:
         _check_production(settings)
@@ -371,6 +388,19 @@ def _check_providers(settings: Settings) -> None:
         prefix = name.upper()
         if not getattr(settings, f"{name}_api_key") and not getattr(settings, f"{name}_base_url"):
             raise SettingsError(f"LLM_PROVIDERS lists {name} but neither {prefix}_API_KEY nor {prefix}_BASE_URL is set")
+
+
+def _check_storage(settings: Settings) -> None:
+    if settings.storage_url is None:
+        return
+    parsed = urlsplit(settings.storage_url)
+    if parsed.scheme == "file" and parsed.path.startswith("/") and not parsed.netloc:
+        return
+    if parsed.scheme == "s3" and parsed.netloc and not parsed.query:
+        return
+    raise SettingsError(
+        f"STORAGE_URL: expected file:///absolute/path or s3://bucket/prefix, got {settings.storage_url!r}"
+    )
 
 
 def _check_rerank(settings: Settings) -> None:

@@ -18,6 +18,7 @@ from entrypoints.cli.identity import api_keys, users
 from entrypoints.cli.knowledge import ingest, jobs, reindex
 from entrypoints.cli.ports import port_problem
 from entrypoints.cli.status import status
+from entrypoints.cli.storage import storage
 from entrypoints.cli.tracing import TracedGroup
 
 if TYPE_CHECKING:
@@ -231,3 +232,4 @@ cli.add_command(jobs)
 cli.add_command(reindex)
 cli.add_command(audit)
 cli.add_command(status)
+cli.add_command(storage)

@@ -24,6 +24,7 @@ from entrypoints.worker.tasks import (
     relay_outbox,
     send_email,
     summarize_document,
+    sweep_blobs,
 )
 
 logger = logging.getLogger("lore.worker")
@@ -31,6 +32,7 @@ logger = logging.getLogger("lore.worker")
 HEARTBEAT_CRON = "* * * * * */30"  # croniter's sixth field is seconds: every 30 s
 PURGE_CRON = "17 3 * * *"  # daily at 03:17 UTC, off the hour
 RELAY_CRON = "* * * * * */5"  # the outbox relay catches jobs the API could not enqueue at once
+BLOB_SWEEP_CRON = "*/5 * * * *"  # blobs whose removal after a delete failed (or was cut short)
 # below the Redis client's 5 s socket timeout: an idle BLMOVE then ends as "no job", not as a
 # TimeoutError that drops the connection (and would read as Redis being down)
 DEQUEUE_TIMEOUT_SECONDS = 2
@@ -89,11 +91,20 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
 
     worker = LoreWorker(
         job_queue(settings),
-        functions=[heartbeat, send_email, ingest_document, relay_outbox, summarize_document, purge_credentials],
+        functions=[
+            heartbeat,
+            send_email,
+            ingest_document,
+            relay_outbox,
+            summarize_document,
+            purge_credentials,
+            sweep_blobs,
+        ],
         cron_jobs=[
             CronJob(heartbeat, cron=HEARTBEAT_CRON, timeout=10, retries=1),
             CronJob(relay_outbox, cron=RELAY_CRON, timeout=30, retries=1),
             CronJob(purge_credentials, cron=PURGE_CRON, timeout=300, retries=1),
+            CronJob(sweep_blobs, cron=BLOB_SWEEP_CRON, timeout=300, retries=1),
         ],
         concurrency=settings.worker_concurrency,
         dequeue_timeout=DEQUEUE_TIMEOUT_SECONDS,

@@ -18,6 +18,7 @@ from application.identity.cleanup import PurgeExpiredCredentials
 from application.identity.ports import EmailMessage, Mailer
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
+from application.knowledge.storage import BlobCollector
 from application.platform.heartbeat import RecordHeartbeat
 
 
@@ -114,3 +115,11 @@ async def purge_credentials(ctx: Context) -> dict[str, int]:
     async with container_of(ctx)() as scope:
         purged = await (await scope.get(PurgeExpiredCredentials)).execute()
     return {"sessions": purged.sessions, "one_time_tokens": purged.one_time_tokens}
+
+
+@traced
+async def sweep_blobs(ctx: Context) -> dict[str, int]:
+    """Every few minutes: remove blobs of deleted documents that a request could not remove after its commit."""
+    async with container_of(ctx)() as scope:
+        removed = await (await scope.get(BlobCollector)).sweep(limit=1000)
+    return {"removed": removed}

@@ -14,7 +14,7 @@ from adapters.persistence.knowledge.chunks import SWAP_TEMPLATE, swap_values
 from adapters.persistence.knowledge.documents import document_of
 from adapters.persistence.knowledge.ingestion_jobs import job_of
 from adapters.persistence.knowledge.tables import DocumentRow, DocumentSourceRow, IngestionJobRow
-from application.knowledge.ports import HeldRun, JobStatus, NewChunk, RunStart
+from application.knowledge.ports import HeldRun, JobStatus, NewChunk, RunStart, StoredSource
 from domain.knowledge.models import Document, DocumentStatus
 
 _JOBS: Table = IngestionJobRow.__table__  # type: ignore[assignment]  # a Table, typed as FromClause
@@ -69,7 +69,7 @@ class SqlIngestionRuns:
         job = aliased(IngestionJobRow, claimed)
         document = aliased(DocumentRow, marked)
         result = await self._session.execute(
-            select(job, document, DocumentSourceRow.data)
+            select(job, document, DocumentSourceRow.blob_key, DocumentSourceRow.filename, DocumentSourceRow.data)
             .select_from(job)
             .outerjoin(document, document.id == job.document_id)
             .outerjoin(DocumentSourceRow, DocumentSourceRow.document_id == job.document_id)
@@ -78,7 +78,8 @@ class SqlIngestionRuns:
         row = result.first()
         if row is None:
             return None
-        return RunStart(job_of(row[0]), None if row[1] is None else document_of(row[1]), row[2] or b"")
+        source = None if row[2] is None and row[4] is None else StoredSource(row[2], row[3], row[4])
+        return RunStart(job_of(row[0]), None if row[1] is None else document_of(row[1]), source)
 
     async def hold(self, job_id: UUID, attempt: int) -> HeldRun | None:
         # the rule is SqlIngestionJobRepository.hold's; only the job is locked (as before, the document is read)
