@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -11,7 +12,7 @@ from adapters.storage.filesystem import FilesystemBlobStore
 from application.knowledge.storage import BlobStore
 
 if TYPE_CHECKING:
-    from obstore.store import ClientConfig, S3Config
+    from obstore.store import ClientConfig, RetryConfig, S3Config
 
 SCHEMES = ("file", "s3")
 
@@ -43,7 +44,17 @@ def blob_store(url: str, s3: S3Options, spool_dir: Path) -> BlobStore:
             config["access_key_id"] = s3.access_key_id
         if s3.secret_access_key:
             config["secret_access_key"] = s3.secret_access_key
-        client: ClientConfig = {"allow_http": True} if (s3.endpoint_url or "").startswith("http://") else {}
-        store = S3Store(parts.netloc, prefix=parts.path.strip("/") or None, config=config, client_options=client)
+        # a request waits seconds, not obstore's default three minutes of retries, for a store that is down
+        client: ClientConfig = {"connect_timeout": timedelta(seconds=5), "timeout": timedelta(seconds=120)}
+        if (s3.endpoint_url or "").startswith("http://"):  # a local MinIO or test server
+            client["allow_http"] = True
+        retry: RetryConfig = {"max_retries": 3, "retry_timeout": timedelta(seconds=15)}
+        store = S3Store(
+            parts.netloc,
+            prefix=parts.path.strip("/") or None,
+            config=config,
+            client_options=client,
+            retry_config=retry,
+        )
         return S3BlobStore(store, spool_dir)
     raise ValueError(f"expected a file:// or s3:// URL, got {url!r}")
