@@ -60,7 +60,7 @@ async def test_a_failing_stream_stores_nothing_and_leaves_no_temporary_file(stor
         await store.put(broken())
     key = "sha256/" + hashlib.sha256(b"the start of a file").hexdigest()
     assert not await store.exists(key)
-    assert [p for p in tmp_path.rglob("*.part")] == []
+    assert list(tmp_path.rglob("*.part")) == []
 
 
 async def test_keys_it_did_not_make_are_refused(store: BlobStore) -> None:

@@ -136,7 +136,6 @@ class DocumentsController(Controller):
         "/{document_id:uuid}/original",
         summary="Download the uploaded file (its stored content type; the ETag is its sha256)",
         responses=error_responses(401, 404),
-        media_type="application/octet-stream",
     )
     @inject
     async def original(
