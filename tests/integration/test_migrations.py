@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from adapters.persistence import migrations
@@ -171,16 +172,11 @@ def test_blob_originals_keep_old_rows_readable_and_refuse_a_lossy_downgrade(stor
 
     # the bytes only in the blob store: a downgrade would lose them, so it refuses
     asyncio.run(_execute(url, "UPDATE document_sources SET data = NULL, blob_key = 'sha256/x'"))
-    try:
+    with pytest.raises(RuntimeError, match="migrate-originals --back"):
         migrations.downgrade(url, "0009_structured_chunks")
-    except RuntimeError as exc:
-        assert "migrate-originals --back" in str(exc)
-    else:
-        raise AssertionError("the downgrade ran")
     # a delete notes the key for the sweep
     asyncio.run(_execute(url, "DELETE FROM documents"))
-    conn_rows = asyncio.run(_fetch(url, "SELECT key FROM blob_garbage"))
-    assert conn_rows == ["sha256/x"]
+    assert asyncio.run(_fetch(url, "SELECT key FROM blob_garbage")) == ["sha256/x"]
 
     migrations.downgrade(url, "0009_structured_chunks")
     assert "blob_key" not in asyncio.run(_columns(url, "document_sources"))
