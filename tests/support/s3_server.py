@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import boto3
+import boto3  # type: ignore[import-untyped]  # moto brings it; the test only lists and creates buckets
 import pytest
 from moto.server import ThreadedMotoServer
 

@@ -44,8 +44,8 @@ async def test_an_upload_over_the_limit_or_empty_leaves_no_blob() -> None:
     world, editor = KnowledgeWorld(), member()
     collection_id = world.collection((editor, CollectionRole.EDITOR))
     limit = world.policy.max_upload_bytes
+    huge = _stream(b"x" * limit, b"y")
     with pytest.raises(PayloadTooLargeError):
-        huge = _stream(b"x" * limit, b"y")
         await world.add_document.execute(editor, collection_id, NewDocument("Big", ContentType.TEXT, huge))
     with pytest.raises(ValidationError):
         await world.add_document.execute(editor, collection_id, NewDocument("Empty", ContentType.TEXT, _stream()))
