@@ -13,8 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.identity.roles import Role
+from entrypoints.bootstrap.container import build_container
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.app import create_app
+from entrypoints.worker.tasks import sweep_blobs
 from tests.e2e.knowledge_support import add_text, new_collection, wait_for_status
 from tests.support.api import Client, assert_error, signed_in
 from tests.support.pdf import make_pdf
@@ -169,3 +171,22 @@ async def test_originals_in_an_s3_bucket(settings: Settings, s3_server: S3Server
         assert original.content == pdf
         assert (await client.delete(f"/api/v1/documents/{document_id}", headers=editor.headers)).status_code == 204
         assert key not in await asyncio.to_thread(s3_server.keys)
+
+
+async def test_the_workers_sweep_removes_a_blob_whose_removal_never_ran(
+    client: Client, settings: Settings, engine: AsyncEngine
+) -> None:
+    editor = await signed_in(client, "ed@example.org", Role.EDITOR)
+    collection = await new_collection(client, editor)
+    assert (await add_text(client, editor, collection, "Gone", "Deleted behind the API's back.")).status_code == 202
+    blob = _blob_path(settings, b"Deleted behind the API's back.")
+    async with engine.begin() as connection:  # as if the process died between commit and removal
+        await connection.execute(text("DELETE FROM documents"))
+    assert blob.is_file()
+
+    container = build_container(settings)
+    try:
+        assert await sweep_blobs({"container": container}) == {"removed": 1}
+    finally:
+        await container.close()
+    assert not blob.exists()
