@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.storage.factory import S3Options, blob_store
-from application.knowledge.storage import BlobMissingError, BlobStore
+from application.knowledge.ports import BlobMissingError, BlobStore
 from domain.shared.errors import DependencyUnavailableError
 from tests.support.s3_server import S3Server, s3_server  # noqa: F401 - a fixture
 

@@ -12,19 +12,22 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.knowledge.ports import (
+    BlobMissingError,
     ChunkHit,
     CollectionView,
     DocumentQuery,
     HeldRun,
     IngestionJob,
     JobStatus,
+    LegacySource,
     NewChunk,
     RunStart,
     SearchFilters,
     SearchScope,
+    StoredBlob,
     StoredSource,
+    blob_key,
 )
-from application.knowledge.storage import BlobMissingError, LegacySource, StoredBlob, blob_key
 from application.shared.ports import Page, PageRequest
 from domain.knowledge.errors import DuplicateDocumentError, EmbeddingsUnavailableError, ExtractionError
 from domain.knowledge.models import Chunk, Collection, CollectionRole, ContentType, Document, DocumentStatus, Membership

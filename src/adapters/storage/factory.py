@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from adapters.storage.filesystem import FilesystemBlobStore
-from application.knowledge.storage import BlobStore
+from application.knowledge.ports import BlobStore
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, RetryConfig, S3Config

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from adapters.outages import unavailable
 from adapters.storage.spool import Spooled, checked_key, spool
-from application.knowledge.storage import BlobMissingError, StoredBlob
+from application.knowledge.ports import BlobMissingError, StoredBlob
 
 READ_CHUNK = 1024 * 1024
 

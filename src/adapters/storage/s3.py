@@ -17,7 +17,7 @@ from obstore.store import S3Store
 
 from adapters.outages import unavailable
 from adapters.storage.spool import checked_key, spool
-from application.knowledge.storage import BlobMissingError, StoredBlob
+from application.knowledge.ports import BlobMissingError, StoredBlob
 
 READ_CHUNK = 1024 * 1024
 

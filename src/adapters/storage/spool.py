@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from application.knowledge.storage import KEY_PREFIX, BlobMissingError, blob_key
+from application.knowledge.ports import KEY_PREFIX, BlobMissingError, blob_key
 
 _KEY = re.compile(rf"^{re.escape(KEY_PREFIX)}[0-9a-f]{{64}}$")
 

@@ -14,6 +14,8 @@ from application.knowledge.collections import CollectionGate
 from application.knowledge.outbox import RelayOutbox
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
+    BlobMissingError,
+    BlobStore,
     ChunkRepository,
     DocumentQuery,
     DocumentRepository,
@@ -22,7 +24,7 @@ from application.knowledge.ports import (
     JobStatus,
     StoredSource,
 )
-from application.knowledge.storage import BlobCollector, BlobMissingError, BlobStore, Intake, OriginalIntake
+from application.knowledge.storage import BlobCollector, Intake, OriginalIntake
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
 from domain.identity.models import AuditAction
 from domain.identity.principal import Principal

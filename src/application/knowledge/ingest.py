@@ -13,6 +13,8 @@ from application.knowledge.lease import lease_kept
 from application.knowledge.outbox import retry_delay
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
+    BlobMissingError,
+    BlobStore,
     DocumentRepository,
     IngestionEmbedder,
     IngestionJobRepository,
@@ -23,7 +25,6 @@ from application.knowledge.ports import (
     StoredSource,
     TextExtractor,
 )
-from application.knowledge.storage import BlobMissingError, BlobStore
 from application.shared.ports import Clock, UnitOfWork
 from domain.knowledge.errors import ExtractionError
 from domain.knowledge.models import Document, DocumentStatus

@@ -1,103 +1,19 @@
-"""Originals in a blob store: content-addressed keys, written once, removed when no document references them."""
+"""The rules around originals in the blob store (its ports are in ports.py): streamed intake under the size
+limit, removal once no document references a key, and moving originals out of the database."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
-from uuid import UUID
 
+from application.knowledge.ports import BlobReferences, BlobStore, StoredBlob
 from application.shared.ports import UnitOfWork
 from domain.shared.errors import DependencyUnavailableError, PayloadTooLargeError
 
 logger = logging.getLogger(__name__)
 
-KEY_PREFIX = "sha256/"
 SNIFF_BYTES = 1025  # detect_format reads 1024 bytes and whether there is more
-
-
-def blob_key(sha256_hex: str) -> str:
-    return f"{KEY_PREFIX}{sha256_hex}"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBlob:
-    key: str  # sha256/<hex>
-    sha256: str
-    size: int
-
-
-class BlobMissingError(Exception):
-    """No blob under this key (a deleted original, or a store emptied by hand)."""
-
-
-class BlobStore(Protocol):
-    """Content-addressed bytes; the same bytes put twice are stored once under one key."""
-
-    async def put(self, chunks: AsyncIterable[bytes]) -> StoredBlob:
-        """Store the bytes under ``sha256/<hex>``; an exception from ``chunks`` stores nothing and propagates."""
-        ...
-
-    def open(self, key: str) -> AsyncIterator[bytes]:
-        """The bytes in chunks; raises BlobMissingError (on the first iteration) if there is no such blob."""
-        ...
-
-    async def read(self, key: str) -> bytes:
-        """All the bytes at once (the extractor needs them whole); raises BlobMissingError."""
-        ...
-
-    async def exists(self, key: str) -> bool: ...
-
-    async def delete(self, key: str) -> None:
-        """Remove the blob; a missing one is no error."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class LegacySource:
-    """An original still held in the database, from before blob storage."""
-
-    document_id: UUID
-    data: bytes
-
-
-class BlobReferences(Protocol):
-    """Which keys document rows reference, with locks that order an upload against a deletion of the same key."""
-
-    async def hold(self, key: str) -> None:
-        """A shared lock on the key until the caller's transaction ends: no deletion of it runs meanwhile."""
-        ...
-
-    async def claim(self, key: str) -> bool:
-        """An exclusive lock on the key until the transaction ends; True if no document references it."""
-        ...
-
-    async def mark_garbage(self, keys: Sequence[str]) -> None:
-        """Note keys that may have lost their last reference (deleted documents do so in the database)."""
-        ...
-
-    async def garbage(self, limit: int) -> list[str]: ...
-
-    async def forget(self, key: str) -> None:
-        """The key is dealt with: its garbage note goes."""
-        ...
-
-    async def legacy_sources(self, limit: int) -> list[LegacySource]:
-        """Originals still in the database, locked (skipping rows other movers hold) until the transaction ends."""
-        ...
-
-    async def move_to_blob(self, document_id: UUID, key: str) -> None:
-        """The document's original is now ``key`` in the blob store; its database copy is cleared."""
-        ...
-
-    async def blob_only_sources(self, limit: int) -> list[tuple[UUID, str]]:
-        """Documents whose original is only in the blob store (document id, key), locked like legacy_sources."""
-        ...
-
-    async def copy_back(self, document_id: UUID, data: bytes) -> None:
-        """The original is in the database again (for a downgrade); the blob key stays."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,8 @@ from application.knowledge.jobs import ListJobs, Reindex, RetryJob
 from application.knowledge.outbox import RelayOutbox
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
+    BlobReferences,
+    BlobStore,
     ChunkRepository,
     CollectionRepository,
     DocumentRepository,
@@ -78,7 +80,7 @@ from application.knowledge.query_cache import CachedQueryEmbedder
 from application.knowledge.reranking import Reranking
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Search
-from application.knowledge.storage import BlobCollector, BlobReferences, BlobStore, MigrateOriginals, OriginalIntake
+from application.knowledge.storage import BlobCollector, MigrateOriginals, OriginalIntake
 from application.shared.ports import Clock
 from application.shared.resilience import CircuitBreaker
 from entrypoints.bootstrap.settings import Settings

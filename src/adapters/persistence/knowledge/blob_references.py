@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.knowledge.tables import BlobGarbageRow, DocumentSourceRow
-from application.knowledge.storage import LegacySource
+from application.knowledge.ports import LegacySource
 
 
 def _lock_id(key: str) -> object:
