@@ -87,6 +87,15 @@ def test_the_sweep_removes_noted_blobs_nothing_references(lore: CliRunner, setti
     assert not blob.exists()
     assert lore.invoke(cli, ["storage", "sweep"], env=env).stdout.strip() == "0 blobs removed"
 
+    # a blob with no note and no reference: an upload whose process died before its commit
+    orphan = _blob(store, b"An orphan.")
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"An orphan.")
+    assert lore.invoke(cli, ["storage", "sweep", "--orphans"], env=env).stdout.strip() == "0 blobs removed"
+    swept = lore.invoke(cli, ["storage", "sweep", "--orphans", "--older-than-hours", "0"], env=env)
+    assert swept.stdout.strip() == "1 blobs removed", swept.output
+    assert not orphan.exists()
+
 
 def test_storage_url_is_checked(lore: CliRunner) -> None:
     result = lore.invoke(cli, ["storage", "sweep"], env={"STORAGE_URL": "ftp://x/y"})

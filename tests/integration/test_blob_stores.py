@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,11 @@ async def test_an_unreachable_s3_server_is_a_503_not_a_crash(tmp_path: Path) -> 
 def test_a_url_of_another_scheme_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="file:// or s3://"):
         blob_store("ftp://host/x", S3Options(), tmp_path)
+
+
+async def test_the_listing_names_every_key_with_its_write_time(store: BlobStore) -> None:
+    before = datetime.now(UTC) - timedelta(minutes=5)
+    blobs = [await store.put(_chunks(data)) for data in (b"one", b"two")]
+    listed = {key: written_at async for key, written_at in store.listing()}
+    assert set(listed) == {blob.key for blob in blobs}
+    assert all(before < written_at <= datetime.now(UTC) + timedelta(minutes=5) for written_at in listed.values())

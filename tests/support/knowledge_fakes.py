@@ -7,7 +7,7 @@ import builtins
 import hashlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -478,6 +478,7 @@ class InMemoryBlobStore:
         self.blobs: dict[str, bytes] = {}
         self.puts = 0
         self.fail_deletes = False
+        self.written_at = datetime(2026, 1, 1, tzinfo=UTC)
 
     async def put(self, chunks: AsyncIterable[bytes]) -> StoredBlob:
         data = b"".join([chunk async for chunk in chunks])
@@ -496,6 +497,10 @@ class InMemoryBlobStore:
 
     async def exists(self, key: str) -> bool:
         return key in self.blobs
+
+    async def listing(self) -> AsyncIterator[tuple[str, datetime]]:
+        for key in list(self.blobs):
+            yield key, self.written_at
 
     async def delete(self, key: str) -> None:
         if self.fail_deletes:
@@ -520,6 +525,10 @@ class InMemoryBlobReferences:
 
     async def garbage(self, limit: int) -> builtins.list[str]:
         return list(self._t.garbage)[:limit]
+
+    async def unreferenced(self, keys: Sequence[str]) -> builtins.list[str]:
+        referenced = {source.blob_key for source in self._t.sources.values()}
+        return [key for key in keys if key not in referenced]
 
     async def forget(self, key: str) -> None:
         self._t.garbage.pop(key, None)

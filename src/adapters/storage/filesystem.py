@@ -6,11 +6,12 @@ import asyncio
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.outages import unavailable
 from adapters.storage.spool import Spooled, checked_key, spool
-from application.knowledge.ports import BlobMissingError, StoredBlob
+from application.knowledge.ports import BlobMissingError, StoredBlob, blob_key
 
 READ_CHUNK = 1024 * 1024
 
@@ -78,6 +79,17 @@ class FilesystemBlobStore:
     async def exists(self, key: str) -> bool:
         path = self._path(key)
         return await asyncio.to_thread(path.is_file)
+
+    def _written(self) -> list[tuple[str, datetime]]:
+        return [
+            (blob_key(path.name), datetime.fromtimestamp(path.stat().st_mtime, UTC))
+            for path in (self._root / "sha256").glob("*/*")
+            if path.is_file()
+        ]
+
+    async def listing(self) -> AsyncIterator[tuple[str, datetime]]:
+        for entry in await asyncio.to_thread(self._written):
+            yield entry
 
     async def delete(self, key: str) -> None:
         path = self._path(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import obstore
@@ -17,7 +18,7 @@ from obstore.store import S3Store
 
 from adapters.outages import unavailable
 from adapters.storage.spool import checked_key, spool
-from application.knowledge.ports import BlobMissingError, StoredBlob
+from application.knowledge.ports import KEY_PREFIX, BlobMissingError, StoredBlob
 
 READ_CHUNK = 1024 * 1024
 
@@ -65,6 +66,12 @@ class S3BlobStore:
         except BlobMissingError:
             return False
         return True
+
+    async def listing(self) -> AsyncIterator[tuple[str, datetime]]:
+        with _store_errors("listing"):
+            async for batch in obstore.list(self._store, KEY_PREFIX.rstrip("/"), chunk_size=1000):
+                for meta in batch:
+                    yield meta["path"], meta["last_modified"]
 
     async def delete(self, key: str) -> None:
         with _store_errors(checked_key(key)):

@@ -403,6 +403,10 @@ class BlobStore(Protocol):
         """Remove the blob; a missing one is no error."""
         ...
 
+    def listing(self) -> AsyncIterator[tuple[str, datetime]]:
+        """Every key with the time it was written, in no particular order (for the orphan sweep)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class LegacySource:
@@ -428,6 +432,10 @@ class BlobReferences(Protocol):
         ...
 
     async def garbage(self, limit: int) -> list[str]: ...
+
+    async def unreferenced(self, keys: Sequence[str]) -> list[str]:
+        """The keys among these that no document references."""
+        ...
 
     async def forget(self, key: str) -> None:
         """The key is dealt with: its garbage note goes."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.knowledge.ports import BlobReferences, BlobStore, StoredBlob
 from application.shared.ports import UnitOfWork
@@ -57,6 +58,26 @@ class BlobCollector:
                 await self._uow.rollback()
                 logger.warning("blob not removed; the next sweep retries", extra={"blob_key": key}, exc_info=True)
         return removed
+
+    async def sweep_orphans(self, written_before: datetime, batch_size: int = 500) -> int:
+        """Remove blobs no document references that were written before ``written_before`` (an upload whose
+        process died before its commit leaves one, with no note); younger ones may belong to an upload in
+        flight. Lists the whole store: an operator's command, not a periodic chore."""
+        removed = 0
+        batch: list[str] = []
+        async for key, written_at in self._blobs.listing():
+            if written_at < written_before:
+                batch.append(key)
+            if len(batch) >= batch_size:
+                removed += await self._collect_unreferenced(batch)
+                batch = []
+        return removed + (await self._collect_unreferenced(batch) if batch else 0)
+
+    async def _collect_unreferenced(self, keys: Sequence[str]) -> int:
+        orphans = await self._references.unreferenced(keys)
+        await self._references.mark_garbage(orphans)
+        await self._uow.commit()
+        return await self.collect(orphans)
 
     async def collect_quietly(self, keys: Sequence[str]) -> None:
         """After a request's commit: never fails it (the worker's sweep finishes what this cannot)."""

@@ -36,12 +36,30 @@ def migrate_originals(batch_size: int, back: bool) -> None:
 
 @storage.command()
 @click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
-def sweep(limit: int) -> None:
+@click.option(
+    "--orphans",
+    is_flag=True,
+    help="Also list the whole store for blobs no document references (left by uploads cut short).",
+)
+@click.option(
+    "--older-than-hours",
+    type=click.FloatRange(0),
+    default=24.0,
+    show_default=True,
+    help="With --orphans: only blobs written this long ago (younger ones may be uploads in flight).",
+)
+def sweep(limit: int, orphans: bool, older_than_hours: float) -> None:
     """Remove blobs that no document references any more (the worker does this every few minutes)."""
+    from datetime import UTC, datetime, timedelta
+
     from application.knowledge.storage import BlobCollector
 
     async def operation(container: AsyncContainer) -> int:
         async with container() as scope:
-            return await (await scope.get(BlobCollector)).sweep(limit)
+            collector = await scope.get(BlobCollector)
+            removed = await collector.sweep(limit)
+            if orphans:
+                removed += await collector.sweep_orphans(datetime.now(UTC) - timedelta(hours=older_than_hours))
+            return removed
 
     click.echo(f"{run(operation)} blobs removed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -134,3 +135,15 @@ async def test_a_download_streams_the_blob_or_the_database_copy_and_a_missing_on
         await download.execute(editor, document.id)
     with pytest.raises(NotFoundError):
         await download.execute(member(), document.id)
+
+
+async def test_the_orphan_sweep_removes_old_unreferenced_blobs_only() -> None:
+    world, editor = KnowledgeWorld(), member()
+    document = await world.add_text(editor, world.collection((editor, CollectionRole.EDITOR)), TEXT)
+    orphan = await world.blobs.put(_stream(b"left by an upload whose process died"))
+    written = world.blobs.written_at
+
+    assert await world.collector.sweep_orphans(written_before=written) == 0  # young: maybe an upload in flight
+    assert await world.collector.sweep_orphans(written_before=written + timedelta(hours=1), batch_size=1) == 1
+    assert list(world.blobs.blobs) == [f"sha256/{document.content_hash}"]
+    assert orphan.key not in world.tables.durable()["garbage"]

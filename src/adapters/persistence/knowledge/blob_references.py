@@ -40,6 +40,14 @@ class SqlBlobReferences:
         rows = await self._session.scalars(select(BlobGarbageRow.key).order_by(BlobGarbageRow.noted_at).limit(limit))
         return list(rows)
 
+    async def unreferenced(self, keys: Sequence[str]) -> list[str]:
+        referenced = set(
+            await self._session.scalars(
+                select(DocumentSourceRow.blob_key).where(DocumentSourceRow.blob_key.in_(keys)).distinct()
+            )
+        )
+        return [key for key in keys if key not in referenced]
+
     async def forget(self, key: str) -> None:
         await self._session.execute(delete(BlobGarbageRow).where(BlobGarbageRow.key == key))
 
