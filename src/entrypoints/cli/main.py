@@ -196,7 +196,10 @@ def migrate_command(revision: str, down_to: str | None) -> None:
     base = _settings()
     with resolved_stores(base) as settings:
         if down_to is not None:
-            downgrade(settings, down_to)
+            try:
+                downgrade(settings, down_to)
+            except RuntimeError as exc:  # a revision that refuses to lose data says what to run first
+                raise click.ClickException(str(exc)) from None
             click.echo(f"downgraded to {down_to}", err=True)
         else:
             migrate(settings, revision)
