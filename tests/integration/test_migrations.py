@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import asyncpg
 import pytest
+from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from adapters.persistence import migrations
 from adapters.persistence.identity.audit_chain import SqlAuditChain
 from application.identity.ports import ChainReport
+from entrypoints.cli.main import cli
 from tests.support.observe import head_revision
 from tests.support.stores import Stores
 
@@ -153,7 +156,7 @@ def test_job_trace_context_column_comes_and_goes(stores: Stores) -> None:
     assert asyncio.run(_version(url)) == head_revision()
 
 
-def test_blob_originals_keep_old_rows_readable_and_refuse_a_lossy_downgrade(stores: Stores) -> None:
+def test_blob_originals_keep_old_rows_readable_and_refuse_a_lossy_downgrade(stores: Stores, tmp_path: Path) -> None:
     asyncio.run(stores.postgres.ensure_database("lore_migrations_blobs"))
     url = stores.postgres.url("lore_migrations_blobs")
     migrations.upgrade(url, "0009_structured_chunks")
@@ -174,6 +177,13 @@ def test_blob_originals_keep_old_rows_readable_and_refuse_a_lossy_downgrade(stor
     asyncio.run(_execute(url, "UPDATE document_sources SET data = NULL, blob_key = 'sha256/x'"))
     with pytest.raises(RuntimeError, match="migrate-originals --back"):
         migrations.downgrade(url, "0009_structured_chunks")
+    env = {"LORE_ENV": "test", "LORE_DATA_DIR": str(tmp_path), "DATABASE_URL": url, "REDIS_URL": stores.redis.url}
+    refused = CliRunner(env=env).invoke(cli, ["migrate", "--down", "0009_structured_chunks"])
+    assert refused.exit_code == 1
+    assert refused.output.strip().splitlines()[-1] == (  # one line after the log lines, no traceback
+        "Error: 1 originals are only in the blob store; run `lore storage migrate-originals --back` first"
+    )
+    assert "Traceback" not in refused.output
     # a delete notes the key for the sweep
     asyncio.run(_execute(url, "DELETE FROM documents"))
     assert asyncio.run(_fetch(url, "SELECT key FROM blob_garbage")) == ["sha256/x"]
