@@ -117,8 +117,10 @@ class AddDocument:
 
     An editor or owner of the collection (or an admin) with ``documents:write``; raises CollectionNotFoundError
     (404, not visible), PermissionDeniedError (403), ValidationError (empty content), PayloadTooLargeError
-    (413), DuplicateDocumentError (409, the same content is already there) and IdempotencyKeyReusedError (409,
-    the key was used for another request).
+    (413), DuplicateDocumentError (409, the same content is already there), IdempotencyKeyReusedError (409,
+    the key was used for another request) and DependencyUnavailableError (503: the blob store is down, or the
+    upload raced a deletion of the same bytes). The original is streamed into the blob store first; a request
+    that fails afterwards discards it unless another document references the same bytes.
     """
 
     def __init__(
