@@ -1,7 +1,7 @@
 """TOTP multi-factor authentication: enrolments, recovery codes, and what a session was proven with.
 
 Revision ID: 0013_mfa
-Revises: 0011_webhooks
+Revises: 0012_blob_originals
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0013_mfa"
-down_revision: str | None = "0011_webhooks"
+down_revision: str | None = "0012_blob_originals"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

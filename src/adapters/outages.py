@@ -17,12 +17,13 @@ import asyncpg.exceptions as pg
 
 from domain.shared.errors import DependencyUnavailableError
 
-Dependency = Literal["database", "redis", "queue"]
+Dependency = Literal["database", "redis", "queue", "storage"]
 
 _MESSAGES: dict[Dependency, str] = {
     "database": "The database is unavailable; try again shortly.",
     "redis": "The cache and rate-limit store is unavailable; try again shortly.",
     "queue": "The job queue is unavailable; try again shortly.",
+    "storage": "The file store is unavailable; try again shortly.",
 }
 
 _POSTGRES_DOWN = (

@@ -4,6 +4,7 @@ own outcome, a job locked elsewhere holds up only its own start, and a failed wr
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -164,7 +165,12 @@ async def test_starts_claim_together_and_a_locked_job_waits_alone(engine: AsyncE
         assert again is None  # running under a live lease
         assert claimed is not None
         assert twice is None  # the same job twice in a batch: one run claims it
-        assert (claimed.job.id, claimed.job.attempts, claimed.source) == (rest[0], 1, b"text 2")
+        assert (claimed.job.id, claimed.job.attempts) == (rest[0], 1)
+        assert claimed.source is not None  # the original is in the blob store, by its content hash
+        assert (claimed.source.blob_key, claimed.source.data) == (
+            f"sha256/{hashlib.sha256(b'text 2').hexdigest()}",
+            None,
+        )
         assert claimed.document is not None
         assert claimed.document.status.value == "processing"
         await asyncio.sleep(0.2)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import asyncpg
+import pytest
+from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from adapters.persistence import migrations
 from adapters.persistence.identity.audit_chain import SqlAuditChain
 from application.identity.ports import ChainReport
+from entrypoints.cli.main import cli
 from tests.support.observe import head_revision
 from tests.support.stores import Stores
 
@@ -150,3 +154,49 @@ def test_job_trace_context_column_comes_and_goes(stores: Stores) -> None:
     assert "traceparent" not in asyncio.run(_columns(url, "ingestion_jobs"))
     migrations.upgrade(url)
     assert asyncio.run(_version(url)) == head_revision()
+
+
+def test_blob_originals_keep_old_rows_readable_and_refuse_a_lossy_downgrade(stores: Stores, tmp_path: Path) -> None:
+    asyncio.run(stores.postgres.ensure_database("lore_migrations_blobs"))
+    url = stores.postgres.url("lore_migrations_blobs")
+    migrations.upgrade(url, "0009_structured_chunks")
+    seed = (
+        "INSERT INTO collections (id, name, description, created_at, updated_at)"
+        " VALUES ('00000000-0000-0000-0000-000000000001', 'C', '', now(), now())",
+        "INSERT INTO documents (id, collection_id, title, content_type, content_hash, size_bytes, status, metadata,"
+        " chunk_count, created_at, updated_at) VALUES ('00000000-0000-0000-0000-000000000002',"
+        " '00000000-0000-0000-0000-000000000001', 'T', 'text/plain', 'h', 3, 'ready', '{}', 0, now(), now())",
+        "INSERT INTO document_sources (id, document_id, data) VALUES"
+        " ('00000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-000000000002', 'abc')",
+    )
+    asyncio.run(_execute(url, *seed))
+    migrations.upgrade(url, "0012_blob_originals")
+    assert {"blob_key", "filename"} <= asyncio.run(_columns(url, "document_sources"))
+
+    # the bytes only in the blob store: a downgrade would lose them, so it refuses
+    asyncio.run(_execute(url, "UPDATE document_sources SET data = NULL, blob_key = 'sha256/x'"))
+    with pytest.raises(RuntimeError, match="migrate-originals --back"):
+        migrations.downgrade(url, "0009_structured_chunks")
+    env = {"LORE_ENV": "test", "LORE_DATA_DIR": str(tmp_path), "DATABASE_URL": url, "REDIS_URL": stores.redis.url}
+    refused = CliRunner(env=env).invoke(cli, ["migrate", "--down", "0009_structured_chunks"])
+    assert refused.exit_code == 1
+    assert refused.output.strip().splitlines()[-1] == (  # one line after the log lines, no traceback
+        "Error: 1 originals are only in the blob store; run `lore storage migrate-originals --back` first"
+    )
+    assert "Traceback" not in refused.output
+    # a delete notes the key for the sweep
+    asyncio.run(_execute(url, "DELETE FROM documents"))
+    assert asyncio.run(_fetch(url, "SELECT key FROM blob_garbage")) == ["sha256/x"]
+
+    migrations.downgrade(url, "0009_structured_chunks")
+    assert "blob_key" not in asyncio.run(_columns(url, "document_sources"))
+    migrations.upgrade(url)
+    assert asyncio.run(_version(url)) == head_revision()
+
+
+async def _fetch(url: str, statement: str) -> list[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [str(row[0]) for row in await conn.fetch(statement)]
+    finally:
+        await conn.close()

@@ -46,7 +46,7 @@ def stores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="session")
-def settings(stores: Stores, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(stores: Stores, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = Settings(
         lore_env=Environment.TEST,
         lore_data_dir=tmp_path_factory.mktemp("data"),
@@ -64,7 +64,11 @@ def settings(stores: Stores, tmp_path_factory: pytest.TempPathFactory) -> Settin
     )
     # installs the process-wide provider once; a second call is a no-op
     setup_tracing(settings, SimpleSpanProcessor(SPANS))
-    return settings
+    # `lore` processes the tests start (workers, servers) get their environment from this one: they read and
+    # write the originals where the in-process app does, whatever data dir they are given
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STORAGE_URL", settings.storage_location)
+        yield settings
 
 
 @pytest.fixture

@@ -4,24 +4,30 @@ that documents and ingestion use (sharing one set of tables with commit and roll
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from application.knowledge.ports import (
+    BlobMissingError,
     ChunkHit,
     CollectionView,
     DocumentQuery,
     FinishedRun,
     IngestionJob,
     JobStatus,
+    LegacySource,
     NewChunk,
     RunOutcome,
     RunStart,
     SearchFilters,
     SearchScope,
+    StoredBlob,
+    StoredSource,
+    blob_key,
 )
 from application.shared.ports import Page, PageRequest
 from domain.knowledge.errors import DuplicateDocumentError, EmbeddingsUnavailableError, ExtractionError
@@ -100,7 +106,8 @@ class KnowledgeTables:
         self.collections: dict[UUID, Collection] = {}
         self.members: dict[tuple[UUID, UUID], Membership] = {}
         self.documents: dict[UUID, Document] = {}
-        self.sources: dict[UUID, bytes] = {}
+        self.sources: dict[UUID, StoredSource] = {}
+        self.garbage: dict[str, None] = {}  # blob keys that lost a reference (the database's trigger notes them)
         self.chunks: dict[UUID, list[Chunk]] = {}  # by document
         self.chunk_models: dict[UUID, str | None] = {}  # the embedding model of each document's chunks
         self.jobs: dict[UUID, IngestionJob] = {}
@@ -115,6 +122,7 @@ class KnowledgeTables:
         "members",
         "documents",
         "sources",
+        "garbage",
         "chunks",
         "chunk_models",
         "jobs",
@@ -208,7 +216,7 @@ class InMemoryDocuments:
     def __init__(self, tables: KnowledgeTables) -> None:
         self._t = tables
 
-    async def add(self, document: Document, source: bytes) -> None:
+    async def add(self, document: Document, source: StoredSource) -> None:
         if await self.find_by_hash(document.collection_id, document.content_hash) is not None:
             raise DuplicateDocumentError()
         self._t.documents[document.id] = document
@@ -217,8 +225,13 @@ class InMemoryDocuments:
     async def get(self, document_id: UUID) -> Document | None:
         return self._t.documents.get(document_id)
 
-    async def source_of(self, document_id: UUID) -> bytes | None:
+    async def source_of(self, document_id: UUID) -> StoredSource | None:
         return self._t.sources.get(document_id)
+
+    def _lose(self, document_id: UUID) -> None:
+        earlier = self._t.sources.pop(document_id, None)
+        if earlier is not None and earlier.blob_key is not None:
+            self._t.garbage[earlier.blob_key] = None
 
     async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None:
         return next(
@@ -240,14 +253,15 @@ class InMemoryDocuments:
             None,
         )
 
-    async def save(self, document: Document, source: bytes | None = None) -> None:
+    async def save(self, document: Document, source: StoredSource | None = None) -> None:
         self._t.documents[document.id] = document
         if source is not None:
+            self._lose(document.id)
             self._t.sources[document.id] = source
 
     async def delete(self, document_id: UUID) -> None:  # chunks, source and jobs cascade
         self._t.documents.pop(document_id, None)
-        self._t.sources.pop(document_id, None)
+        self._lose(document_id)
         self._t.chunks.pop(document_id, None)
         self._t.jobs = {k: j for k, j in self._t.jobs.items() if j.document_id != document_id}
 
@@ -377,10 +391,10 @@ class InMemoryIngestionRuns:
             return None
         document = self._t.documents.get(job.document_id)
         if document is None:
-            return RunStart(job, None, b"")
+            return RunStart(job, None, None)
         marked = document.with_changes(status=DocumentStatus.PROCESSING, updated_at=now)
         self._t.documents[document.id] = marked
-        return RunStart(job, marked, self._t.sources.get(document.id) or b"")
+        return RunStart(job, marked, self._t.sources.get(document.id))
 
 
 class InMemoryIngestionWrites:
@@ -490,3 +504,80 @@ class RecordingIngestionMetrics:
 
     def stage_failed(self, stage: str) -> None:
         self.failed.append(stage)
+
+
+class InMemoryBlobStore:
+    """Content-addressed bytes in a dict; ``fail_deletes`` makes ``delete`` raise (a store that is down)."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+        self.puts = 0
+        self.fail_deletes = False
+        self.written_at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    async def put(self, chunks: AsyncIterable[bytes]) -> StoredBlob:
+        data = b"".join([chunk async for chunk in chunks])
+        self.puts += 1
+        digest = hashlib.sha256(data).hexdigest()
+        self.blobs[blob_key(digest)] = data
+        return StoredBlob(blob_key(digest), digest, len(data))
+
+    async def open(self, key: str) -> AsyncIterator[bytes]:
+        yield await self.read(key)
+
+    async def read(self, key: str) -> bytes:
+        if key not in self.blobs:
+            raise BlobMissingError(key)
+        return self.blobs[key]
+
+    async def exists(self, key: str) -> bool:
+        return key in self.blobs
+
+    async def listing(self) -> AsyncIterator[tuple[str, datetime]]:
+        for key in list(self.blobs):
+            yield key, self.written_at
+
+    async def delete(self, key: str) -> None:
+        if self.fail_deletes:
+            raise OSError("the store is down")
+        self.blobs.pop(key, None)
+
+
+class InMemoryBlobReferences:
+    """The source rows' blob keys; no locks are needed in one event loop with no awaits between check and use."""
+
+    def __init__(self, tables: KnowledgeTables) -> None:
+        self._t = tables
+
+    async def hold(self, key: str) -> None:
+        return None
+
+    async def claim(self, key: str) -> bool:
+        return all(source.blob_key != key for source in self._t.sources.values())
+
+    async def mark_garbage(self, keys: Sequence[str]) -> None:
+        self._t.garbage.update(dict.fromkeys(keys))
+
+    async def garbage(self, limit: int) -> builtins.list[str]:
+        return list(self._t.garbage)[:limit]
+
+    async def unreferenced(self, keys: Sequence[str]) -> builtins.list[str]:
+        referenced = {source.blob_key for source in self._t.sources.values()}
+        return [key for key in keys if key not in referenced]
+
+    async def forget(self, key: str) -> None:
+        self._t.garbage.pop(key, None)
+
+    async def legacy_sources(self, limit: int) -> builtins.list[LegacySource]:
+        found = [(i, s.data) for i, s in self._t.sources.items() if s.data is not None]
+        return [LegacySource(i, data) for i, data in found[:limit]]
+
+    async def move_to_blob(self, document_id: UUID, key: str) -> None:
+        self._t.sources[document_id] = replace(self._t.sources[document_id], blob_key=key, data=None)
+
+    async def blob_only_sources(self, limit: int) -> builtins.list[tuple[UUID, str]]:
+        found = [(i, s.blob_key) for i, s in self._t.sources.items() if s.data is None and s.blob_key is not None]
+        return [(i, key) for i, key in found[:limit] if key is not None]
+
+    async def copy_back(self, document_id: UUID, data: bytes) -> None:
+        self._t.sources[document_id] = replace(self._t.sources[document_id], data=data)

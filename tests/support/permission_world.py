@@ -407,6 +407,11 @@ async def _chunks(world: World, actor: Actor) -> Call:
     return Call("GET", f"{API}/documents/{await world.document(actor)}/chunks")
 
 
+@request("GET", f"{API}/documents/{{document_id}}/original")
+async def _original(world: World, actor: Actor) -> Call:
+    return Call("GET", f"{API}/documents/{await world.document(actor)}/original")
+
+
 @request("POST", f"{API}/documents/{{document_id}}/summarize")
 async def _summarize(world: World, actor: Actor) -> Call:
     # still pending, so an allowed caller gets 409 DOCUMENT_NOT_READY once every check has passed

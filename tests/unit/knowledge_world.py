@@ -12,6 +12,7 @@ from application.knowledge.documents import AddDocument, DocumentGate, Ingestion
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
 from application.knowledge.policy import KnowledgePolicy
+from application.knowledge.storage import BlobCollector, OriginalIntake
 from domain.identity.principal import Principal
 from domain.identity.roles import Role
 from domain.knowledge.models import Collection, CollectionRole, ContentType, Document, Membership
@@ -20,6 +21,8 @@ from tests.support.identity_fakes import MovableClock, SequentialIds
 from tests.support.knowledge_fakes import (
     FakeEmbedder,
     FakeExtractor,
+    InMemoryBlobReferences,
+    InMemoryBlobStore,
     InMemoryChunks,
     InMemoryCollections,
     InMemoryDocuments,
@@ -46,6 +49,7 @@ class KnowledgeWorld:
     policy: KnowledgePolicy = POLICY
     metrics: RecordingIngestionMetrics = field(default_factory=RecordingIngestionMetrics)
     subscriber: RecordingSubscriber = field(default_factory=RecordingSubscriber)
+    blobs: InMemoryBlobStore = field(default_factory=InMemoryBlobStore)
 
     def __post_init__(self) -> None:
         self.collections = InMemoryCollections(self.tables)
@@ -59,9 +63,20 @@ class KnowledgeWorld:
         self.document_gate = DocumentGate(self.documents, self.gate)
         self.events, self.event_relay = emitter_on(self.tables, self.ids, self.clock, self.subscriber)
         self.relay = RelayOutbox(self.jobs, self.queue, self.tables, self.clock, self.policy)
-        scheduler = IngestionScheduler(self.jobs, self.ids, self.clock)
+        self.scheduler = IngestionScheduler(self.jobs, self.ids, self.clock)
+        self.references = InMemoryBlobReferences(self.tables)
+        self.collector = BlobCollector(self.references, self.blobs, self.tables)
+        self.intake = OriginalIntake(self.blobs, self.references, self.collector, self.tables)
         self.add_document = AddDocument(
-            self.gate, self.documents, scheduler, self.relay, self.tables, self.ids, self.clock, self.policy
+            self.gate,
+            self.documents,
+            self.scheduler,
+            self.relay,
+            self.tables,
+            self.ids,
+            self.clock,
+            self.policy,
+            self.intake,
         )
         self.ingest = IngestDocument(
             InMemoryIngestionRuns(self.tables),
@@ -76,6 +91,7 @@ class KnowledgeWorld:
             self.leases,
             self.metrics,
             self.events,
+            self.blobs,
         )
 
     def collection(self, *members: tuple[Principal, CollectionRole]) -> UUID:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from application.identity.audit import Auditor
 from application.identity.ports import UserRepository
 from application.knowledge.events import emit_membership
 from application.knowledge.ports import CollectionRepository, CollectionView, MembershipRepository
+from application.knowledge.storage import BlobCollector
 from application.shared.event_stream import EventEmitter
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
 from domain.identity.models import AuditAction
@@ -25,6 +27,8 @@ from domain.knowledge.errors import (
 from domain.knowledge.models import MAX_DESCRIPTION_LENGTH, Collection, CollectionRole, Membership, clean_name
 from domain.shared.errors import DomainError, NotFoundError, PermissionDeniedError
 from domain.shared.events import EventType
+
+logger = logging.getLogger(__name__)
 
 
 class CollectionGate:
@@ -200,12 +204,18 @@ class DeleteCollection:
     """
 
     def __init__(
-        self, gate: CollectionGate, collections: CollectionRepository, auditor: Auditor, uow: UnitOfWork
+        self,
+        gate: CollectionGate,
+        collections: CollectionRepository,
+        auditor: Auditor,
+        uow: UnitOfWork,
+        collector: BlobCollector,
     ) -> None:
         self._gate = gate
         self._collections = collections
         self._auditor = auditor
         self._uow = uow
+        self._collector = collector
 
     async def execute(self, principal: Principal, collection_id: UUID) -> None:
         collection, access = await self._gate.open(principal, collection_id)
@@ -215,6 +225,11 @@ class DeleteCollection:
             AuditAction.COLLECTION_DELETED, actor=principal, target=("collection", collection_id), name=collection.name
         )
         await self._uow.commit()
+        # the database noted the documents' blobs; a collection too large for one sweep is finished by the worker
+        try:
+            await self._collector.sweep(limit=1000)
+        except Exception:
+            logger.warning("blob sweep after a collection delete failed; the worker's sweep retries", exc_info=True)
 
 
 class ListMembers:

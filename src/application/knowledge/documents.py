@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -15,13 +15,17 @@ from application.knowledge.events import emit_document
 from application.knowledge.outbox import RelayOutbox
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
+    BlobMissingError,
+    BlobStore,
     ChunkRepository,
     DocumentQuery,
     DocumentRepository,
     IngestionJob,
     IngestionJobRepository,
     JobStatus,
+    StoredSource,
 )
+from application.knowledge.storage import BlobCollector, Intake, OriginalIntake
 from application.shared.event_stream import EventEmitter
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
 from domain.identity.models import AuditAction
@@ -33,7 +37,6 @@ from domain.knowledge.models import MAX_TITLE_LENGTH, Chunk, ContentType, Docume
 from domain.shared.errors import (
     DomainError,
     NotFoundError,
-    PayloadTooLargeError,
     UnsupportedMediaTypeError,
     ValidationError,
 )
@@ -44,9 +47,10 @@ from domain.shared.events import EventType
 class NewDocument:
     title: str
     content_type: ContentType
-    source: bytes
+    source: bytes | AsyncIterable[bytes]  # a stream is stored as it is read, never held whole
     metadata: dict[str, Any] = field(default_factory=dict)
     idempotency_key: str | None = None
+    filename: str | None = None  # the uploaded file's name, for downloads
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +120,10 @@ class AddDocument:
 
     An editor or owner of the collection (or an admin) with ``documents:write``; raises CollectionNotFoundError
     (404, not visible), PermissionDeniedError (403), ValidationError (empty content), PayloadTooLargeError
-    (413), DuplicateDocumentError (409, the same content is already there) and IdempotencyKeyReusedError (409,
-    the key was used for another request).
+    (413), DuplicateDocumentError (409, the same content is already there), IdempotencyKeyReusedError (409,
+    the key was used for another request) and DependencyUnavailableError (503: the blob store is down, or the
+    upload raced a deletion of the same bytes). The original is streamed into the blob store first; a request
+    that fails afterwards discards it unless another document references the same bytes.
     """
 
     def __init__(
@@ -130,6 +136,7 @@ class AddDocument:
         ids: IdGenerator,
         clock: Clock,
         policy: KnowledgePolicy,
+        intake: OriginalIntake,
     ) -> None:
         self._gate = gate
         self._documents = documents
@@ -139,21 +146,38 @@ class AddDocument:
         self._ids = ids
         self._clock = clock
         self._policy = policy
+        self._intake = intake
 
     async def execute(self, principal: Principal, collection_id: UUID, new: NewDocument) -> AddedDocument:
         _, access = await self._gate.open(principal, collection_id)
         access.require_write()
         title = clean_name(new.title, field_name="title", limit=MAX_TITLE_LENGTH)
-        if not new.source:
+        if isinstance(new.source, bytes) and not new.source:
             raise ValidationError("The document is empty.", details={"field": "content"})
-        content_type = detect_format(new.source, new.content_type)
-        if len(new.source) > self._policy.max_upload_bytes:
-            raise PayloadTooLargeError(
-                f"Documents are limited to {self._policy.max_upload_bytes} bytes.",
-                details={"max_bytes": self._policy.max_upload_bytes},
-            )
         metadata = _checked_metadata(new.metadata, self._policy)
-        digest = content_hash(new.source)
+        # stored first (hashed while streamed): the checks below need the hash, and a failure discards the blob
+        intake = await self._intake.store(new.source, self._policy.max_upload_bytes)
+        try:
+            added = await self._add(principal, collection_id, new, title, metadata, intake)
+        except BaseException:
+            await self._intake.discard(intake.blob.key)
+            raise
+        await self._relay.try_now()
+        return added
+
+    async def _add(
+        self,
+        principal: Principal,
+        collection_id: UUID,
+        new: NewDocument,
+        title: str,
+        metadata: dict[str, Any],
+        intake: Intake,
+    ) -> AddedDocument:
+        digest, key = intake.blob.sha256, intake.blob.key
+        if not intake.blob.size:
+            raise ValidationError("The document is empty.", details={"field": "content"})
+        content_type = detect_format(intake.head, new.content_type)
         if new.idempotency_key:
             earlier = await self._documents.find_by_idempotency_key(
                 collection_id, principal.user_id, new.idempotency_key
@@ -173,7 +197,7 @@ class AddDocument:
             title=title,
             content_type=content_type,
             content_hash=digest,
-            size_bytes=len(new.source),
+            size_bytes=intake.blob.size,
             status=DocumentStatus.PENDING,
             created_by=principal.user_id,
             created_at=now,
@@ -181,10 +205,10 @@ class AddDocument:
             metadata=metadata,
             idempotency_key=new.idempotency_key,
         )
-        await self._documents.add(document, new.source)
+        await self._intake.bind(key)
+        await self._documents.add(document, StoredSource(key, new.filename))
         await self._scheduler.schedule(document.id)
         await self._uow.commit()
-        await self._relay.try_now()
         return AddedDocument(document, created=True)
 
 
@@ -267,6 +291,8 @@ class UpdateDocument:
         uow: UnitOfWork,
         clock: Clock,
         policy: KnowledgePolicy,
+        intake: OriginalIntake,
+        collector: BlobCollector,
     ) -> None:
         self._gate = gate
         self._documents = documents
@@ -275,6 +301,8 @@ class UpdateDocument:
         self._uow = uow
         self._clock = clock
         self._policy = policy
+        self._intake = intake
+        self._collector = collector
 
     async def execute(self, principal: Principal, document_id: UUID, changes: DocumentChanges) -> Document:
         document, access = await self._gate.open(principal, document_id)
@@ -312,13 +340,27 @@ class UpdateDocument:
         if not updates:
             return document
         document = document.with_changes(**updates, updated_at=self._clock.now())
-        await self._documents.save(document, changes.content if reingest else None)
-        if reingest:
-            await self._scheduler.schedule(document.id)
-        await self._uow.commit()
-        if reingest:
-            await self._relay.try_now()
+        if not reingest or changes.content is None:
+            await self._documents.save(document)
+            await self._uow.commit()
+            return document
+        await self._replace_content(document, changes.content)
         return document
+
+    async def _replace_content(self, document: Document, content: bytes) -> None:
+        earlier = await self._documents.source_of(document.id)
+        intake = await self._intake.store(content, self._policy.max_upload_bytes)
+        try:
+            await self._intake.bind(intake.blob.key)
+            await self._documents.save(document, StoredSource(intake.blob.key, earlier.filename if earlier else None))
+            await self._scheduler.schedule(document.id)
+            await self._uow.commit()
+        except BaseException:
+            await self._intake.discard(intake.blob.key)
+            raise
+        await self._relay.try_now()
+        if earlier is not None and earlier.blob_key is not None:  # the database noted it as garbage on save
+            await self._collector.collect_quietly([earlier.blob_key])
 
 
 class DeleteDocument:
@@ -335,17 +377,20 @@ class DeleteDocument:
         auditor: Auditor,
         uow: UnitOfWork,
         events: EventEmitter,
+        collector: BlobCollector,
     ) -> None:
         self._gate = gate
         self._documents = documents
         self._auditor = auditor
         self._uow = uow
         self._events = events
+        self._collector = collector
 
     async def execute(self, principal: Principal, document_id: UUID) -> None:
         document, access = await self._gate.open(principal, document_id)
         access.require_write()
-        await self._documents.delete(document_id)  # chunks and jobs cascade
+        source = await self._documents.source_of(document_id)
+        await self._documents.delete(document_id)  # chunks, jobs and source cascade; the database notes the blob
         await emit_document(self._events, EventType.DOCUMENT_DELETED, document)
         await self._auditor.record(
             AuditAction.DOCUMENT_DELETED,
@@ -356,6 +401,8 @@ class DeleteDocument:
         )
         await self._uow.commit()
         await self._events.hand_on()
+        if source is not None and source.blob_key is not None:  # after commit; kept if another document shares it
+            await self._collector.collect_quietly([source.blob_key])
 
 
 class ListChunks:
@@ -372,3 +419,50 @@ class ListChunks:
     async def execute(self, principal: Principal, document_id: UUID, page: PageRequest) -> Page[Chunk]:
         await self._gate.open(principal, document_id)
         return await self._chunks.list(document_id, page)
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    document: Document
+    filename: str  # not yet sanitised for a header
+    chunks: AsyncIterator[bytes]
+
+
+class DownloadOriginal:
+    """The uploaded file of a document the caller can read, as a stream of its bytes.
+
+    A principal with ``documents:read`` who can read its collection; raises PermissionDeniedError, and
+    NotFoundError for a document missing or not visible, or whose original is missing from the store.
+    """
+
+    def __init__(self, gate: DocumentGate, documents: DocumentRepository, blobs: BlobStore) -> None:
+        self._gate = gate
+        self._documents = documents
+        self._blobs = blobs
+
+    async def execute(self, principal: Principal, document_id: UUID) -> Original:
+        document, _ = await self._gate.open(principal, document_id)
+        source = await self._documents.source_of(document_id)
+        if source is None or (source.blob_key is None and source.data is None):
+            raise NotFoundError("The document's original is not stored.")
+        filename = source.filename or document.title
+        if source.blob_key is None:
+            return Original(document, filename, _one(source.data or b""))
+        chunks = self._blobs.open(source.blob_key)
+        try:  # the first chunk now: a missing blob is a 404, not a broken stream
+            first = await anext(chunks)
+        except StopAsyncIteration:
+            return Original(document, filename, _one(b""))
+        except BlobMissingError:
+            raise NotFoundError("The document's original is missing from storage.") from None
+        return Original(document, filename, _then(first, chunks))
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def _then(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk

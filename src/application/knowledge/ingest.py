@@ -14,6 +14,8 @@ from application.knowledge.lease import lease_kept
 from application.knowledge.outbox import retry_delay
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
+    BlobMissingError,
+    BlobStore,
     DocumentRepository,
     FinishedRun,
     IngestionEmbedder,
@@ -24,6 +26,7 @@ from application.knowledge.ports import (
     IngestionWrites,
     NewChunk,
     RunOutcome,
+    StoredSource,
     TextExtractor,
 )
 from application.shared.event_stream import EventEmitter
@@ -85,7 +88,9 @@ class IngestDocument:
         leases: IngestionLeases,
         metrics: IngestionMetrics,
         events: EventEmitter,
+        blobs: BlobStore,
     ) -> None:
+        self._blobs = blobs
         self._metrics = metrics
         self._events = events
         self._jobs = jobs
@@ -118,7 +123,7 @@ class IngestDocument:
         try:
             # renewed while it works: only a worker gone silent loses the job to another run
             async with lease_kept(self._leases, self._clock, job.id, job.attempts, self._policy.lease_seconds):
-                chunks = await self._build_chunks(document, started.source)
+                chunks = await self._build_chunks(document, await self._original(started.source))
         except _StageError as failure:
             self._metrics.stage_failed(failure.stage.value)
             await self._uow.rollback()
@@ -135,6 +140,17 @@ class IngestDocument:
         await self._events.hand_on()
         self._metrics.stage_passed(Stage.INDEX.value, len(chunks))
         return IngestResult(IngestOutcome.READY, len(chunks))
+
+    async def _original(self, source: StoredSource | None) -> bytes:
+        if source is None or source.blob_key is None:  # from before blob storage (or no source row at all)
+            return b"" if source is None else source.data or b""
+        try:
+            return await self._blobs.read(source.blob_key)
+        except BlobMissingError:
+            missing = ExtractionError("The original is missing from storage.")
+            raise _StageError(Stage.EXTRACT, missing) from None
+        except Exception as exc:  # the store is unreachable: retried with backoff
+            raise _StageError(Stage.EXTRACT, exc) from exc
 
     async def _build_chunks(self, document: Document, source: bytes) -> list[NewChunk]:
         try:

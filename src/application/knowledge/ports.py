@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -101,18 +101,27 @@ class DocumentQuery:
     q: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredSource:
+    """Where a document's original is: a blob key, or (from before blob storage) bytes in the database."""
+
+    blob_key: str | None
+    filename: str | None = None
+    data: bytes | None = None  # until `lore storage migrate-originals` moves it
+
+
 class DocumentRepository(Protocol):
-    async def add(self, document: Document, source: bytes) -> None: ...
+    async def add(self, document: Document, source: StoredSource) -> None: ...
 
     async def get(self, document_id: UUID) -> Document | None: ...
 
-    async def source_of(self, document_id: UUID) -> bytes | None: ...
+    async def source_of(self, document_id: UUID) -> StoredSource | None: ...
 
     async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None: ...
 
     async def find_by_idempotency_key(self, collection_id: UUID, created_by: UUID, key: str) -> Document | None: ...
 
-    async def save(self, document: Document, source: bytes | None = None) -> None: ...
+    async def save(self, document: Document, source: StoredSource | None = None) -> None: ...
 
     async def delete(self, document_id: UUID) -> None: ...
 
@@ -210,7 +219,7 @@ class RunStart:
 
     job: IngestionJob
     document: Document | None
-    source: bytes
+    source: StoredSource | None
 
 
 class IngestionRuns(Protocol):
@@ -380,3 +389,98 @@ class SearchIndex(Protocol):
     async def vector(
         self, embedding: Sequence[float], model: str, scope: SearchScope, filters: SearchFilters, limit: int
     ) -> list[ChunkHit]: ...
+
+
+# originals in a blob store (application/knowledge/storage.py has the rules around them)
+KEY_PREFIX = "sha256/"
+
+
+def blob_key(sha256_hex: str) -> str:
+    return f"{KEY_PREFIX}{sha256_hex}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    key: str  # sha256/<hex>
+    sha256: str
+    size: int
+
+
+class BlobMissingError(Exception):
+    """No blob under this key (a deleted original, or a store emptied by hand)."""
+
+
+class BlobStore(Protocol):
+    """Content-addressed bytes; the same bytes put twice are stored once under one key."""
+
+    async def put(self, chunks: AsyncIterable[bytes]) -> StoredBlob:
+        """Store the bytes under ``sha256/<hex>``; an exception from ``chunks`` stores nothing and propagates."""
+        ...
+
+    def open(self, key: str) -> AsyncIterator[bytes]:
+        """The bytes in chunks; raises BlobMissingError (on the first iteration) if there is no such blob."""
+        ...
+
+    async def read(self, key: str) -> bytes:
+        """All the bytes at once (the extractor needs them whole); raises BlobMissingError."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the blob; a missing one is no error."""
+        ...
+
+    def listing(self) -> AsyncIterator[tuple[str, datetime]]:
+        """Every key with the time it was written, in no particular order (for the orphan sweep)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LegacySource:
+    """An original still held in the database, from before blob storage."""
+
+    document_id: UUID
+    data: bytes
+
+
+class BlobReferences(Protocol):
+    """Which keys document rows reference, with locks that order an upload against a deletion of the same key."""
+
+    async def hold(self, key: str) -> None:
+        """A shared lock on the key until the caller's transaction ends: no deletion of it runs meanwhile."""
+        ...
+
+    async def claim(self, key: str) -> bool:
+        """An exclusive lock on the key until the transaction ends; True if no document references it."""
+        ...
+
+    async def mark_garbage(self, keys: Sequence[str]) -> None:
+        """Note keys that may have lost their last reference (deleted documents do so in the database)."""
+        ...
+
+    async def garbage(self, limit: int) -> list[str]: ...
+
+    async def unreferenced(self, keys: Sequence[str]) -> list[str]:
+        """The keys among these that no document references."""
+        ...
+
+    async def forget(self, key: str) -> None:
+        """The key is dealt with: its garbage note goes."""
+        ...
+
+    async def legacy_sources(self, limit: int) -> list[LegacySource]:
+        """Originals still in the database, locked (skipping rows other movers hold) until the transaction ends."""
+        ...
+
+    async def move_to_blob(self, document_id: UUID, key: str) -> None:
+        """The document's original is now ``key`` in the blob store; its database copy is cleared."""
+        ...
+
+    async def blob_only_sources(self, limit: int) -> list[tuple[UUID, str]]:
+        """Documents whose original is only in the blob store (document id, key), locked like legacy_sources."""
+        ...
+
+    async def copy_back(self, document_id: UUID, data: bytes) -> None:
+        """The original is in the database again (for a downgrade); the blob key stays."""
+        ...

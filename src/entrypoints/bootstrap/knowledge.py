@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.extraction.extractor import DocumentTextExtractor
 from adapters.extraction.limits import ExtractionLimits
 from adapters.metrics.knowledge import OtelIngestionMetrics
+from adapters.persistence.knowledge.blob_references import SqlBlobReferences
 from adapters.persistence.knowledge.chunks import SqlChunkRepository
 from adapters.persistence.knowledge.collections import SqlCollectionRepository
 from adapters.persistence.knowledge.documents import SqlDocumentRepository
@@ -26,6 +27,7 @@ from adapters.persistence.knowledge.search_index import PostgresSearchIndex
 from adapters.persistence.knowledge.vector_sessions import VectorSessions, create_vector_engine, vector_sessions
 from adapters.queue.ingestion_queue import SaqIngestionQueue
 from adapters.redis.query_embeddings import RedisQueryEmbeddingCache
+from adapters.storage.factory import S3Options, blob_store
 from application.knowledge.batching import CoalescingEmbedder
 from application.knowledge.collections import (
     CollectionGate,
@@ -44,6 +46,7 @@ from application.knowledge.documents import (
     AddDocument,
     DeleteDocument,
     DocumentGate,
+    DownloadOriginal,
     GetDocument,
     IngestionScheduler,
     ListChunks,
@@ -57,6 +60,8 @@ from application.knowledge.jobs import ListJobs, Reindex, RetryJob
 from application.knowledge.outbox import RelayOutbox
 from application.knowledge.policy import KnowledgePolicy
 from application.knowledge.ports import (
+    BlobReferences,
+    BlobStore,
     ChunkRepository,
     CollectionRepository,
     DocumentRepository,
@@ -78,6 +83,7 @@ from application.knowledge.reranking import Reranking
 from application.knowledge.scope import CollectionScope
 from application.knowledge.search import Search
 from application.knowledge.start_batching import CoalescingStarts
+from application.knowledge.storage import BlobCollector, MigrateOriginals, OriginalIntake
 from application.knowledge.write_batching import CoalescingWrites
 from application.shared.ports import Clock
 from application.shared.resilience import CircuitBreaker
@@ -144,6 +150,18 @@ class KnowledgeProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
+    def blobs(self, settings: Settings) -> BlobStore:
+        s3 = S3Options(
+            endpoint_url=settings.storage_s3_endpoint_url,
+            region=settings.storage_s3_region,
+            access_key_id=settings.storage_s3_access_key_id,
+            secret_access_key=settings.storage_s3_secret_access_key,
+        )
+        return blob_store(settings.storage_location, s3, settings.spool_dir)
+
+    blob_references = provide(SqlBlobReferences, provides=BlobReferences, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.APP)
     def ingestion_queue(self, queue: Queue) -> JobQueue:
         return SaqIngestionQueue(queue)
 
@@ -203,6 +221,10 @@ class KnowledgeProvider(Provider):
         GetDocument,
         UpdateDocument,
         DeleteDocument,
+        DownloadOriginal,
+        BlobCollector,
+        OriginalIntake,
+        MigrateOriginals,
         ListChunks,
         IngestDocument,
         CollectionScope,

@@ -165,6 +165,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rerank_timeout_seconds: float = 10.0  # one attempt; past it, the passages keep their retrieval order
     rerank_candidates: int = 30  # top hits given to the reranker (TEI's default max batch is 32)
     max_upload_bytes: int = 20 * 1024 * 1024
+    # where originals are kept: file:///path or s3://bucket/prefix; unset = file://<LORE_DATA_DIR>/blobs
+    storage_url: str | None = None
+    storage_s3_endpoint_url: str | None = None  # an S3-compatible server (MinIO, Ceph, R2); unset = AWS
+    storage_s3_region: str | None = None
+    storage_s3_access_key_id: str | None = None  # unset: the AWS_* variables or the instance's role
+    storage_s3_secret_access_key: str | None = None
     chunk_max_tokens: int = 256
     chunk_overlap_tokens: int = 32
     extract_max_pages: int = 2000  # PDF pages or PowerPoint slides; more fails the document
@@ -287,6 +293,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.mfa_encryption_key or self.jwt_secret
 
     @property
+    def storage_location(self) -> str:
+        """``STORAGE_URL``, or a folder in the data dir."""
+        return self.storage_url or (self.lore_data_dir.resolve() / "blobs").as_uri()
+
+    @property
+    def spool_dir(self) -> Path:
+        """Where uploads bound for object storage are hashed before they are sent."""
+        return self.lore_data_dir.resolve() / "spool"
+
+    @property
     def mailbox_dir(self) -> Path:
         """Where the development mailbox keeps messages when no SMTP server is configured."""
         return self.lore_data_dir / "mailbox"
@@ -370,8 +386,9 @@ def _validated(settings: Settings) -> Settings:
     ):
         if not 0 < getattr(settings, variable.lower()) <= 600:
             raise SettingsError(f"{variable}: must be above 0 and at most 600 seconds")
-    for variable in ("PUBLIC_URL", "FRONTEND_URL", "RERANK_URL", "OIDC_SUCCESS_URL"):
+    for variable in ("PUBLIC_URL", "FRONTEND_URL", "RERANK_URL", "OIDC_SUCCESS_URL", "STORAGE_S3_ENDPOINT_URL"):
         _check_base_url(variable, getattr(settings, variable.lower()))
+    _check_storage(settings)
     _check_password_hashing(settings)
     _check_oidc(settings)
     if settings.is_production:
@@ -467,6 +484,19 @@ def _check_webhooks(settings: Settings) -> None:
         raise SettingsError("WEBHOOK_TIMEOUT_SECONDS: must be above 0 and at most 60 seconds")
     if settings.webhook_lease_seconds <= settings.webhook_timeout_seconds:
         raise SettingsError("WEBHOOK_LEASE_SECONDS: must be longer than WEBHOOK_TIMEOUT_SECONDS")
+
+
+def _check_storage(settings: Settings) -> None:
+    if settings.storage_url is None:
+        return
+    parsed = urlsplit(settings.storage_url)
+    if parsed.scheme == "file" and parsed.path.startswith("/") and not parsed.netloc:
+        return
+    if parsed.scheme == "s3" and parsed.netloc and not parsed.query:
+        return
+    raise SettingsError(
+        f"STORAGE_URL: expected file:///absolute/path or s3://bucket/prefix, got {settings.storage_url!r}"
+    )
 
 
 def _check_rerank(settings: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -30,6 +31,15 @@ async def _collection_named(container: AsyncContainer, reference: str) -> Collec
         return await (await scope.get(FindCollection)).execute(Principal.operator(), reference)
 
 
+async def _chunks_of(file: Path, size: int = 256 * 1024) -> AsyncIterator[bytes]:
+    """The file a chunk at a time: a large one is never held whole."""
+    import asyncio
+
+    with file.open("rb") as handle:
+        while chunk := await asyncio.to_thread(handle.read, size):
+            yield chunk
+
+
 def _files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
@@ -41,7 +51,6 @@ def _files(path: Path) -> list[Path]:
 @click.option("--collection", "collection_name", required=True, help=COLLECTION_HELP)
 def ingest(path: Path, collection_name: str) -> None:
     """Add a file, or every supported file under a folder, to a collection."""
-    import asyncio
 
     from application.knowledge.documents import AddDocument, NewDocument
     from domain.identity.principal import Principal
@@ -64,8 +73,9 @@ def ingest(path: Path, collection_name: str) -> None:
                 document = NewDocument(
                     title=file.stem.replace("_", " ").replace("-", " ") or file.name,
                     content_type=content_type,
-                    source=await asyncio.to_thread(file.read_bytes),
+                    source=_chunks_of(file),
                     metadata={"path": labels[file]},
+                    filename=file.name,
                 )
                 try:
                     async with container() as scope:

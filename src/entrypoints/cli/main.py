@@ -19,6 +19,7 @@ from entrypoints.cli.keys import keys
 from entrypoints.cli.knowledge import ingest, jobs, reindex
 from entrypoints.cli.ports import port_problem
 from entrypoints.cli.status import status
+from entrypoints.cli.storage import storage
 from entrypoints.cli.tracing import TracedGroup
 from entrypoints.cli.webhooks import webhooks
 
@@ -197,7 +198,10 @@ def migrate_command(revision: str, down_to: str | None) -> None:
     base = _settings()
     with resolved_stores(base) as settings:
         if down_to is not None:
-            downgrade(settings, down_to)
+            try:
+                downgrade(settings, down_to)
+            except RuntimeError as exc:  # a revision that refuses to lose data says what to run first
+                raise click.ClickException(str(exc)) from None
             click.echo(f"downgraded to {down_to}", err=True)
         else:
             migrate(settings, revision)
@@ -235,3 +239,4 @@ cli.add_command(reindex)
 cli.add_command(audit)
 cli.add_command(status)
 cli.add_command(webhooks)
+cli.add_command(storage)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import PurePath
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from entrypoints.http.schemas import Schema as BodySchema
 from entrypoints.http.text_rules import json_problem, line, line_problem
 
 MAX_FILENAME = 255  # what file systems allow; the multipart parser refuses part headers over ~4 KiB anyway
+READ_CHUNK = 256 * 1024  # the parser spooled the file to disk; it reaches the blob store a chunk at a time
 
 
 class UploadForm(BodySchema):
@@ -108,6 +110,12 @@ def _metadata(raw: str) -> dict[str, Any]:
     return metadata
 
 
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    await upload.seek(0)
+    while chunk := await upload.read(READ_CHUNK):
+        yield chunk
+
+
 async def _from_multipart(request: Request[Any, Any, Any], idempotency_key: str | None) -> NewDocument:
     form = await _read_form(request)
     upload = form.get("file")
@@ -120,9 +128,10 @@ async def _from_multipart(request: Request[Any, Any, Any], idempotency_key: str 
     return NewDocument(
         title=fields.title if fields.title.strip() else (filename or "Untitled"),
         content_type=content_type,
-        source=await upload.read(),
+        source=_chunks(upload),
         metadata=metadata,
         idempotency_key=idempotency_key,
+        filename=filename,
     )
 
 

@@ -139,6 +139,7 @@ OPERATIONS: dict[Operation, Rule] = {
     ("PATCH", "/api/v1/documents/{document_id}"): needs(_READ, _WRITE, role=_EDITOR),
     ("DELETE", "/api/v1/documents/{document_id}"): needs(_READ, _WRITE, role=_EDITOR),
     ("GET", "/api/v1/documents/{document_id}/chunks"): needs(_READ, role=_VIEWER),
+    ("GET", "/api/v1/documents/{document_id}/original"): needs(_READ, role=_VIEWER),
     ("POST", "/api/v1/search"): needs(_READ, note="only collections the caller can read"),
     # assistant
     ("POST", "/api/v1/ask"): needs(_ASSIST, _READ, note="only collections the caller can read"),

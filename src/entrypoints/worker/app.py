@@ -27,6 +27,7 @@ from entrypoints.worker.tasks import (
     relay_outbox,
     send_email,
     summarize_document,
+    sweep_blobs,
 )
 
 logger = logging.getLogger("lore.worker")
@@ -37,6 +38,7 @@ WEBHOOK_CRON = "* * * * * */2"  # due webhook deliveries: a first attempt within
 PURGE_EVENTS_CRON = "37 3 * * *"
 RELAY_CRON = "* * * * * */5"  # the outbox relay catches jobs the API could not enqueue at once
 EVENTS_CRON = "* * * * * */2"  # the event relay catches events their emitter could not hand on at once
+BLOB_SWEEP_CRON = "*/5 * * * *"  # blobs whose removal after a delete failed (or was cut short)
 # below the Redis client's 5 s socket timeout: an idle BLMOVE then ends as "no job", not as a
 # TimeoutError that drops the connection (and would read as Redis being down)
 DEQUEUE_TIMEOUT_SECONDS = 2
@@ -105,6 +107,7 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
             deliver_webhooks,
             relay_events,
             purge_events,
+            sweep_blobs,
         ],
         cron_jobs=[
             CronJob(heartbeat, cron=HEARTBEAT_CRON, timeout=10, retries=1),
@@ -114,6 +117,7 @@ def build_worker(settings: Settings, container: AsyncContainer, *, handle_signal
             CronJob(relay_events, cron=EVENTS_CRON, timeout=30, retries=1),
             CronJob(purge_credentials, cron=PURGE_CRON, timeout=300, retries=1),
             CronJob(purge_events, cron=PURGE_EVENTS_CRON, timeout=300, retries=1),
+            CronJob(sweep_blobs, cron=BLOB_SWEEP_CRON, timeout=300, retries=1),
         ],
         concurrency=settings.worker_concurrency,
         dequeue_timeout=DEQUEUE_TIMEOUT_SECONDS,

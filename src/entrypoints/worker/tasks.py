@@ -20,6 +20,7 @@ from application.identity.cleanup import PurgeExpiredCredentials
 from application.identity.ports import EmailMessage, Mailer
 from application.knowledge.ingest import IngestDocument
 from application.knowledge.outbox import RelayOutbox
+from application.knowledge.storage import BlobCollector
 from application.platform.heartbeat import RecordHeartbeat
 from application.shared.event_stream import PurgeEvents, RelayEvents
 from application.webhooks.delivery import ClaimWebhookDeliveries, DeliverWebhook
@@ -153,3 +154,10 @@ async def purge_events(ctx: Context) -> int:
     """Daily: drop events handed on longer ago than EVENTS_RETENTION_DAYS."""
     async with container_of(ctx)() as scope:
         return await (await scope.get(PurgeEvents)).execute()
+
+
+async def sweep_blobs(ctx: Context) -> dict[str, int]:
+    """Every few minutes: remove blobs of deleted documents that a request could not remove after its commit."""
+    async with container_of(ctx)() as scope:
+        removed = await (await scope.get(BlobCollector)).sweep(limit=1000)
+    return {"removed": removed}

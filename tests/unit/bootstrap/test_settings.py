@@ -219,3 +219,25 @@ def test_oidc_providers_are_read_from_json() -> None:
 def test_bad_oidc_providers_stop_the_start(value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=rf"OIDC_PROVIDERS: .*{message}"):
         load_settings(PROD | {"OIDC_PROVIDERS": value})
+
+
+def test_storage_defaults_to_a_folder_in_the_data_dir_and_takes_file_or_s3_urls(tmp_path: Path) -> None:
+    settings = load_settings(PROD | {"LORE_DATA_DIR": str(tmp_path)})
+    assert settings.storage_location == (tmp_path / "blobs").as_uri()
+    assert settings.spool_dir == tmp_path / "spool"
+    for url in ("file:///srv/lore/blobs", "s3://bucket", "s3://bucket/some/prefix"):
+        assert load_settings(PROD | {"STORAGE_URL": url}).storage_location == url
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("STORAGE_URL", "ftp://host/x"),
+        ("STORAGE_URL", "file://relative/path"),
+        ("STORAGE_URL", "s3:///no-bucket"),
+        ("STORAGE_S3_ENDPOINT_URL", "minio:9000"),
+    ],
+)
+def test_a_bad_storage_setting_is_named(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(PROD | {variable: value})

@@ -23,7 +23,7 @@ async def test_an_editor_adds_a_pending_document_whose_job_reaches_the_queue() -
 
     durable = world.tables.durable()
     assert durable["documents"][document.id] == document
-    assert durable["sources"][document.id] == TEXT.encode()
+    assert world.blobs.blobs[durable["sources"][document.id].blob_key] == TEXT.encode()
     assert (document.title, document.status, document.created_by) == (
         "Vacation policy",
         DocumentStatus.PENDING,

@@ -16,7 +16,7 @@ NOW = datetime(2026, 12, 2, tzinfo=UTC)
 
 def _run(job_id: UUID) -> RunStart:
     job = IngestionJob(job_id, uuid4(), JobStatus.RUNNING, 1, NOW, NOW, NOW, locked_until=NOW + timedelta(minutes=5))
-    return RunStart(job, None, b"")
+    return RunStart(job, None, None)
 
 
 class _Starts:

@@ -47,6 +47,7 @@ def _ingest(world: KnowledgeWorld, writes: IngestionWrites) -> IngestDocument:
         world.leases,
         world.metrics,
         world.events,
+        world.blobs,
     )
 
 

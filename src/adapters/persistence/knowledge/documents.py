@@ -21,6 +21,7 @@ from adapters.persistence.paging import LIKE_ESCAPE, contains_pattern, fetch_pag
 from application.knowledge.ports import (
     DOCUMENT_SORTS,
     DocumentQuery,
+    StoredSource,
 )
 from application.shared.ports import Page
 from domain.knowledge.errors import DuplicateDocumentError
@@ -77,7 +78,7 @@ class SqlDocumentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, document: Document, source: bytes) -> None:
+    async def add(self, document: Document, source: StoredSource) -> None:
         try:
             async with self._session.begin_nested():
                 self._session.add(
@@ -91,7 +92,11 @@ class SqlDocumentRepository:
                     )
                 )
                 await self._session.flush()
-                self._session.add(DocumentSourceRow(document_id=document.id, data=source))
+                self._session.add(
+                    DocumentSourceRow(
+                        document_id=document.id, blob_key=source.blob_key, filename=source.filename, data=source.data
+                    )
+                )
         except IntegrityError as exc:  # a concurrent upload of the same content won the race
             raise DuplicateDocumentError() from exc
 
@@ -99,10 +104,15 @@ class SqlDocumentRepository:
         row = await self._session.get(DocumentRow, document_id, populate_existing=True)
         return None if row is None else document_of(row)
 
-    async def source_of(self, document_id: UUID) -> bytes | None:
-        return await self._session.scalar(
-            select(DocumentSourceRow.data).where(DocumentSourceRow.document_id == document_id)
-        )
+    async def source_of(self, document_id: UUID) -> StoredSource | None:
+        row = (
+            await self._session.execute(
+                select(DocumentSourceRow.blob_key, DocumentSourceRow.filename, DocumentSourceRow.data).where(
+                    DocumentSourceRow.document_id == document_id
+                )
+            )
+        ).first()
+        return None if row is None else StoredSource(row[0], row[1], row[2])
 
     async def find_by_hash(self, collection_id: UUID, content_hash: str) -> Document | None:
         row = await self._session.scalar(
@@ -122,7 +132,7 @@ class SqlDocumentRepository:
         )
         return None if row is None else document_of(row)
 
-    async def save(self, document: Document, source: bytes | None = None) -> None:
+    async def save(self, document: Document, source: StoredSource | None = None) -> None:
         await self._session.execute(
             update(DocumentRow)
             .where(DocumentRow.id == document.id)
@@ -133,7 +143,7 @@ class SqlDocumentRepository:
             await self._session.execute(
                 update(DocumentSourceRow)
                 .where(DocumentSourceRow.document_id == document.id)
-                .values(data=source)
+                .values(blob_key=source.blob_key, filename=source.filename, data=source.data)
                 .execution_options(synchronize_session=False)
             )
 

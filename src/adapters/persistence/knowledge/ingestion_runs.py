@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from adapters.persistence.knowledge.documents import document_of
 from adapters.persistence.knowledge.ingestion_jobs import job_of
 from adapters.persistence.knowledge.tables import DocumentRow, DocumentSourceRow, IngestionJobRow
-from application.knowledge.ports import JobStatus, RunStart, StartedRuns
+from application.knowledge.ports import JobStatus, RunStart, StartedRuns, StoredSource
 from domain.knowledge.models import DocumentStatus
 
 _JOBS: Table = IngestionJobRow.__table__  # type: ignore[assignment]  # a Table, typed as FromClause
@@ -67,7 +67,14 @@ class SqlIngestionRuns:
         async with self._sessions() as session, session.begin():
             rows = (
                 await session.execute(
-                    select(locked.c.id, job, document, DocumentSourceRow.data)
+                    select(
+                        locked.c.id,
+                        job,
+                        document,
+                        DocumentSourceRow.blob_key,
+                        DocumentSourceRow.filename,
+                        DocumentSourceRow.data,
+                    )
                     .select_from(locked)
                     .outerjoin(job, job.id == locked.c.id)
                     .outerjoin(document, document.id == job.document_id)
@@ -75,9 +82,16 @@ class SqlIngestionRuns:
                 )
             ).all()
         started = {
-            row[0]: RunStart(job_of(row[1]), None if row[2] is None else document_of(row[2]), row[3] or b"")
+            row[0]: RunStart(
+                job_of(row[1]), None if row[2] is None else document_of(row[2]), _source(row[3], row[4], row[5])
+            )
             for row in rows
             if row[1] is not None
         }
         busy = frozenset(job_ids) - {row[0] for row in rows}
         return StartedRuns(started, busy)
+
+
+def _source(blob_key: str | None, filename: str | None, data: bytes | None) -> StoredSource | None:
+    """The original in the blob store, or (not yet migrated) in the database; None when there is none."""
+    return None if blob_key is None and data is None else StoredSource(blob_key, filename, data)

@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, Integer, La
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adapters.persistence.base import DateTimeUTC, UUIDv7Base, metadata
+from adapters.persistence.base import Base, DateTimeUTC, UUIDv7Base, metadata
 
 # one HNSW index per common embedding size; a column without fixed dimensions holds any model's vectors
 INDEXED_DIMENSIONS = (384, 768, 1024, 1536)
@@ -81,7 +81,21 @@ class DocumentSourceRow(UUIDv7Base):
     __tablename__ = "document_sources"
 
     document_id: Mapped[UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), unique=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # the original in the blob store (sha256/<hex>, shared by documents with the same bytes); ``data`` holds
+    # originals from before blob storage until `lore storage migrate-originals` moves them
+    blob_key: Mapped[str | None] = mapped_column(String(80), index=True)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class BlobGarbageRow(Base):
+    """Blob keys that may have lost their last reference; a trigger on document_sources notes them in the same
+    transaction as the delete, so a crash between commit and blob removal leaves the key for the sweep."""
+
+    __tablename__ = "blob_garbage"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    noted_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), server_default=text("now()"))
 
 
 CHUNK_TSV = "setweight(to_tsvector('english', heading_path), 'A') || setweight(to_tsvector('english', text), 'D')"

@@ -8,11 +8,13 @@ from uuid import UUID
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from application.knowledge.documents import (
     AddDocument,
     DeleteDocument,
     DocumentChanges,
+    DownloadOriginal,
     GetDocument,
     ListChunks,
     ListDocuments,
@@ -24,6 +26,7 @@ from domain.identity.principal import Principal
 from domain.knowledge.models import DocumentStatus
 from domain.shared.errors import ValidationError
 from entrypoints.http.document_uploads import UploadOperation, new_document
+from entrypoints.http.downloads import download
 from entrypoints.http.errors import error_responses
 from entrypoints.http.knowledge_schemas import ChunkOut, DocumentOut, UpdateDocumentBody
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request, sort_by
@@ -128,6 +131,21 @@ class DocumentsController(Controller):
         self, document_id: FromPath[UUID], principal: FromDishka[Principal], remove: FromDishka[DeleteDocument]
     ) -> None:
         await remove.execute(principal, document_id)
+
+    @get(
+        "/{document_id:uuid}/original",
+        summary="Download the uploaded file (its stored content type; the ETag is its sha256)",
+        responses=error_responses(401, 404),
+    )
+    @inject
+    async def original(
+        self,
+        document_id: FromPath[UUID],
+        principal: FromDishka[Principal],
+        download_original: FromDishka[DownloadOriginal],
+        if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
+    ) -> Stream:
+        return download(await download_original.execute(principal, document_id), if_none_match)
 
     @get(
         "/{document_id:uuid}/chunks", summary="The document's chunks in order", responses=error_responses(401, 404, 422)

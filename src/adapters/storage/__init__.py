@@ -1,0 +1,1 @@
+"""Blob stores for originals: a folder on disk (the default) and S3-compatible object storage."""
