@@ -1,7 +1,7 @@
 """Ed25519 key pairs for access tokens: their RFC 7638 ``kid``, their JWK, and the sealing of the private half.
 
-A private key is stored sealed with AES-256-GCM under a key derived (HKDF-SHA256) from ``JWT_SECRET``, the
-key id bound as associated data so a sealed key copied onto another row does not open. Public keys are
+A private key is stored sealed (secret_box: AES-256-GCM under a key derived from ``JWT_SECRET``), the key id
+bound as associated data so a sealed key copied onto another row does not open. Public keys are
 stored in the clear: any process can verify, only one holding the secret can sign.
 """
 
@@ -10,20 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from datetime import datetime
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from adapters.security.secret_box import SealedFormatError, SealedKeyError, SecretBox
 from domain.identity.signing_keys import ALGORITHM, SigningKey
-
-_SEAL_VERSION = b"\x01"
-_NONCE_BYTES = 12
-_HKDF_INFO = b"lore access-token signing keys v1"
 
 
 class SigningKeyUnavailableError(Exception):
@@ -57,23 +50,20 @@ class KeySealer:
     def __init__(self, secret: str) -> None:
         if len(secret) < 32:
             raise ValueError("the JWT secret must be at least 32 characters")
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(secret.encode())
-        self._aead = AESGCM(derived)
+        self._box = SecretBox(secret, purpose=b"lore access-token signing keys v1")
 
     def seal(self, kid: str, private_key: Ed25519PrivateKey) -> bytes:
         raw = private_key.private_bytes(
             serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
         )
-        nonce = os.urandom(_NONCE_BYTES)
-        return _SEAL_VERSION + nonce + self._aead.encrypt(nonce, raw, kid.encode())
+        return self._box.seal(raw, context=kid).encode()  # stored as bytes (a LargeBinary column)
 
     def open(self, kid: str, sealed: bytes) -> Ed25519PrivateKey:
-        version, nonce, ciphertext = sealed[:1], sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :]
-        if version != _SEAL_VERSION:
-            raise SigningKeyUnavailableError(f"signing key {kid} is sealed in an unknown format")
         try:
-            raw = self._aead.decrypt(nonce, ciphertext, kid.encode())
-        except InvalidTag:
+            raw = self._box.open_bytes(sealed.decode("ascii"), context=kid)
+        except (UnicodeDecodeError, SealedFormatError):
+            raise SigningKeyUnavailableError(f"signing key {kid} is sealed in an unknown format") from None
+        except SealedKeyError:
             raise SigningKeyUnavailableError(
                 f"JWT_SECRET does not open signing key {kid}: it was sealed under another secret "
                 "(restore that JWT_SECRET, or run `lore keys rotate` with the new one)"

@@ -47,7 +47,7 @@ class WebhookProvider(Provider):
 
     @provide(scope=Scope.APP)
     def secret_box(self, settings: Settings) -> SecretBox:
-        return SecretBox(settings.webhook_secrets_key or settings.jwt_secret)
+        return SecretBox(settings.webhook_secrets_key or settings.jwt_secret, purpose=b"lore webhook signing secrets")
 
     @provide(scope=Scope.APP)
     def resolver(self, settings: Settings) -> AddressResolver:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks import Webhook
 
-from adapters.security.secret_box import SecretBox
+from adapters.security.secret_box import SealedFormatError, SealedKeyError, SecretBox
 from adapters.webhooks.http_sender import pinned_url
 from application.webhooks.ports import Target
 from application.webhooks.targets import WebhookTargets
@@ -107,13 +107,29 @@ def test_an_outcome_says_why_it_failed() -> None:
 
 
 def test_secrets_are_sealed_at_rest() -> None:
-    box = SecretBox("x" * 40)
+    box = SecretBox("x" * 40, purpose=b"webhooks")
     sealed = box.seal("whsec_abc")
+    assert sealed.startswith("v1:")
     assert "whsec_abc" not in sealed
     assert sealed != box.seal("whsec_abc")  # a fresh nonce each time
     assert box.open(sealed) == "whsec_abc"
-    assert SecretBox("y" * 40).try_open(sealed) is None  # another key cannot open it
+    assert SecretBox("y" * 40, purpose=b"webhooks").try_open(sealed) is None  # another key cannot open it
+    assert SecretBox("x" * 40, purpose=b"mfa").try_open(sealed) is None  # nor the same key for another purpose
     assert box.try_open("not sealed") is None
+    assert box.try_open("v1:AAAAA") is None  # not base64
+    assert box.try_open("v1:" + "A" * 20) is None  # too short for a nonce and a tag
+    with pytest.raises(SealedFormatError, match="unknown sealed format"):
+        box.open("v2:" + sealed[3:])
+
+
+def test_a_context_binds_a_sealed_value_to_its_place() -> None:
+    box = SecretBox("x" * 40, purpose=b"rows")
+    sealed = box.seal(b"\x00\xff raw bytes", context="row-1")
+    assert box.open_bytes(sealed, context="row-1") == b"\x00\xff raw bytes"
+    with pytest.raises(SealedKeyError):
+        box.open_bytes(sealed, context="row-2")
+    with pytest.raises(SealedKeyError):
+        box.open_bytes(sealed)
 
 
 def test_the_address_is_pinned_in_the_url() -> None:
