@@ -30,6 +30,8 @@ from entrypoints.http.app import create_app
 from tests.support.stores import TEST_DATABASE, Stores, migrated_stores
 
 SPANS = InMemorySpanExporter()
+# one processor object: setup_tracing attaches each once, and both conftests' settings fixtures pass it
+_SPANS_PROCESSOR = SimpleSpanProcessor(SPANS)
 _RUNNING_STORES = pytest.StashKey[Stores]()
 
 
@@ -62,8 +64,9 @@ def settings(stores: Stores, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         rate_limit_write=100_000,
         rate_limit_expensive=100_000,
     )
-    # installs the process-wide provider once; a second call is a no-op
-    setup_tracing(settings, SimpleSpanProcessor(SPANS))
+    # attaches the in-memory exporter to the process-wide provider, even when an app built from other settings
+    # (test_store_outages.py's private stores) installed that provider first
+    setup_tracing(settings, _SPANS_PROCESSOR)
     # `lore` processes the tests start (workers, servers) get their environment from this one: they read and
     # write the originals where the in-process app does, whatever data dir they are given
     with pytest.MonkeyPatch.context() as patch:

@@ -20,17 +20,29 @@ from entrypoints.bootstrap.redaction import REDACTED, is_sensitive_name, redact
 from entrypoints.bootstrap.settings import Settings
 
 _provider: TracerProvider | None = None
+_attached: list[SpanProcessor] = []  # the extra processors already on _provider, compared by identity
 
 
 def setup_tracing(settings: Settings, *extra_processors: SpanProcessor) -> TracerProvider:
-    """Install the process-wide provider once; later calls return it unchanged.
+    """Install the process-wide provider once, from the first call's settings, and return it.
 
     With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, spans go to it over OTLP/HTTP;
     otherwise spans are created (ids reach the logs) but not exported.
+    Extra processors are attached whichever call brings them, each once: a caller that is not the
+    first (the tests' in-memory exporter, after an app built elsewhere installed the provider) must
+    not lose its processor.
     """
     global _provider  # noqa: PLW0603 - the OTel global provider can be set only once per process
-    if _provider is not None:
-        return _provider
+    if _provider is None:
+        _provider = _installed_provider(settings)
+    for processor in extra_processors:
+        if not any(processor is attached for attached in _attached):
+            _provider.add_span_processor(RedactingSpanProcessor(processor))
+            _attached.append(processor)
+    return _provider
+
+
+def _installed_provider(settings: Settings) -> TracerProvider:
     provider = TracerProvider(
         resource=Resource.create({"service.name": settings.otel_service_name}), sampler=sampler_of(settings)
     )
@@ -41,8 +53,6 @@ def setup_tracing(settings: Settings, *extra_processors: SpanProcessor) -> Trace
 
         endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
         provider.add_span_processor(RedactingSpanProcessor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint))))
-    for processor in extra_processors:
-        provider.add_span_processor(RedactingSpanProcessor(processor))
     trace.set_tracer_provider(provider)
     # Both patch constructors globally, so engines and clients made later are traced
     RedisInstrumentor().instrument(tracer_provider=provider)
@@ -54,7 +64,6 @@ def setup_tracing(settings: Settings, *extra_processors: SpanProcessor) -> Trace
         enable_commenter=False,
         skip_dep_check=True,
     )
-    _provider = provider
     return provider
 
 
