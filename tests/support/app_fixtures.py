@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
@@ -33,6 +34,7 @@ SPANS = InMemorySpanExporter()
 # one processor object: setup_tracing attaches each once, and both conftests' settings fixtures pass it
 _SPANS_PROCESSOR = SimpleSpanProcessor(SPANS)
 _RUNNING_STORES = pytest.StashKey[Stores]()
+_DATA_DIR = pytest.StashKey[Path]()
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +50,16 @@ def stores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="session")
-def settings(stores: Stores, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def settings(
+    request: pytest.FixtureRequest, stores: Stores, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    # one data dir per run, like the stores: both conftests' settings (and so every app and every `lore`
+    # process a test starts) keep the originals in the same blob store
+    if _DATA_DIR not in request.config.stash:
+        request.config.stash[_DATA_DIR] = tmp_path_factory.mktemp("data")
     settings = Settings(
         lore_env=Environment.TEST,
-        lore_data_dir=tmp_path_factory.mktemp("data"),
+        lore_data_dir=request.config.stash[_DATA_DIR],
         database_url=stores.database_url,
         redis_url=stores.redis.url,
         jwt_secret="test-secret-" + "x" * 40,

@@ -160,10 +160,27 @@ class KeyRing:
                     logger.exception("refreshing the signing keys failed")
 
 
+_UNDEFINED_TABLE = "42P01"
+
+
 def _outage(exc: Exception) -> str | None:
     if isinstance(exc, DependencyUnavailableError):
         return str(exc.details.get("dependency", "database"))
+    if _not_migrated(exc):  # `lore serve` before `lore migrate`: waited out like an outage, 503 until then
+        return "database (not migrated: run `lore migrate`)"
     return failed_dependency(exc)
+
+
+def _not_migrated(exc: BaseException) -> bool:
+    """The signing_keys table does not exist yet (SQLSTATE 42P01, undefined table), however it is wrapped."""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) == _UNDEFINED_TABLE or getattr(seen, "pgcode", None) == _UNDEFINED_TABLE:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 def _epoch(moment: datetime | None) -> float:
