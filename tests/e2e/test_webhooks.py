@@ -10,6 +10,7 @@ import asyncio
 import json
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,11 @@ import pytest
 from click.testing import CliRunner, Result
 from dishka import AsyncContainer, Provider, Scope, provide
 from litestar.testing import AsyncTestClient
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
+from adapters.persistence.webhooks.tables import WebhookDeliveryRow
 from application.identity.ports import EmailMessage, MailOutbox
 from application.shared.ports import UnitOfWork
 from application.webhooks.endpoints import RotateWebhookSecret
@@ -59,7 +63,7 @@ def hook_settings(settings: Settings) -> Settings:
         webhook_allowed_hosts="127.0.0.1",
         webhook_retry_schedule="0.2,0.2",  # three attempts, a fraction of a second apart
         webhook_timeout_seconds=5.0,
-        webhook_lease_seconds=10,
+        webhook_lease_seconds=15,  # the timeout and the 10 s headroom settings require
     )
 
 
@@ -240,6 +244,42 @@ async def test_an_endpoint_failing_the_whole_schedule_is_disabled_and_its_owner_
     assert again.json()["data"]["status"] == "pending"
 
 
+async def test_a_redelivery_never_overwrites_a_workers_claim(hooks: Client, container: AsyncContainer) -> None:
+    member = await signed_in(hooks, "hook-claimed@example.org")
+    endpoint = await register(hooks, member, "http://127.0.0.1:9/never-called")
+    await fan_out(container, event(EventType.DOCUMENT_READY, user_ids=(member.id,)))
+    [listed] = await log_of(hooks, member, endpoint["id"])
+    delivery_id = UUID(listed["id"])
+
+    async def held_as(status: DeliveryStatus, attempts: int) -> None:  # as a worker's claim (and its outcome) would
+        async with container() as scope:
+            await (await scope.get(AsyncSession)).execute(
+                update(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.id == delivery_id)
+                .values(status=status.value, attempts=attempts)
+            )
+            await (await scope.get(UnitOfWork)).commit()
+
+    await held_as(DeliveryStatus.DELIVERING, 1)
+    redeliver = f"/api/v1/webhooks/{endpoint['id']}/deliveries/{delivery_id}/redeliver"
+    refused = await hooks.post(redeliver, headers=member.headers)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "WEBHOOK_DELIVERY_IN_FLIGHT"
+
+    # the race itself: read before the claim (attempts 0), written after it, or after the claim settled
+    [read] = await deliveries_of(container, [delivery_id])
+    stale = replace(read, status=DeliveryStatus.PENDING, attempts=0)
+    for status in (DeliveryStatus.DELIVERING, DeliveryStatus.FAILED):
+        await held_as(status, 1)
+        async with container() as scope:
+            assert await (await scope.get(WebhookDeliveries)).requeue(stale, 0) is False
+        assert [(d.status, d.attempts) for d in await deliveries_of(container, [delivery_id])] == [(status, 1)]
+
+    again = await hooks.post(redeliver, headers=member.headers)  # failed and unclaimed: queued again
+    assert again.status_code == 202, again.text
+    assert again.json()["data"]["status"] == "pending"
+
+
 async def test_ssrf_refusals_at_registration_and_at_delivery(
     settings: Settings, hooks: Client, container: AsyncContainer, hook_settings: Settings
 ) -> None:
@@ -357,8 +397,8 @@ async def test_a_worker_killed_mid_delivery_leads_to_exactly_one_successful_deli
         tmp_path,
         WORKER_QUEUE=hook_settings.worker_queue,
         WEBHOOK_ALLOWED_HOSTS="127.0.0.1",
-        WEBHOOK_TIMEOUT_SECONDS="5",
-        WEBHOOK_LEASE_SECONDS="8",
+        WEBHOOK_TIMEOUT_SECONDS="2",
+        WEBHOOK_LEASE_SECONDS="12",  # the shortest the 2 s timeout allows: the survivor waits this long
         JOB_HEARTBEAT_SECONDS="3",  # the killed worker's cron job is swept soon, so the next one is scheduled
         JOB_SWEEP_SECONDS="1",
     )

@@ -561,6 +561,14 @@ class InMemoryBlobReferences:
     async def garbage(self, limit: int) -> builtins.list[str]:
         return list(self._t.garbage)[:limit]
 
+    async def keys_of_collection(self, collection_id: UUID, limit: int) -> builtins.list[str]:
+        keys = (
+            source.blob_key
+            for document_id, source in self._t.sources.items()
+            if source.blob_key is not None and self._t.documents[document_id].collection_id == collection_id
+        )
+        return list(dict.fromkeys(keys))[:limit]
+
     async def unreferenced(self, keys: Sequence[str]) -> builtins.list[str]:
         referenced = {source.blob_key for source in self._t.sources.values()}
         return [key for key in keys if key not in referenced]

@@ -10,11 +10,14 @@ its item is still sent.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+logger = logging.getLogger(__name__)
 
 LINGER_SECONDS = 0.005  # how long an item waits for company: small beside one round trip at load
 
@@ -82,12 +85,15 @@ class Coalescer(Generic[T, R]):
     async def _together(self, batch: list[tuple[T, asyncio.Future[R]]]) -> bool:
         try:
             results = await self._send([item for item, _ in batch])
-        except Exception as exc:  # noqa: BLE001 - sent again alone, or handed to every waiting caller
+        except Exception as exc:
             if not self._retry_alone:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                _fail_all(batch, exc)
+            else:  # once per batch: the per-item retries may all succeed and hide why the batch failed
+                logger.warning("a batch of %d items failed; sending each alone", len(batch), exc_info=exc)
             return False
+        if len(results) != len(batch):  # a bug in ``send``: no caller can be told which result is theirs
+            _fail_all(batch, RuntimeError(f"a batch of {len(batch)} items gave {len(results)} results"))
+            return True
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
@@ -102,3 +108,9 @@ class Coalescer(Generic[T, R]):
             return
         if not future.done():
             future.set_result(result)
+
+
+def _fail_all(batch: Sequence[tuple[object, asyncio.Future[R]]], exc: BaseException) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(exc)

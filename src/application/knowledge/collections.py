@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -10,7 +9,7 @@ from application.identity.accounts import find_by_address
 from application.identity.audit import Auditor
 from application.identity.ports import UserRepository
 from application.knowledge.events import emit_membership
-from application.knowledge.ports import CollectionRepository, CollectionView, MembershipRepository
+from application.knowledge.ports import BlobReferences, CollectionRepository, CollectionView, MembershipRepository
 from application.knowledge.storage import BlobCollector
 from application.shared.event_stream import EventEmitter
 from application.shared.ports import Clock, IdGenerator, Page, PageRequest, UnitOfWork
@@ -28,7 +27,7 @@ from domain.knowledge.models import MAX_DESCRIPTION_LENGTH, Collection, Collecti
 from domain.shared.errors import DomainError, NotFoundError, PermissionDeniedError
 from domain.shared.events import EventType
 
-logger = logging.getLogger(__name__)
+COLLECTED_IN_REQUEST = 1000  # originals a collection delete removes itself; the worker's sweep does the rest
 
 
 class CollectionGate:
@@ -209,27 +208,28 @@ class DeleteCollection:
         collections: CollectionRepository,
         auditor: Auditor,
         uow: UnitOfWork,
+        references: BlobReferences,
         collector: BlobCollector,
     ) -> None:
         self._gate = gate
         self._collections = collections
         self._auditor = auditor
         self._uow = uow
+        self._references = references
         self._collector = collector
 
     async def execute(self, principal: Principal, collection_id: UUID) -> None:
         collection, access = await self._gate.open(principal, collection_id)
         access.require_manage()
+        # this collection's originals only: other requests' garbage is the worker's sweep's job, not this request's
+        keys = await self._references.keys_of_collection(collection_id, limit=COLLECTED_IN_REQUEST)
         await self._collections.delete(collection_id)  # documents, chunks and jobs go with it
         await self._auditor.record(
             AuditAction.COLLECTION_DELETED, actor=principal, target=("collection", collection_id), name=collection.name
         )
         await self._uow.commit()
-        # the database noted the documents' blobs; a collection too large for one sweep is finished by the worker
-        try:
-            await self._collector.sweep(limit=1000)
-        except Exception:
-            logger.warning("blob sweep after a collection delete failed; the worker's sweep retries", exc_info=True)
+        # the database noted every blob it dropped; what is past the limit, or shared, the worker's sweep finishes
+        await self._collector.collect_quietly(keys)
 
 
 class ListMembers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -425,7 +426,7 @@ class ListChunks:
 class Original:
     document: Document
     filename: str  # not yet sanitised for a header
-    chunks: AsyncIterator[bytes]
+    chunks: AsyncIterator[bytes] | None  # None: the caller's cached copy is current, and nothing was opened
 
 
 class DownloadOriginal:
@@ -440,12 +441,17 @@ class DownloadOriginal:
         self._documents = documents
         self._blobs = blobs
 
-    async def execute(self, principal: Principal, document_id: UUID) -> Original:
+    async def execute(
+        self, principal: Principal, document_id: UUID, *, cached_hashes: AbstractSet[str] = frozenset()
+    ) -> Original:
+        """``cached_hashes``: content hashes the caller holds copies of (If-None-Match); a match opens no blob."""
         document, _ = await self._gate.open(principal, document_id)
         source = await self._documents.source_of(document_id)
         if source is None or (source.blob_key is None and source.data is None):
             raise NotFoundError("The document's original is not stored.")
         filename = source.filename or document.title
+        if document.content_hash in cached_hashes:
+            return Original(document, filename, None)
         if source.blob_key is None:
             return Original(document, filename, _one(source.data or b""))
         chunks = self._blobs.open(source.blob_key)

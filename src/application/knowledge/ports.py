@@ -461,6 +461,10 @@ class BlobReferences(Protocol):
 
     async def garbage(self, limit: int) -> list[str]: ...
 
+    async def keys_of_collection(self, collection_id: UUID, limit: int) -> list[str]:
+        """Up to ``limit`` distinct blob keys the collection's documents reference."""
+        ...
+
     async def unreferenced(self, keys: Sequence[str]) -> list[str]:
         """The keys among these that no document references."""
         ...

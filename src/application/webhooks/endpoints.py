@@ -15,7 +15,13 @@ from application.webhooks.targets import WebhookTargets
 from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
 from domain.shared.events import EventType
-from domain.webhooks.errors import DeliveryNotFoundError, OwnerNotFoundError, WebhookDisabledError, WebhookNotFoundError
+from domain.webhooks.errors import (
+    DeliveryInFlightError,
+    DeliveryNotFoundError,
+    OwnerNotFoundError,
+    WebhookDisabledError,
+    WebhookNotFoundError,
+)
 from domain.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, SigningSecrets, WebhookEndpoint
 from domain.webhooks.signing import format_secret
 
@@ -234,12 +240,14 @@ class Redeliver:
             raise DeliveryNotFoundError(details={"delivery_id": str(delivery_id)})
         if not endpoint.enabled:
             raise WebhookDisabledError(details={"webhook_id": str(endpoint.id)})
+        in_flight = DeliveryInFlightError(details={"delivery_id": str(delivery_id)})
         if delivery.status is DeliveryStatus.DELIVERING:
-            return delivery  # already on its way
+            raise in_flight
         now = self._clock.now()
         again = replace(
             delivery, status=DeliveryStatus.PENDING, failures=0, next_attempt_at=now, lease_until=None, updated_at=now
         )
-        await self._deliveries.save(again)
+        if not await self._deliveries.requeue(again, delivery.attempts):
+            raise in_flight  # a worker claimed it after our read
         await self._uow.commit()
         return again

@@ -53,7 +53,10 @@ class WebhookDeliveries(Protocol):
         """Save the outcome if the claim of ``held_attempt`` is still ours (no one re-claimed it since)."""
         ...
 
-    async def save(self, delivery: Delivery) -> None: ...
+    async def requeue(self, delivery: Delivery, read_attempts: int) -> bool:
+        """Save the requeued delivery unless a worker claimed it since it was read with ``read_attempts``
+        (a claim counts an attempt, so the check holds even after the claim settled); False when one did."""
+        ...
 
     async def fail_open(self, endpoint_id: UUID, now: datetime, reason: str) -> int:
         """Give up the endpoint's pending deliveries (it was disabled)."""

@@ -34,7 +34,12 @@ def forbidden_reason(address: str) -> str | None:
     if isinstance(ip, IPv6Address):
         if ip in _METADATA:
             return "metadata"
-        mapped = ip.ipv4_mapped or (IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        if ip.teredo is not None:
+            # 2001::/32 reaches a client behind NAT through a relay: no address of ours to judge
+            return "tunnel"
+        # IPv4 carried in IPv6 (mapped, NAT64, 6to4 2002::/16) is judged as that IPv4: a 6to4 of 127.0.0.1
+        # or 10.0.0.1 would otherwise pass as a global IPv6 address
+        mapped = ip.ipv4_mapped or ip.sixtofour or (IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
         if mapped is not None:
             ip = mapped
     if ip in _METADATA:

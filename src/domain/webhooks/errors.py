@@ -25,6 +25,11 @@ class WebhookDisabledError(ConflictError):
     default_message = "The webhook endpoint is disabled; enable it before redelivering."
 
 
+class DeliveryInFlightError(ConflictError):
+    default_code = "WEBHOOK_DELIVERY_IN_FLIGHT"
+    default_message = "The delivery is already being delivered; look at its outcome before redelivering."
+
+
 class OwnerNotFoundError(NotFoundError):
     default_code = "USER_NOT_FOUND"
     default_message = "The user does not exist or is not visible to you."

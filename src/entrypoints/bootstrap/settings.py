@@ -23,6 +23,7 @@ import msgspec
 logger = logging.getLogger(__name__)
 
 _MIN_SECRET_LENGTH = 32
+_WEBHOOK_LEASE_HEADROOM_SECONDS = 10  # the resolver's 5 s and as much again to save the outcome
 PASSWORD_HASHING = ("owasp", "fast")  # the first is the default, the only one outside LORE_ENV=test
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # (variable, minimum, maximum or None)
@@ -400,7 +401,7 @@ def _validated(settings: Settings) -> Settings:
 
 
 def _check_secret_lengths(settings: Settings) -> None:
-    for variable in ("METRICS_TOKEN", "MFA_ENCRYPTION_KEY"):
+    for variable in ("METRICS_TOKEN", "MFA_ENCRYPTION_KEY", "WEBHOOK_SECRETS_KEY"):
         secret = getattr(settings, variable.lower())
         if secret is not None and len(secret) < _MIN_SECRET_LENGTH:
             raise SettingsError(f"{variable}: must be at least {_MIN_SECRET_LENGTH} characters")
@@ -416,6 +417,11 @@ def _check_production(settings: Settings) -> None:
         )
     if not settings.smtp_host:
         raise SettingsError("SMTP_HOST is required in production (verification and password-reset emails)")
+    if settings.webhook_allowed_host_set:
+        raise SettingsError(
+            "WEBHOOK_ALLOWED_HOSTS must be empty in production: it exempts hosts from the public-address check"
+            " that keeps webhooks from reaching internal services"
+        )
 
 
 def _registration_role(settings: Settings) -> str:
@@ -482,8 +488,13 @@ def _check_webhooks(settings: Settings) -> None:
         raise SettingsError("WEBHOOK_RETRY_SCHEDULE: expected comma-separated seconds, each above 0, e.g. 5,300,1800")
     if not 0 < settings.webhook_timeout_seconds <= 60:
         raise SettingsError("WEBHOOK_TIMEOUT_SECONDS: must be above 0 and at most 60 seconds")
-    if settings.webhook_lease_seconds <= settings.webhook_timeout_seconds:
-        raise SettingsError("WEBHOOK_LEASE_SECONDS: must be longer than WEBHOOK_TIMEOUT_SECONDS")
+    # a claim must outlive the attempt it covers (DNS, the POST, settling), or a slow but live attempt is
+    # taken over by another worker and the receiver gets it twice
+    if settings.webhook_lease_seconds < settings.webhook_timeout_seconds + _WEBHOOK_LEASE_HEADROOM_SECONDS:
+        raise SettingsError(
+            f"WEBHOOK_LEASE_SECONDS: must be at least WEBHOOK_TIMEOUT_SECONDS + {_WEBHOOK_LEASE_HEADROOM_SECONDS}"
+            " (name resolution takes up to 5 s, and the outcome must be saved before the claim runs out)"
+        )
 
 
 def _check_storage(settings: Settings) -> None:

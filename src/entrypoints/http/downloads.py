@@ -30,11 +30,19 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def download(original: Original, if_none_match: str | None) -> Stream:
+def cached_hashes(if_none_match: str | None) -> frozenset[str]:
+    """The content hashes an If-None-Match header names (our ETags are the quoted sha256)."""
+    if if_none_match is None:
+        return frozenset()
+    tags = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
+    return frozenset(tag[1:-1] for tag in tags if len(tag) > 2 and tag[0] == tag[-1] == '"')
+
+
+def download(original: Original) -> Stream:
+    """200 with the bytes, or 304 when the use case found the caller's copy current (``chunks`` is None)."""
     document = original.document
-    etag = f'"{document.content_hash}"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):
+    headers = {"ETag": f'"{document.content_hash}"', "Cache-Control": "private, no-cache"}
+    if original.chunks is None:
         return Stream(_nothing(), status_code=HTTP_304_NOT_MODIFIED, headers=headers)
     name = safe_filename(original.filename, _SUFFIX_OF.get(document.content_type, ""))
     headers |= {"Content-Disposition": content_disposition(name), "Content-Length": str(document.size_bytes)}

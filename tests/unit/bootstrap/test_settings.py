@@ -241,3 +241,23 @@ def test_storage_defaults_to_a_folder_in_the_data_dir_and_takes_file_or_s3_urls(
 def test_a_bad_storage_setting_is_named(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         load_settings(PROD | {variable: value})
+
+
+def test_the_webhook_lease_leaves_room_for_name_resolution_and_settling() -> None:
+    enough = load_settings(PROD | {"WEBHOOK_TIMEOUT_SECONDS": "5", "WEBHOOK_LEASE_SECONDS": "15"})
+    assert enough.webhook_lease_seconds == 15
+    with pytest.raises(SettingsError, match=r"^WEBHOOK_LEASE_SECONDS: must be at least WEBHOOK_TIMEOUT_SECONDS \+ 10"):
+        load_settings(PROD | {"WEBHOOK_TIMEOUT_SECONDS": "5", "WEBHOOK_LEASE_SECONDS": "14"})
+
+
+def test_a_webhook_secrets_key_is_optional_but_never_short() -> None:
+    assert load_settings(PROD | {"WEBHOOK_SECRETS_KEY": "w" * 32}).webhook_secrets_key == "w" * 32
+    with pytest.raises(SettingsError, match=r"^WEBHOOK_SECRETS_KEY: must be at least 32 characters"):
+        load_settings(PROD | {"WEBHOOK_SECRETS_KEY": "short"})
+
+
+def test_webhook_allowed_hosts_are_refused_in_production(tmp_path: Path) -> None:
+    exempt = {"WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}
+    assert load_settings({"LORE_DATA_DIR": str(tmp_path)} | exempt).webhook_allowed_host_set == {"127.0.0.1"}
+    with pytest.raises(SettingsError, match=r"^WEBHOOK_ALLOWED_HOSTS must be empty in production"):
+        load_settings(PROD | exempt)

@@ -120,11 +120,14 @@ async def test_a_download_streams_the_blob_or_the_database_copy_and_a_missing_on
     download = DownloadOriginal(world.document_gate, world.documents, world.blobs)
     document = await world.add_text(editor, collection_id, TEXT)
     original = await download.execute(editor, document.id)
+    assert original.chunks is not None
     assert (original.filename, b"".join([c async for c in original.chunks])) == ("Handbook", TEXT.encode())
 
     source = world.tables.sources[document.id]
     world.tables.sources[document.id] = replace(source, blob_key=None, data=b"old copy")
-    assert b"".join([c async for c in (await download.execute(editor, document.id)).chunks]) == b"old copy"
+    again = await download.execute(editor, document.id)
+    assert again.chunks is not None
+    assert b"".join([c async for c in again.chunks]) == b"old copy"
 
     world.tables.sources[document.id] = source
     world.blobs.blobs.clear()
@@ -135,6 +138,21 @@ async def test_a_download_streams_the_blob_or_the_database_copy_and_a_missing_on
         await download.execute(editor, document.id)
     with pytest.raises(NotFoundError):
         await download.execute(member(), document.id)
+
+
+async def test_a_cached_copy_is_current_by_its_hash_without_opening_the_blob() -> None:
+    world, editor = KnowledgeWorld(), member()
+    collection_id = world.collection((editor, CollectionRole.EDITOR))
+    download = DownloadOriginal(world.document_gate, world.documents, world.blobs)
+    document = await world.add_text(editor, collection_id, TEXT)
+    world.blobs.blobs.clear()  # opening the blob now fails: a 304 must not need it
+
+    current = await download.execute(editor, document.id, cached_hashes={"stale", document.content_hash})
+    assert (current.document.id, current.chunks) == (document.id, None)
+    with pytest.raises(NotFoundError, match="missing from storage"):
+        await download.execute(editor, document.id, cached_hashes={"stale"})
+    with pytest.raises(NotFoundError):  # visibility is still checked first
+        await download.execute(member(), document.id, cached_hashes={document.content_hash})
 
 
 async def test_the_orphan_sweep_removes_old_unreferenced_blobs_only() -> None:

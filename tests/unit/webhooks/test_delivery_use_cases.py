@@ -8,18 +8,22 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
 
+import pytest
+
 from application.identity.audit import AuditContext, Auditor
 from application.shared.events import EventSubscriber
 from application.shared.ports import Page, PageRequest
 from application.webhooks.delivery import DeliverWebhook
+from application.webhooks.endpoints import Redeliver
 from application.webhooks.fanout import WebhookFanout
 from application.webhooks.policy import WebhookPolicy
 from application.webhooks.ports import Claim, Target
 from application.webhooks.targets import WebhookTargets
 from domain.identity.models import User
+from domain.identity.principal import Principal
 from domain.identity.roles import Role
 from domain.shared.events import Audience, DomainEvent, EventType
-from domain.webhooks.errors import WebhookUrlRefusedError
+from domain.webhooks.errors import DeliveryInFlightError, WebhookUrlRefusedError
 from domain.webhooks.models import (
     AttemptOutcome,
     Delivery,
@@ -85,8 +89,12 @@ class Deliveries:
             self.rows[delivery.id] = delivery
         return self.settles
 
-    async def save(self, delivery: Delivery) -> None:
+    async def requeue(self, delivery: Delivery, read_attempts: int) -> bool:
+        current = self.rows.get(delivery.id)
+        if current is None or current.status is DeliveryStatus.DELIVERING or current.attempts != read_attempts:
+            return False
         self.rows[delivery.id] = delivery
+        return True
 
     async def fail_open(self, endpoint_id: UUID, now: datetime, reason: str) -> int:
         return 0
@@ -243,3 +251,37 @@ async def test_the_fan_out_skips_inactive_owners_and_events_their_owner_is_not_t
     assert deliveries.rows == {}
     await fanout.receive([ready(Audience(user_ids=frozenset({OWNER})))])
     assert [d.event_id for d in deliveries.rows.values()] == [UUID(int=9)]
+
+
+class ClaimedAfterRead(Deliveries):
+    """A worker claims the delivery just after the redelivery read it."""
+
+    async def get(self, delivery_id: UUID) -> Delivery | None:
+        read = self.rows.get(delivery_id)
+        if read is not None:
+            self.rows[delivery_id] = replace(read, status=DeliveryStatus.DELIVERING, attempts=read.attempts + 1)
+        return read
+
+
+def redeliver(deliveries: Deliveries, uow: FakeUnitOfWork) -> Redeliver:
+    return Redeliver(Endpoints(endpoint()), deliveries, uow, MovableClock(NOW))
+
+
+async def test_a_redelivery_requeues_a_failed_delivery_from_the_start() -> None:
+    deliveries, uow = Deliveries(), FakeUnitOfWork()
+    deliveries.rows[UUID(int=2)] = delivery(status=DeliveryStatus.FAILED, failures=3, attempts=3)
+    again = await redeliver(deliveries, uow).execute(Principal.operator(), UUID(int=1), UUID(int=2))
+    assert (again.status, again.failures, again.attempts) == (DeliveryStatus.PENDING, 0, 3)
+    assert deliveries.rows[UUID(int=2)] == again
+    assert uow.commits == 1
+
+
+async def test_a_redelivery_never_overwrites_a_claim_made_before_or_after_its_read() -> None:
+    for deliveries in (Deliveries(), ClaimedAfterRead()):
+        uow = FakeUnitOfWork()
+        status = DeliveryStatus.DELIVERING if type(deliveries) is Deliveries else DeliveryStatus.FAILED
+        deliveries.rows[UUID(int=2)] = delivery(status=status)
+        with pytest.raises(DeliveryInFlightError):
+            await redeliver(deliveries, uow).execute(Principal.operator(), UUID(int=1), UUID(int=2))
+        assert deliveries.rows[UUID(int=2)].status is DeliveryStatus.DELIVERING  # the worker's claim stands
+        assert uow.commits == 0

@@ -27,6 +27,12 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
         ("::1", "loopback"),
         ("::ffff:10.0.0.1", "private"),
         ("64:ff9b::7f00:1", "loopback"),  # NAT64 of 127.0.0.1
+        ("2002:7f00:1::1", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:a00:1::", "private"),  # 6to4 of 10.0.0.1
+        ("2002:a9fe:a9fe::", "metadata"),  # 6to4 of 169.254.169.254
+        ("2002:808:808::1", None),  # 6to4 of 8.8.8.8, a public address
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "tunnel"),  # Teredo
+        ("2001::f5ff:fffe", "tunnel"),  # Teredo of 10.0.0.1 (the client address is stored inverted)
         ("10.0.0.1", "private"),
         ("172.16.0.1", "private"),
         ("fc00::1", "private"),

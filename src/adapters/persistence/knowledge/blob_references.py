@@ -9,7 +9,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.knowledge.tables import BlobGarbageRow, DocumentSourceRow
+from adapters.persistence.knowledge.tables import BlobGarbageRow, DocumentRow, DocumentSourceRow
 from application.knowledge.ports import LegacySource
 
 
@@ -39,6 +39,16 @@ class SqlBlobReferences:
     async def garbage(self, limit: int) -> list[str]:
         rows = await self._session.scalars(select(BlobGarbageRow.key).order_by(BlobGarbageRow.noted_at).limit(limit))
         return list(rows)
+
+    async def keys_of_collection(self, collection_id: UUID, limit: int) -> list[str]:
+        rows = await self._session.scalars(
+            select(DocumentSourceRow.blob_key)
+            .join(DocumentRow, DocumentRow.id == DocumentSourceRow.document_id)
+            .where(DocumentRow.collection_id == collection_id, DocumentSourceRow.blob_key.is_not(None))
+            .distinct()
+            .limit(limit)
+        )
+        return [key for key in rows if key is not None]
 
     async def unreferenced(self, keys: Sequence[str]) -> list[str]:
         referenced = set(

@@ -210,15 +210,22 @@ class SqlWebhookDeliveries:
         )
         return result.first() is not None
 
-    async def save(self, delivery: Delivery) -> None:
+    async def requeue(self, delivery: Delivery, read_attempts: int) -> bool:
         values = _delivery_values(delivery)
         values.pop("id")
-        await self._session.execute(
+        # one conditional statement: a claim between the caller's read and this write must not be overwritten
+        result = await self._session.execute(
             update(WebhookDeliveryRow)
-            .where(WebhookDeliveryRow.id == delivery.id)
+            .where(
+                WebhookDeliveryRow.id == delivery.id,
+                WebhookDeliveryRow.status != DeliveryStatus.DELIVERING.value,
+                WebhookDeliveryRow.attempts == read_attempts,
+            )
             .values(**values)
+            .returning(WebhookDeliveryRow.id)
             .execution_options(synchronize_session=False)
         )
+        return result.first() is not None
 
     async def fail_open(self, endpoint_id: UUID, now: datetime, reason: str) -> int:
         result = await self._session.execute(

@@ -27,7 +27,8 @@ def instance_id() -> str:
 
 
 def setup_metrics(settings: Settings, *extra_readers: MetricReader) -> MeterProvider:
-    """Install the process-wide provider once; later calls return it unchanged.
+    """Install the process-wide provider once; later calls return it unchanged, and refuse readers (an OTel
+    MeterProvider takes its readers only when created, so they would be dropped without a word).
 
     With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, metrics are also pushed to it over OTLP/HTTP every
     ``OTEL_METRIC_EXPORT_INTERVAL`` ms (the SDK's variable, default 60 s), tagged with this process's
@@ -35,6 +36,11 @@ def setup_metrics(settings: Settings, *extra_readers: MetricReader) -> MeterProv
     """
     global _provider, _reader  # noqa: PLW0603 - the OTel global provider can be set only once per process
     if _provider is not None:
+        if extra_readers:
+            raise RuntimeError(
+                "setup_metrics: the meter provider exists already and cannot take readers after its creation;"
+                " pass them on the process's first call"
+            )
         return _provider
     _reader = InMemoryMetricReader()
     readers = [_reader, *exporting_readers(settings), *extra_readers]

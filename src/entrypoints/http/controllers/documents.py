@@ -26,7 +26,7 @@ from domain.identity.principal import Principal
 from domain.knowledge.models import DocumentStatus
 from domain.shared.errors import ValidationError
 from entrypoints.http.document_uploads import UploadOperation, new_document
-from entrypoints.http.downloads import download
+from entrypoints.http.downloads import cached_hashes, download
 from entrypoints.http.errors import error_responses
 from entrypoints.http.knowledge_schemas import ChunkOut, DocumentOut, UpdateDocumentBody
 from entrypoints.http.pagination import Limit, ListEnvelope, Offset, meta, page_request, sort_by
@@ -145,7 +145,8 @@ class DocumentsController(Controller):
         download_original: FromDishka[DownloadOriginal],
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
     ) -> Stream:
-        return download(await download_original.execute(principal, document_id), if_none_match)
+        cached = cached_hashes(if_none_match)  # decided before any blob is opened
+        return download(await download_original.execute(principal, document_id, cached_hashes=cached))
 
     @get(
         "/{document_id:uuid}/chunks", summary="The document's chunks in order", responses=error_responses(401, 404, 422)
