@@ -34,6 +34,9 @@ def upgrade() -> None:
         sa.Column("secret_sealed", sa.Text(), nullable=False),
         sa.Column("previous_secret_sealed", sa.Text(), nullable=True),
         sa.Column("previous_secret_expires_at", sa.DateTime(timezone=True), nullable=True),
+        # what the creating credential could read: an endpoint never hears more than its creator
+        sa.Column("admin_rights", sa.Boolean(), nullable=False),
+        sa.Column("reads_documents", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),

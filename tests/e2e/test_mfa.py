@@ -259,6 +259,25 @@ async def test_wrong_codes_are_throttled_like_passwords(mfa_client: Client, totp
     assert_error(await login(mfa_client, "ann@example.org"), 429, "TOO_MANY_ATTEMPTS")
 
 
+NON_ASCII_DIGITS = ("\u0661\u0662\u0663\u0664\u0665\u0666", "\uff11\uff12\uff13\uff14\uff15\uff16")
+
+
+async def test_digits_of_other_scripts_are_a_wrong_code_not_an_error(
+    mfa_client: Client, totp_time: TotpTime, engine: AsyncEngine
+) -> None:
+    ann = await signed_in_with_mfa(mfa_client, "ann@example.org", totp_time)
+    session = await mfa_login(mfa_client, ann)
+    await _age_mfa(engine, "ann@example.org")
+    challenge = await password_step(mfa_client, "ann@example.org")
+    for code in NON_ASCII_DIGITS:
+        assert_error(await code_step(mfa_client, challenge, code), 422, "INVALID_MFA_CODE")
+        stepped = await mfa_client.post("/api/v1/auth/step-up", json={"code": code}, headers=session.headers)
+        assert_error(stepped, 422, "INVALID_MFA_CODE")
+    # four failures counted like wrong codes: the fifth wrong one reaches the limit
+    assert_error(await code_step(mfa_client, challenge, "000000"), 422, "INVALID_MFA_CODE")
+    assert_error(await code_step(mfa_client, challenge, ann.code()), 429, "TOO_MANY_ATTEMPTS")
+
+
 async def test_disabling_needs_the_password_and_a_code(mfa_client: Client, totp_time: TotpTime) -> None:
     ann = await signed_in_with_mfa(mfa_client, "ann@example.org", totp_time)
     headers = ann.account.headers

@@ -30,6 +30,7 @@ from tests.support.api import PASSWORD, Client, assert_error, bearer, create_use
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProviderDouble, ProviderUser, oidc_provider
 from tests.support.servers import free_port
 from tests.support.totp_time import TotpTime, TotpTimeProvider
+from tests.support.unproven_account import unproven_holder
 
 START = "/api/v1/auth/oidc/test/start"
 IDENTITIES = "/api/v1/users/me/identities"
@@ -160,11 +161,32 @@ async def test_an_unverified_email_never_links_an_existing_account(oidc: Client,
     assert_error(await _sign_in(oidc, provider, person), 409, "OIDC_EMAIL_NOT_VERIFIED")
 
 
-async def test_an_unverified_email_makes_an_unverified_account(oidc: Client, provider: OidcProviderDouble) -> None:
-    signed = _data(await _sign_in(oidc, provider, _person(email_verified=False)))
-    assert signed["account_created"] is True
-    me = _data(await oidc.get("/api/v1/users/me", headers=bearer(signed["access_token"])))
-    assert me["email_verified"] is False
+async def test_an_unverified_email_makes_no_account(oidc: Client, provider: OidcProviderDouble) -> None:
+    """An account from an address the provider did not verify would be ready for whoever typed it first."""
+    person = _person(email_verified=False)
+    error = assert_error(await _sign_in(oidc, provider, person), 409, "OIDC_EMAIL_NOT_VERIFIED")
+    assert "has not verified this email address" in error["message"]
+    await create_user(oidc, person.email)  # no account was made: the address is free
+    assert_error(await _sign_in(oidc, provider, person), 409, "OIDC_EMAIL_NOT_VERIFIED")
+
+
+async def test_a_verified_email_claims_an_unverified_account_and_its_holder_loses_every_way_in(
+    oidc: Client, provider: OidcProviderDouble
+) -> None:
+    victim = _person()
+    holder = ProviderUser(f"sub-{uuid4()}", victim.email, False)
+    key = await unproven_holder(oidc, victim.email, holder.subject)
+    assert (await oidc.get("/api/v1/users/me", headers=bearer(key))).status_code == 200
+    # an account whose address nobody proved is not signed in through its identity either
+    assert_error(await _sign_in(oidc, provider, holder), 403, "EMAIL_NOT_VERIFIED")
+
+    claimed = _data(await _sign_in(oidc, provider, victim))
+    assert claimed["account_created"] is False
+    headers = bearer(claimed["access_token"])
+    assert _data(await oidc.get("/api/v1/users/me", headers=headers))["email_verified"] is True
+    assert [i["subject"] for i in _data(await oidc.get(IDENTITIES, headers=headers))] == [victim.subject]
+    assert (await oidc.get("/api/v1/users/me", headers=bearer(key))).status_code == 401
+    assert_error(await _sign_in(oidc, provider, holder), 409, "OIDC_EMAIL_NOT_VERIFIED")
 
 
 async def test_the_email_may_come_from_userinfo(oidc: Client, provider: OidcProviderDouble) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from entrypoints.bootstrap.settings import Settings
 from tests.support.api import PASSWORD, Client, assert_error, bearer, login, mail_token, signed_in, wait_for_mail
 from tests.support.observe import read_mailbox
+from tests.support.unproven_account import unproven_holder
 
 NEW = "an entirely new passphrase"
 
@@ -51,3 +52,20 @@ async def test_change_password(client: Client) -> None:
 async def test_change_password_needs_authentication(client: Client) -> None:
     response = await client.post("/api/v1/users/me/password", json={"current_password": "a", "new_password": "b"})
     assert_error(response, 401, "UNAUTHENTICATED")
+
+
+async def test_a_reset_that_proves_the_address_ends_what_its_unproven_holder_set_up(
+    mail_client: Client, settings: Settings
+) -> None:
+    key = await unproven_holder(mail_client, "claimed@example.org", "sub-holder")
+    assert (await mail_client.get("/api/v1/users/me", headers=bearer(key))).status_code == 200
+    forgot = await mail_client.post("/api/v1/auth/password/forgot", json={"email": "claimed@example.org"})
+    assert forgot.status_code == 202, forgot.text
+    token = mail_token(await wait_for_mail(settings.mailbox_dir, "claimed@example.org", "Reset your"))
+    done = await mail_client.post("/api/v1/auth/password/reset", json={"token": token, "password": NEW})
+    assert done.status_code == 204, done.text
+    assert (await mail_client.get("/api/v1/users/me", headers=bearer(key))).status_code == 401
+    signed = await login(mail_client, "claimed@example.org", NEW)
+    assert signed.status_code == 200, signed.text
+    headers = bearer(signed.json()["data"]["access_token"])
+    assert (await mail_client.get("/api/v1/users/me/identities", headers=headers)).json()["data"] == []

@@ -389,6 +389,75 @@ async def test_owners_see_only_their_endpoints_and_hear_only_what_they_may_read(
         assert [d["event_id"] for d in await log_of(hooks, reader, hooks_of[reader.email]["id"])] == [str(ready.id)]
 
 
+async def key_of(client: Client, account: Account, *scopes: str) -> Account:
+    created = await client.post(
+        "/api/v1/api-keys", json={"name": "hooks", "scopes": list(scopes)}, headers=account.headers
+    )
+    assert created.status_code == 201, created.text
+    return Account(account.id, account.email, created.json()["data"]["secret"], "")
+
+
+async def test_an_endpoint_hears_no_more_than_the_credential_that_created_it_could_read(
+    hooks: Client, container: AsyncContainer
+) -> None:
+    owner = await signed_in(hooks, "hook-owner@example.org", Role.ADMIN)
+    admin = await signed_in(hooks, "hook-scoped-admin@example.org", Role.ADMIN)
+    reader = await signed_in(hooks, "hook-scoped-reader@example.org")
+    collection = await new_collection(hooks, owner)
+    added = await hooks.put(
+        f"/api/v1/collections/{collection}/members/{reader.id}", json={"role": "viewer"}, headers=owner.headers
+    )
+    assert added.status_code == 200, added.text
+
+    with receiving(Receiver()) as receiver:
+        full = await register(hooks, admin, receiver.url)
+        # an admin's key below users:write has no admin reach; a key without documents:read reads no events
+        below_admin = await register(
+            hooks, await key_of(hooks, admin, "documents:read", "webhooks:manage"), receiver.url
+        )
+        admin_hooks_only = await register(hooks, await key_of(hooks, admin, "webhooks:manage"), receiver.url)
+        reader_hooks_only = await register(hooks, await key_of(hooks, reader, "webhooks:manage"), receiver.url)
+        ready = event(EventType.DOCUMENT_READY, collection_id=collection)
+        named = event(EventType.DOCUMENT_READY, user_ids=(admin.id, reader.id))
+        await fan_out(container, ready, named)
+        heard = {
+            name: [item["event_id"] for item in await log_of(hooks, admin if name != "reader" else reader, hook["id"])]
+            for name, hook in (
+                ("full", full),
+                ("below_admin", below_admin),
+                ("admin_hooks_only", admin_hooks_only),
+                ("reader", reader_hooks_only),
+            )
+        }
+        assert sorted(heard.pop("full")) == sorted([str(ready.id), str(named.id)])
+        assert heard == {
+            "below_admin": [str(named.id)],  # named in it, but no reader of the collection
+            "admin_hooks_only": [],
+            "reader": [],
+        }
+
+
+async def test_an_admin_held_back_by_the_mfa_rule_hears_only_what_a_member_would(
+    hooks: Client, hook_settings: Settings, container: AsyncContainer
+) -> None:
+    owner = await signed_in(hooks, "hook-mfa-owner@example.org", Role.ADMIN)
+    admin = await signed_in(hooks, "hook-no-mfa-admin@example.org", Role.ADMIN)
+    collection = await new_collection(hooks, owner)
+    with receiving(Receiver()) as receiver:
+        endpoint = await register(hooks, admin, receiver.url)  # created before MFA_REQUIRED_FOR_ADMINS was set
+        strict = build_container(msgspec.structs.replace(hook_settings, mfa_required_for_admins=True))
+        try:
+            blocked = event(EventType.DOCUMENT_READY, collection_id=collection)
+            await fan_out(strict, blocked)
+        finally:
+            await strict.close()
+        assert await log_of(hooks, owner, endpoint["id"]) == []
+        # without the rule the same admin (and endpoint) hears every collection again
+        lenient = event(EventType.DOCUMENT_READY, collection_id=collection)
+        await fan_out(container, lenient)
+        assert [item["event_id"] for item in await log_of(hooks, owner, endpoint["id"])] == [str(lenient.id)]
+
+
 async def test_a_worker_killed_mid_delivery_leads_to_exactly_one_successful_delivery(
     hooks: Client, container: AsyncContainer, hook_settings: Settings, tmp_path: Path
 ) -> None:

@@ -23,6 +23,7 @@ def test_the_step_of_a_code_now_and_one_step_either_way() -> None:
     assert totp.matching_step(secret, reference.at(NOW + 30)) == step + 1
     assert totp.matching_step(secret, reference.at(NOW - 60)) is None
     assert totp.matching_step(secret, reference.at(NOW + 60)) is None
+    assert totp.matching_step(secret, "\uff11\uff12\uff13\uff14\uff15\uff16") is None  # not a TypeError
 
 
 def test_the_provisioning_uri_names_the_issuer_and_account() -> None:

@@ -24,9 +24,9 @@ from application.identity.ports import (
     UserQuery,
 )
 from application.shared.ports import Page
-from domain.identity.errors import EmailTakenError, InvalidTokenError
+from domain.identity.errors import EmailTakenError, IdentityTakenError, InvalidTokenError
 from domain.identity.mfa import MfaEnrolment
-from domain.identity.models import ApiKey, AuditEvent, AuthSession, TokenPurpose, User
+from domain.identity.models import ApiKey, AuditEvent, AuthSession, ExternalIdentity, TokenPurpose, User
 from domain.identity.roles import Role
 
 
@@ -424,3 +424,25 @@ class PlainSecretBox:
 
     def code_digest(self, code: str) -> str:
         return hashlib.sha256(code.encode()).hexdigest()
+
+
+class InMemoryIdentities:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, ExternalIdentity] = {}
+
+    async def add(self, identity: ExternalIdentity) -> None:
+        if await self.find(identity.provider, identity.subject) is not None:
+            raise IdentityTakenError()
+        self.rows[identity.id] = identity
+
+    async def get(self, identity_id: UUID) -> ExternalIdentity | None:
+        return self.rows.get(identity_id)
+
+    async def find(self, provider: str, subject: str) -> ExternalIdentity | None:
+        return next((i for i in self.rows.values() if (i.provider, i.subject) == (provider, subject)), None)
+
+    async def list_for_user(self, user_id: UUID) -> list[ExternalIdentity]:
+        return [i for i in self.rows.values() if i.user_id == user_id]
+
+    async def delete(self, identity_id: UUID) -> None:
+        self.rows.pop(identity_id, None)

@@ -8,6 +8,7 @@ from application.identity.accounts import AccountFactory, NewAccount, RegisterUs
 from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from application.identity.audit import AuditContext, Auditor, ListAuditEvents
 from application.identity.authenticate import Authenticate
+from application.identity.claims import UnprovenAccess
 from application.identity.login import (
     Credentials,
     Login,
@@ -55,6 +56,7 @@ from tests.support.identity_fakes import (
     FakeUnitOfWork,
     InMemoryApiKeys,
     InMemoryAuditLog,
+    InMemoryIdentities,
     InMemoryLimiter,
     InMemoryMfa,
     InMemoryOneTimeTokens,
@@ -101,6 +103,7 @@ class World:
     clock: MovableClock = field(default_factory=MovableClock)
     ids: SequentialIds = field(default_factory=SequentialIds)
     mfa: InMemoryMfa = field(default_factory=InMemoryMfa)
+    identities: InMemoryIdentities = field(default_factory=InMemoryIdentities)
     totp: FakeTotp = field(default_factory=FakeTotp)
     box: PlainSecretBox = field(default_factory=PlainSecretBox)
     policy: IdentityPolicy = POLICY
@@ -124,6 +127,10 @@ class World:
     @property
     def mail_throttle(self) -> MailThrottle:
         return MailThrottle(self.limiter, POLICY)
+
+    @property
+    def unproven(self) -> UnprovenAccess:
+        return UnprovenAccess(self.sessions, self.identities, self.keys, self.mfa)
 
     @property
     def accounts(self) -> AccountFactory:
@@ -236,6 +243,7 @@ class World:
             self.auditor,
             self.uow,
             self.clock,
+            self.unproven,
         )
 
     def change_password(self) -> ChangePassword:

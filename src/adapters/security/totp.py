@@ -24,6 +24,8 @@ class PyotpTotp:
         return pyotp.TOTP(secret, interval=STEP_SECONDS).provisioning_uri(name=account, issuer_name=issuer)
 
     def matching_step(self, secret: str, code: str) -> int | None:
+        if not (code.isascii() and code.isdigit()):
+            return None  # hmac.compare_digest raises on non-ASCII str: a wrong code, not an error
         totp = pyotp.TOTP(secret, interval=STEP_SECONDS)
         now = int(self._time())
         current = now // STEP_SECONDS

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from application.identity.accounts import AccountFactory
 from application.identity.audit import Auditor
+from application.identity.claims import UnprovenAccess
 from application.identity.login import MfaChallenge
 from application.identity.policy import IdentityPolicy
 from application.identity.ports import (
@@ -28,13 +29,13 @@ from application.identity.ports import (
     PendingSignIns,
     ProviderClaims,
     SecretTokens,
-    SessionRepository,
     UserRepository,
 )
 from application.identity.tokens import OneTimeTokens, SessionIssuer, TokenPair
 from application.shared.ports import Clock, IdGenerator, UnitOfWork
 from domain.identity.errors import (
     AccountDisabledError,
+    EmailNotVerifiedError,
     IdentityTakenError,
     LastSignInMethodError,
     OidcEmailMissingError,
@@ -146,7 +147,7 @@ class FinishOidcSignIn:
     Anyone holding the browser binding of the start (no principal). Raises NotFoundError (unknown provider),
     OidcStateError and OidcProviderError (400), OidcCodeRefusedError (400), OidcIdTokenError (401),
     OidcEmailNotVerifiedError and IdentityTakenError (409), OidcEmailMissingError (400), AccountDisabledError
-    (403) and DependencyUnavailableError.
+    and EmailNotVerifiedError (403) and DependencyUnavailableError.
     """
 
     def __init__(
@@ -156,7 +157,6 @@ class FinishOidcSignIn:
         secrets: SecretTokens,
         identities: ExternalIdentityRepository,
         users: UserRepository,
-        sessions: SessionRepository,
         accounts: AccountFactory,
         issuer: SessionIssuer,
         mfa: MfaRepository,
@@ -166,13 +166,14 @@ class FinishOidcSignIn:
         ids: IdGenerator,
         clock: Clock,
         policy: IdentityPolicy,
+        unproven: UnprovenAccess,
     ) -> None:
+        self._unproven = unproven
         self._providers = providers
         self._pending = pending
         self._secrets = secrets
         self._identities = identities
         self._users = users
-        self._sessions = sessions
         self._accounts = accounts
         self._issuer = issuer
         self._mfa = mfa
@@ -251,6 +252,9 @@ class FinishOidcSignIn:
         if not user.is_active:
             await self._refuse(user, provider_name, "account_disabled")
             raise AccountDisabledError()
+        if not user.is_verified:  # as for a password: an address nobody proved signs nobody in
+            await self._refuse(user, provider_name, "email_not_verified")
+            raise EmailNotVerifiedError()
         enrolment = await self._mfa.get(user.id)
         if enrolment is not None and enrolment.is_active:
             ttl = self._policy.mfa_challenge_ttl
@@ -274,31 +278,49 @@ class FinishOidcSignIn:
         return OidcOutcome(OidcIntent.SIGN_IN, user, identity, pair, account_created=created)
 
     async def _match_or_create(self, provider_name: str, claims: ProviderClaims) -> tuple[User, bool]:
-        """The account with the provider's email, if the provider verified it; else a new one (True)."""
+        """The account with the provider's email, or a new one (True); either only if the provider verified
+        the email: an account made from an unverified one would hold an address nobody proved, ready for
+        whoever typed it (pre-account takeover)."""
         email = _email(claims)
         user = await self._users.get_by_email(email)
+        if not claims.email_verified:
+            if user is not None:
+                await self._refuse(user, provider_name, "oidc_email_not_verified")
+                raise OidcEmailNotVerifiedError()
+            raise OidcEmailNotVerifiedError(
+                "The identity provider has not verified this email address, so no account is made from it. "
+                "Verify the address at the provider, then sign in again."
+            )
         if user is None:
             user = await self._accounts.create_without_password(
-                email, _display_name(claims, email), self._policy.registration_role, verified=claims.email_verified
+                email, _display_name(claims, email), self._policy.registration_role, verified=True
             )
             await self._auditor.record(
                 AuditAction.USER_REGISTERED, actor_id=user.id, subject_id=user.id, via="oidc", provider=provider_name
             )
             return user, True
-        if not claims.email_verified:
-            await self._refuse(user, provider_name, "oidc_email_not_verified")
-            raise OidcEmailNotVerifiedError()
-        return await self._claim(user), False
+        return await self._claim(user, provider_name), False
 
-    async def _claim(self, user: User) -> User:
+    async def _claim(self, user: User, provider_name: str) -> User:
         """Linking by a provider-verified email to an account whose address Lore never verified: whoever
-        registered it could not prove the address, so their password is dropped (pre-account takeover)."""
+        registered it could not prove the address, so their password, sessions, linked identities, API keys
+        and MFA go (pre-account takeover)."""
         if user.is_verified:
             return user
         now = self._clock.now()
         user = user.with_changes(password_hash=None, email_verified_at=now, updated_at=now)
         await self._users.save(user)
-        await self._sessions.revoke_all(user.id, now, "claimed_by_verified_email")
+        forfeited = await self._unproven.forfeit(user.id, now, "claimed_by_verified_email")
+        await self._auditor.record(
+            AuditAction.USER_UPDATED,
+            actor_id=user.id,
+            subject_id=user.id,
+            reason="claimed_by_verified_email",
+            provider=provider_name,
+            identities_removed=forfeited.identities,
+            api_keys_revoked=forfeited.api_keys,
+            mfa_removed=forfeited.mfa,
+        )
         return user
 
     async def _add_identity(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from application.identity.accounts import find_by_address, send_after_commit
 from application.identity.audit import Auditor
+from application.identity.claims import UnprovenAccess
 from application.identity.emails import password_reset_email
 from application.identity.login import LoginThrottle, MailThrottle
 from application.identity.policy import IdentityPolicy
@@ -71,10 +74,12 @@ class ResetPassword:
         auditor: Auditor,
         uow: UnitOfWork,
         clock: Clock,
+        unproven: UnprovenAccess,
     ) -> None:
         self._users = users
         self._tokens = tokens
         self._sessions = sessions
+        self._unproven = unproven
         self._hasher = hasher
         self._passwords = passwords
         self._auditor = auditor
@@ -89,6 +94,7 @@ class ResetPassword:
         # raising here rolls the consume back (nothing is committed), so a weak password does not burn the token
         self._passwords.check(new_password, email=user.email)
         now = self._clock.now()
+        claimed = not user.is_verified
         user = user.with_changes(
             password_hash=await self._hasher.hash(new_password),
             email_verified_at=user.email_verified_at or now,  # the reset link proved the address
@@ -96,9 +102,24 @@ class ResetPassword:
         )
         await self._users.save(user)
         await self._tokens.discard_all(user.id, TokenPurpose.RESET_PASSWORD)
-        revoked = await self._sessions.revoke_all(user.id, now, "password_reset")
+        forfeited: dict[str, Any] = {}
+        if claimed:  # the address is proved only now: what its unproven holder set up goes too
+            lost = await self._unproven.forfeit(user.id, now, "password_reset")
+            revoked = lost.sessions
+            forfeited = {
+                "identities_removed": lost.identities,
+                "api_keys_revoked": lost.api_keys,
+                "mfa_removed": lost.mfa,
+            }
+        else:
+            revoked = await self._sessions.revoke_all(user.id, now, "password_reset")
         await self._auditor.record(
-            AuditAction.PASSWORD_RESET, actor_id=user.id, subject_id=user.id, ip_address=ip_address, sessions=revoked
+            AuditAction.PASSWORD_RESET,
+            actor_id=user.id,
+            subject_id=user.id,
+            ip_address=ip_address,
+            sessions=revoked,
+            **forfeited,
         )
         await self._uow.commit()
 

@@ -14,6 +14,7 @@ from application.webhooks.ports import WebhookDeliveries, WebhookEndpoints
 from application.webhooks.targets import WebhookTargets
 from domain.identity.models import AuditAction
 from domain.identity.principal import Principal
+from domain.identity.roles import Permission
 from domain.shared.events import EventType
 from domain.webhooks.errors import (
     DeliveryInFlightError,
@@ -105,6 +106,8 @@ class CreateWebhook:
             enabled=True,
             created_at=now,
             updated_at=now,
+            admin_rights=principal.acts_as_admin,
+            reads_documents=principal.can(Permission.DOCUMENTS_READ),
         )
         await self._endpoints.add(endpoint)
         await self._auditor.record(

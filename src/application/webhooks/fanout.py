@@ -6,7 +6,9 @@ import json
 from collections.abc import Sequence
 from uuid import UUID
 
-from application.identity.ports import UserRepository
+from application.identity.authenticate import must_enrol
+from application.identity.policy import IdentityPolicy
+from application.identity.ports import MfaRepository, UserRepository
 from application.knowledge.ports import ReadableCollections
 from application.shared.ports import Clock, IdGenerator
 from application.webhooks.ports import WebhookDeliveries, WebhookEndpoints
@@ -26,8 +28,11 @@ class WebhookFanout:
 
     The rows commit with the relay's mark that the events were handed on, so each event reaches each
     endpoint exactly once (and the (endpoint, event) key makes a repeated hand-over a no-op). Who may
-    hear an event is decided now, from the owner's current role and collection access: an admin's
-    endpoint hears everything, a member's only what they can read today.
+    hear an event is decided now, with the live feed's rule, from the owner's current role, MFA enrolment
+    and collection access, bounded by what the credential that created the endpoint could read: an
+    admin's endpoint hears everything only if the admin has full admin rights today (not waiting for MFA
+    enrolment under MFA_REQUIRED_FOR_ADMINS) and it was created with full admin rights; a credential
+    without documents:read created an endpoint that hears nothing.
     """
 
     def __init__(
@@ -36,6 +41,8 @@ class WebhookFanout:
         deliveries: WebhookDeliveries,
         users: UserRepository,
         readable: ReadableCollections,
+        mfa: MfaRepository,
+        policy: IdentityPolicy,
         ids: IdGenerator,
         clock: Clock,
     ) -> None:
@@ -43,6 +50,8 @@ class WebhookFanout:
         self._deliveries = deliveries
         self._users = users
         self._readable = readable
+        self._mfa = mfa
+        self._policy = policy
         self._ids = ids
         self._clock = clock
 
@@ -53,6 +62,7 @@ class WebhookFanout:
         if not endpoints:
             return
         owners: dict[UUID, User | None] = {}
+        admins: dict[UUID, bool] = {}  # owner -> has full admin rights now
         reads: dict[tuple[UUID, UUID], bool] = {}
         now = self._clock.now()
         deliveries: list[Delivery] = []
@@ -64,7 +74,12 @@ class WebhookFanout:
                 if endpoint.owner_id not in owners:
                     owners[endpoint.owner_id] = await self._users.get(endpoint.owner_id)
                 owner = owners[endpoint.owner_id]
-                if owner is None or not owner.is_active or not await self._may_hear(event, owner, reads):
+                if owner is None or not owner.is_active or not endpoint.reads_documents:
+                    continue
+                if owner.id not in admins:
+                    admins[owner.id] = await self._acts_as_admin(owner)
+                is_admin = admins[owner.id] and endpoint.admin_rights
+                if not await self._may_hear(event, owner, is_admin, reads):
                     continue
                 body = body or body_of(event)
                 deliveries.append(
@@ -85,8 +100,18 @@ class WebhookFanout:
         if deliveries:
             await self._deliveries.add_many(deliveries)
 
-    async def _may_hear(self, event: DomainEvent, owner: User, reads: dict[tuple[UUID, UUID], bool]) -> bool:
-        is_admin = owner.role is Role.ADMIN
+    async def _acts_as_admin(self, owner: User) -> bool:
+        """Principal.acts_as_admin for the owner's own session: admin, and not held back by the enrolment rule."""
+        if owner.role is not Role.ADMIN:
+            return False
+        if not self._policy.mfa_required_for_admins:
+            return True
+        enrolment = await self._mfa.get(owner.id)
+        return not must_enrol(owner, enrolment is not None and enrolment.is_active, self._policy)
+
+    async def _may_hear(
+        self, event: DomainEvent, owner: User, is_admin: bool, reads: dict[tuple[UUID, UUID], bool]
+    ) -> bool:
         collection_id = event.audience.collection_id
         reads_collection = False
         if not is_admin and collection_id is not None and not event.audience.names(owner.id):

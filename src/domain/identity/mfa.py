@@ -34,8 +34,10 @@ class MfaEnrolment:
 
 
 def normalize_recovery_code(raw: str) -> str:
-    """As typed, in any case, with or without the dashes and spaces."""
-    return "".join(raw.split()).replace("-", "").lower()
+    """As typed, in any case, with or without the dashes and spaces; "" for anything outside ASCII (no code
+    has such characters, and case folding beyond ASCII could turn one string into another's code)."""
+    normalized = "".join(raw.split()).replace("-", "")
+    return normalized.lower() if normalized.isascii() else ""
 
 
 def format_recovery_code(code: str) -> str:
@@ -43,5 +45,7 @@ def format_recovery_code(code: str) -> str:
 
 
 def looks_like_totp(code: str) -> bool:
+    """Six ASCII digits: str.isdigit() alone also takes Arabic-Indic or full-width digits, which no
+    authenticator shows and which the constant-time comparison cannot take."""
     stripped = "".join(code.split())
-    return len(stripped) == 6 and stripped.isdigit()
+    return len(stripped) == 6 and stripped.isascii() and stripped.isdigit()

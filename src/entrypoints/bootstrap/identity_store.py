@@ -25,6 +25,7 @@ from adapters.security.totp import PyotpTotp
 from application.identity.accounts import AccountFactory
 from application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from application.identity.audit import Auditor, ListAuditEvents, VerifyAuditChain
+from application.identity.claims import UnprovenAccess
 from application.identity.cleanup import PurgeExpiredCredentials
 from application.identity.mfa import GetMfaStatus, ResetUserMfa
 from application.identity.oidc import ListIdentities, UnlinkIdentity
@@ -96,6 +97,7 @@ class IdentityStoreProvider(Provider):
         Auditor,
         VerifyAuditChain,
         AccountFactory,
+        UnprovenAccess,
         UserAccess,
         GetMe,
         UpdateMe,

@@ -58,6 +58,10 @@ def test_recovery_code_forms_and_the_admin_only_permissions() -> None:
     assert format_recovery_code("abcdefghijkl") == "abcd-efgh-ijkl"
     assert looks_like_totp("123 456")
     assert not looks_like_totp("12345a")
+    # digits of other scripts are digits to str.isdigit() but no authenticator's code
+    assert not looks_like_totp("\u0661\u0662\u0663\u0664\u0665\u0666")
+    assert not looks_like_totp("\uff11\uff12\uff13\uff14\uff15\uff16")
+    assert normalize_recovery_code("abcd-efgh-ijk\u0130") == ""
     assert {Permission.USERS_READ, Permission.USERS_WRITE, Permission.AUDIT_READ} == ADMIN_ONLY
 
 

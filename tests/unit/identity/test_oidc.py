@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
@@ -21,14 +21,12 @@ from application.identity.oidc import (
 from application.identity.ports import AuthorizationRequest, OidcProviderInfo, PendingSignIn, ProviderClaims
 from domain.identity.errors import (
     AccountDisabledError,
-    IdentityTakenError,
     InteractiveSessionRequiredError,
     OidcEmailMissingError,
     OidcIdTokenError,
     OidcProviderError,
     OidcStateError,
 )
-from domain.identity.models import ExternalIdentity
 from domain.identity.principal import Principal
 from domain.identity.roles import Role
 from domain.shared.errors import NotFoundError
@@ -81,33 +79,10 @@ class InMemoryPending:
 
 
 @dataclass
-class InMemoryIdentities:
-    rows: dict[UUID, ExternalIdentity] = field(default_factory=dict)
-
-    async def add(self, identity: ExternalIdentity) -> None:
-        if await self.find(identity.provider, identity.subject) is not None:
-            raise IdentityTakenError()
-        self.rows[identity.id] = identity
-
-    async def get(self, identity_id: UUID) -> ExternalIdentity | None:
-        return self.rows.get(identity_id)
-
-    async def find(self, provider: str, subject: str) -> ExternalIdentity | None:
-        return next((i for i in self.rows.values() if (i.provider, i.subject) == (provider, subject)), None)
-
-    async def list_for_user(self, user_id: UUID) -> list[ExternalIdentity]:
-        return [i for i in self.rows.values() if i.user_id == user_id]
-
-    async def delete(self, identity_id: UUID) -> None:
-        self.rows.pop(identity_id, None)
-
-
-@dataclass
 class Oidc:
     world: World = field(default_factory=World)
     providers: FakeProviders = field(default_factory=FakeProviders)
     pending: InMemoryPending = field(default_factory=InMemoryPending)
-    identities: InMemoryIdentities = field(default_factory=InMemoryIdentities)
 
     def start(self) -> StartOidcSignIn:
         return StartOidcSignIn(self.providers, self.pending, self.world.secrets)
@@ -118,9 +93,8 @@ class Oidc:
             self.providers,
             self.pending,
             w.secrets,
-            self.identities,
+            self.world.identities,
             w.users,
-            w.sessions,
             w.accounts,
             w.issuer,
             w.mfa,
@@ -130,6 +104,7 @@ class Oidc:
             w.ids,
             w.clock,
             POLICY,
+            w.unproven,
         )
 
     async def round_trip(self, principal: Principal | None = None, **claims: object) -> Callback:
@@ -210,13 +185,13 @@ async def test_linking_twice_is_harmless_and_a_gone_account_cannot_link() -> Non
     again = await oidc.finish().execute("idp", await oidc.round_trip(me))
     assert first.intent is again.intent is OidcIntent.LINK
     assert first.identity == again.identity
-    assert [i.id for i in await ListIdentities(oidc.identities).execute(me)] == [first.identity.id]
+    assert [i.id for i in await ListIdentities(oidc.world.identities).execute(me)] == [first.identity.id]
     callback = await oidc.round_trip(me)
     del oidc.world.users.rows[user.id]
     with pytest.raises(OidcStateError):
         await oidc.finish().execute("idp", callback)
     with pytest.raises(NotFoundError):
-        await UnlinkIdentity(oidc.identities, oidc.world.users, oidc.world.auditor, oidc.world.uow).execute(
+        await UnlinkIdentity(oidc.world.identities, oidc.world.users, oidc.world.auditor, oidc.world.uow).execute(
             me, first.identity.id
         )
 

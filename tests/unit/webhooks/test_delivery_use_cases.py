@@ -11,6 +11,7 @@ from uuid import UUID
 import pytest
 
 from application.identity.audit import AuditContext, Auditor
+from application.identity.policy import IdentityPolicy
 from application.shared.events import EventSubscriber
 from application.shared.ports import Page, PageRequest
 from application.webhooks.delivery import DeliverWebhook
@@ -36,6 +37,7 @@ from tests.support.identity_fakes import (
     CapturingOutbox,
     FakeUnitOfWork,
     InMemoryAuditLog,
+    InMemoryMfa,
     InMemoryUsers,
     MovableClock,
     SequentialIds,
@@ -140,6 +142,7 @@ def endpoint(**changes: object) -> WebhookEndpoint:
         enabled=True,
         created_at=NOW,
         updated_at=NOW,
+        reads_documents=True,
     )
     return base.with_changes(**changes)
 
@@ -236,7 +239,14 @@ async def test_the_fan_out_skips_inactive_owners_and_events_their_owner_is_not_t
             return frozenset()
 
     fanout: EventSubscriber = WebhookFanout(  # what the relay hands committed events to
-        endpoints, deliveries, users, NoCollections(), SequentialIds(), MovableClock(NOW)
+        endpoints,
+        deliveries,
+        users,
+        NoCollections(),
+        InMemoryMfa(),
+        IdentityPolicy(),
+        SequentialIds(),
+        MovableClock(NOW),
     )
 
     def ready(audience: Audience) -> DomainEvent:
@@ -246,7 +256,16 @@ async def test_the_fan_out_skips_inactive_owners_and_events_their_owner_is_not_t
     users.rows[OWNER] = owner(active=False)
     await fanout.receive([ready(Audience(user_ids=frozenset({OWNER})))])
     users.rows[OWNER] = owner()
-    fanout = WebhookFanout(endpoints, deliveries, users, NoCollections(), SequentialIds(), MovableClock(NOW))
+    fanout = WebhookFanout(
+        endpoints,
+        deliveries,
+        users,
+        NoCollections(),
+        InMemoryMfa(),
+        IdentityPolicy(),
+        SequentialIds(),
+        MovableClock(NOW),
+    )
     await fanout.receive([ready(Audience(collection_id=UUID(int=50)))])  # a collection the owner cannot read
     assert deliveries.rows == {}
     await fanout.receive([ready(Audience(user_ids=frozenset({OWNER})))])

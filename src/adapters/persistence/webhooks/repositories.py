@@ -56,6 +56,8 @@ class SqlWebhookEndpoints:
             updated_at=row.updated_at,
             disabled_at=row.disabled_at,
             disabled_reason=row.disabled_reason,
+            admin_rights=row.admin_rights,
+            reads_documents=row.reads_documents,
         )
 
     def _values(self, endpoint: WebhookEndpoint) -> dict[str, Any]:
@@ -71,6 +73,8 @@ class SqlWebhookEndpoints:
             "secret_sealed": self._box.seal(endpoint.secrets.current),
             "previous_secret_sealed": self._box.seal(previous) if previous else None,
             "previous_secret_expires_at": endpoint.secrets.previous_expires_at,
+            "admin_rights": endpoint.admin_rights,
+            "reads_documents": endpoint.reads_documents,
             "created_at": endpoint.created_at,
             "updated_at": endpoint.updated_at,
         }
