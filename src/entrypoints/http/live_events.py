@@ -104,7 +104,9 @@ class LiveHub:
                     failing = True
                 await asyncio.sleep(1.0)
                 continue
-            for position, event in batch:
+            for position, event in batch:  # the position moves past an unreadable entry too
+                if event is None:
+                    continue
                 for subscription in tuple(self._subscriptions):
                     subscription.offer(position, event)
 
@@ -178,7 +180,8 @@ class LiveSession:
             return None
         while batch := await stream.read(position, wait_seconds=0, limit=READ_BATCH):
             for position, event in batch:  # noqa: B007 - the last one is where the next read starts
-                await self._send(event)
+                if event is not None:  # unreadable: skipped, but the next read starts after it
+                    await self._send(event)
         return position
 
     async def _forward(self, subscription: Subscription, replayed_to: str | None) -> None:
