@@ -24,8 +24,8 @@ logger = logging.getLogger("lore.events")
 
 # close codes (4000-4999 are the application's)
 BAD_REQUEST = 4400  # a malformed first message or last_event_id
-UNAUTHORIZED = 4401  # no, invalid or expired credentials, or the session was revoked
-FORBIDDEN = 4403  # the credentials lack documents:read
+UNAUTHORIZED = 4401  # no, invalid or expired credentials, the session was revoked, or the rights changed
+FORBIDDEN = 4403  # the credentials lack documents:read (also when they lose it while connected)
 SLOW_CLIENT = 4429  # the connection's queue overflowed: reconnect with last_event_id
 SERVICE_RESTART = 1012  # the server is stopping (sent by uvicorn at shutdown)
 INTERNAL_ERROR = 1011
@@ -127,8 +127,9 @@ class SessionOptions:
 class LiveSession:
     """One authenticated connection: replay after ``last_event_id``, then live events, heartbeats between.
 
-    ``still_valid`` is asked at each heartbeat (the credentials are checked again): False closes with
-    UNAUTHORIZED, so a revoked session or key stops hearing at once.
+    ``recheck`` is asked at each heartbeat (the credentials are checked again): a close code and reason when the
+    connection must end (a revoked session or key, or rights that changed since it connected, since the
+    visibility filter judges with the rights of the handshake), None while it may go on.
     """
 
     def __init__(
@@ -137,13 +138,13 @@ class LiveSession:
         socket: FrameSocket,
         visibility: EventVisibility,
         options: SessionOptions,
-        still_valid: Callable[[], Awaitable[bool]],
+        recheck: Callable[[], Awaitable[tuple[int, str] | None]],
     ) -> None:
         self._hub = hub
         self._socket = socket
         self._visibility = visibility
         self._options = options
-        self._still_valid = still_valid
+        self._recheck = recheck
 
     async def run(self, last_event_id: UUID | None) -> None:
         subscription = await self._hub.subscribe()
@@ -194,8 +195,8 @@ class LiveSession:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self._options.heartbeat_seconds)
-            if not await self._still_valid():
-                await self._socket.close(UNAUTHORIZED, "the credentials are no longer valid")
+            if (closing := await self._recheck()) is not None:
+                await self._socket.close(*closing)
                 return
             await self._socket.send_json({"type": "stream.heartbeat", "at": datetime.now(UTC).isoformat()})
 

@@ -128,13 +128,13 @@ async def _until(condition: object) -> None:
             await asyncio.sleep(0.01)
 
 
-async def _valid() -> bool:
-    return True
+async def _valid() -> tuple[int, str] | None:
+    return None
 
 
-def _session(hub: LiveHub, socket: Socket, user: UUID, still_valid: object = _valid, beat: float = 60) -> LiveSession:
+def _session(hub: LiveHub, socket: Socket, user: UUID, recheck: object = _valid, beat: float = 60) -> LiveSession:
     visibility = EventVisibility(Principal(user, Role.ADMIN), Readable(), MovableClock(), 30)
-    return LiveSession(hub, socket, visibility, SessionOptions(beat), still_valid)  # type: ignore[arg-type]
+    return LiveSession(hub, socket, visibility, SessionOptions(beat), recheck)  # type: ignore[arg-type]
 
 
 async def test_a_reconnect_replays_what_came_after_its_last_event_then_goes_live_without_duplicates() -> None:
@@ -203,8 +203,8 @@ async def test_a_client_too_slow_for_its_queue_is_closed_with_the_slow_client_co
 
 
 async def test_credentials_no_longer_valid_at_a_heartbeat_close_the_connection() -> None:
-    async def revoked() -> bool:
-        return False
+    async def revoked() -> tuple[int, str] | None:
+        return UNAUTHORIZED, "revoked"
 
     hub = LiveHub(Stream(), queue_size=2)
     socket = Socket()

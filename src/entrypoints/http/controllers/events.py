@@ -83,6 +83,29 @@ async def _authenticate(container: AsyncContainer, credential: str) -> Principal
         return None
 
 
+def _rights(principal: Principal) -> tuple[object, ...]:
+    """What the visibility filter judges by: role, an API key's scopes, and the MFA-enrolment block."""
+    return principal.user_id, principal.role, principal.scopes, principal.mfa_enrolment_required
+
+
+async def _recheck(container: AsyncContainer, credential: str, connected_as: Principal) -> tuple[int, str] | None:
+    """At each heartbeat: why the connection must close, if it must.
+
+    The connection's filter keeps the rights it connected with, so any change (a demotion, a promotion, an
+    admin made to enrol in MFA) closes it: the client reconnects and is judged afresh.
+    """
+    fresh = await _authenticate(container, credential)
+    if fresh is None:
+        return UNAUTHORIZED, "the credentials are no longer valid"
+    if _rights(fresh) == _rights(connected_as):
+        return None
+    try:
+        WEBSOCKETS[EVENTS_PATH].check(fresh)
+    except DomainError as exc:
+        return FORBIDDEN, str(exc)[:120]
+    return UNAUTHORIZED, "the credentials' rights changed: reconnect"
+
+
 def _offered(socket: WebSocket[Any, Any, Any]) -> tuple[list[str], str | None]:
     protocols = [str(p) for p in socket.scope.get("subprotocols") or []]
     token = next((p[len(BEARER_PREFIX) :] for p in protocols if p.startswith(BEARER_PREFIX)), None)
@@ -142,8 +165,8 @@ async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
         return
     credential = token
 
-    async def still_valid() -> bool:
-        return await _authenticate(container, credential) is not None
+    async def recheck() -> tuple[int, str] | None:
+        return await _recheck(container, credential, principal)
 
     visibility = EventVisibility(
         principal,
@@ -151,7 +174,7 @@ async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await container.get(Clock),
         settings.live_events_access_cache_seconds,
     )
-    session = LiveSession(hub, frames, visibility, SessionOptions(settings.live_events_heartbeat_seconds), still_valid)
+    session = LiveSession(hub, frames, visibility, SessionOptions(settings.live_events_heartbeat_seconds), recheck)
     try:
         await session.run(last_event_id)
     except WebSocketDisconnect:
