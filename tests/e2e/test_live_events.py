@@ -36,6 +36,10 @@ from tests.support.processes import LoreProcess, free_port, serving, stores_env
 DEADLINE = 60.0
 PROTOCOL = "lore.events.v1"
 QUEUE_SIZE = 8  # per connection on the second process: enough for the tests that read, soon full for one that does not
+# the second process's read limit, which also bounds WebSocket handshakes per address: above what the other
+# tests open from 127.0.0.1 in a window; the rate-limit test connects from an address of its own
+HANDSHAKES = 30
+MAX_CONNECTIONS = 3  # per user on the second process
 
 
 @contextmanager
@@ -57,7 +61,14 @@ def two_apis(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
     with (
         _dev(stores_env(settings, tmp_path / "a", LIVE_EVENTS_HEARTBEAT_SECONDS=beat)) as with_worker,
         serving(
-            stores_env(settings, tmp_path / "b", LIVE_EVENTS_HEARTBEAT_SECONDS=beat, LIVE_EVENTS_QUEUE_SIZE=queue)
+            stores_env(
+                settings,
+                tmp_path / "b",
+                LIVE_EVENTS_HEARTBEAT_SECONDS=beat,
+                LIVE_EVENTS_QUEUE_SIZE=queue,
+                LIVE_EVENTS_MAX_CONNECTIONS=str(MAX_CONNECTIONS),
+                RATE_LIMIT_READ=str(HANDSHAKES),
+            )
         ) as (_, other),
     ):
         yield with_worker, other
@@ -232,3 +243,39 @@ async def test_a_connection_whose_rights_change_is_closed_at_the_next_heartbeat(
     assert await _close_code(watching) == 4401
     again = await _open(other, demoted.access_token)
     await again.close()
+
+
+async def test_handshakes_are_rate_limited_per_address_and_open_connections_capped_per_user(
+    client: Client, two_apis: tuple[str, str]
+) -> None:
+    _, other = two_apis
+    port = int(other.rsplit(":", 1)[1])
+    codes: list[int | None] = []
+    # guessing credentials from an address of its own (all of 127/8 is loopback): each try costs one handshake
+    for _ in range(2 * HANDSHAKES + 1):  # twice: a window may roll over once during the loop
+        sock = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.3", 0))
+        guess = await connect(_ws(other), sock=sock, subprotocols=_protocols("guess"), open_timeout=DEADLINE)
+        codes.append(await _close_code(guess))
+        if codes[-1] != 4401:
+            break
+    assert codes[-1] == 1013, codes  # try again later
+    assert set(codes[:-1]) == {4401}
+
+    user = await _signed_in_at(client, other, "many-tabs@example.org")
+    tabs = [await _open(other, user.access_token) for _ in range(MAX_CONNECTIONS)]
+    one_more = await connect(_ws(other), subprotocols=_protocols(user.access_token), open_timeout=DEADLINE)
+    assert await _close_code(one_more) == 1013
+    await tabs.pop().close()
+
+    async def reopened() -> ClientConnection:  # the server counts the closed tab out once it has seen it go
+        while True:
+            attempt = await connect(_ws(other), subprotocols=_protocols(user.access_token), open_timeout=DEADLINE)
+            try:
+                if await _frame(attempt) == {"type": "stream.ready"}:
+                    return attempt
+            except ConnectionClosed:
+                await asyncio.sleep(0.1)
+
+    tabs.append(await asyncio.wait_for(reopened(), DEADLINE))
+    for tab in tabs:
+        await tab.close()

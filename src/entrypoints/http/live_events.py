@@ -27,6 +27,7 @@ BAD_REQUEST = 4400  # a malformed first message or last_event_id
 UNAUTHORIZED = 4401  # no, invalid or expired credentials, the session was revoked, or the rights changed
 FORBIDDEN = 4403  # the credentials lack documents:read (also when they lose it while connected)
 SLOW_CLIENT = 4429  # the connection's queue overflowed: reconnect with last_event_id
+TRY_AGAIN_LATER = 1013  # too many handshakes from the address, or too many open connections for the caller
 SERVICE_RESTART = 1012  # the server is stopping (sent by uvicorn at shutdown)
 INTERNAL_ERROR = 1011
 
@@ -64,6 +65,7 @@ class LiveHub:
         self._subscriptions: set[Subscription] = set()
         self._reader: asyncio.Task[None] | None = None
         self._started = asyncio.Event()
+        self._open: dict[str, int] = {}  # caller -> open connections in this process
 
     async def subscribe(self) -> Subscription:
         subscription = Subscription(asyncio.Queue(self._queue_size))
@@ -79,6 +81,19 @@ class LiveHub:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+
+    def admit(self, caller: str, limit: int) -> bool:
+        """Counts one more open connection for ``caller`` unless it has ``limit`` already; ``leave`` ends it."""
+        if self._open.get(caller, 0) >= limit:
+            return False
+        self._open[caller] = self._open.get(caller, 0) + 1
+        return True
+
+    def leave(self, caller: str) -> None:
+        if (left := self._open.get(caller, 0) - 1) > 0:
+            self._open[caller] = left
+        else:
+            self._open.pop(caller, None)
 
     async def stop(self) -> None:
         if self._reader is not None:

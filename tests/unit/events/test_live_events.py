@@ -212,3 +212,13 @@ async def test_credentials_no_longer_valid_at_a_heartbeat_close_the_connection()
     assert socket.closed is not None
     assert socket.closed[0] == UNAUTHORIZED
     await hub.stop()
+
+
+def test_open_connections_are_counted_per_caller_up_to_the_limit() -> None:
+    hub = LiveHub(Stream(), queue_size=2)
+    assert [hub.admit("user:a", 2) for _ in range(3)] == [True, True, False]
+    assert hub.admit("user:b", 2)  # another caller has a count of their own
+    hub.leave("user:a")
+    assert hub.admit("user:a", 2)
+    hub.leave("user:b")
+    assert hub.admit("user:b", 1)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -23,18 +24,20 @@ from application.knowledge.live_events import EventVisibility
 from application.knowledge.ports import ReadableCollections
 from application.shared.ports import Clock
 from domain.identity.principal import Principal
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, RateLimitedError
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.live_events import (
     BAD_REQUEST,
     FORBIDDEN,
     INTERNAL_ERROR,
+    TRY_AGAIN_LATER,
     UNAUTHORIZED,
     LiveHub,
     LiveSession,
     SessionOptions,
 )
 from entrypoints.http.permission_table import WEBSOCKETS
+from entrypoints.http.rate_limits import charge, policy_for
 
 logger = logging.getLogger("lore.events")
 
@@ -132,14 +135,15 @@ async def _first_message(socket: WebSocket[Any, Any, Any]) -> dict[str, Any]:
     return message
 
 
-@websocket(EVENTS_PATH)
-async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
-    settings: Settings = socket.app.state.settings
-    hub: LiveHub = socket.app.state.live_hub
-    container: AsyncContainer = socket.state.dishka_container
-    protocols, token = _offered(socket)
-    await socket.accept(subprotocols=PROTOCOL if PROTOCOL in protocols else None)
-    frames = _Frames(socket)
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    principal: Principal
+    credential: str
+    last_event_id: UUID | None
+
+
+async def _admit(socket: WebSocket[Any, Any, Any], token: str | None, frames: _Frames) -> _Admitted | None:
+    """The handshake after accept: the credentials and the rule; None once the socket is closed."""
     try:
         last_event_id = _event_id(socket.query_params.get("last_event_id"))
         if token is None:
@@ -148,25 +152,48 @@ async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
             last_event_id = _event_id(message.get("last_event_id")) or last_event_id
     except TimeoutError:
         await frames.close(UNAUTHORIZED, "no credentials")
-        return
+        return None
     except ValueError as exc:  # json.JSONDecodeError and a malformed UUID are ValueErrors too
         await frames.close(BAD_REQUEST, str(exc)[:120])
-        return
+        return None
     except Exception:  # noqa: BLE001 - the client left before saying anything
-        return
-    principal = await _authenticate(container, token)
+        return None
+    principal = await _authenticate(socket.state.dishka_container, token)
     if principal is None:
         await frames.close(UNAUTHORIZED, "invalid or expired credentials")
-        return
+        return None
     try:
         WEBSOCKETS[EVENTS_PATH].check(principal)
     except DomainError as exc:
         await frames.close(FORBIDDEN, str(exc)[:120])
+        return None
+    return _Admitted(principal, token, last_event_id)
+
+
+@websocket(EVENTS_PATH)
+async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
+    settings: Settings = socket.app.state.settings
+    hub: LiveHub = socket.app.state.live_hub
+    container: AsyncContainer = socket.state.dishka_container
+    protocols, token = _offered(socket)
+    await socket.accept(subprotocols=PROTOCOL if PROTOCOL in protocols else None)
+    frames = _Frames(socket)
+    try:  # each handshake costs a read from the address's bucket: idle sockets and credential guesses are limited
+        await charge(socket, policy_for(settings, "GET", EVENTS_PATH), None)
+    except RateLimitedError as exc:
+        await frames.close(TRY_AGAIN_LATER, f"too many connections; try again in {exc.retry_after_seconds} s")
         return
-    credential = token
+    admitted = await _admit(socket, token, frames)
+    if admitted is None:
+        return
+    principal = admitted.principal
+    caller = f"key:{principal.api_key_id}" if principal.api_key_id else f"user:{principal.user_id}"
+    if not hub.admit(caller, settings.live_events_max_connections):
+        await frames.close(TRY_AGAIN_LATER, "too many open connections for these credentials")
+        return
 
     async def recheck() -> tuple[int, str] | None:
-        return await _recheck(container, credential, principal)
+        return await _recheck(container, admitted.credential, principal)
 
     visibility = EventVisibility(
         principal,
@@ -176,9 +203,11 @@ async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
     )
     session = LiveSession(hub, frames, visibility, SessionOptions(settings.live_events_heartbeat_seconds), recheck)
     try:
-        await session.run(last_event_id)
+        await session.run(admitted.last_event_id)
     except WebSocketDisconnect:
         return  # the client left while a frame was on its way
     except Exception:
         logger.warning("live event connection failed", exc_info=True)
         await frames.close(INTERNAL_ERROR, "internal error")
+    finally:
+        hub.leave(caller)
