@@ -141,7 +141,7 @@ class RedisEventStream:
         """One entry on its own: an unreadable one (an event type a newer release added, say) is skipped, not fatal."""
         try:
             return decode(fields.get(b"event") or fields["event"])
-        except (KeyError, TypeError, ValueError):  # json.JSONDecodeError and an unknown EventType are ValueErrors
+        except (KeyError, TypeError, ValueError, AttributeError):  # an unknown EventType is a ValueError
             if position not in self._reported:  # the hub and every replay meet it: say so once
                 if len(self._reported) >= _REPORTED:
                     self._reported.clear()
