@@ -195,15 +195,15 @@ async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
     async def recheck() -> tuple[int, str] | None:
         return await _recheck(container, admitted.credential, principal)
 
-    visibility = EventVisibility(
-        principal,
-        _ScopedReadableCollections(container),
-        await container.get(Clock),
-        settings.live_events_access_cache_seconds,
-    )
-    session = LiveSession(hub, frames, visibility, SessionOptions(settings.live_events_heartbeat_seconds), recheck)
-    try:
-        await session.run(admitted.last_event_id)
+    try:  # from here on the connection counts as open until it ends, however it ends
+        visibility = EventVisibility(
+            principal,
+            _ScopedReadableCollections(container),
+            await container.get(Clock),
+            settings.live_events_access_cache_seconds,
+        )
+        options = SessionOptions(settings.live_events_heartbeat_seconds)
+        await LiveSession(hub, frames, visibility, options, recheck).run(admitted.last_event_id)
     except WebSocketDisconnect:
         return  # the client left while a frame was on its way
     except Exception:
