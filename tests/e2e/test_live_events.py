@@ -30,12 +30,16 @@ from adapters.redis.live_events import RedisLiveFeed
 from domain.identity.roles import Role
 from domain.shared.events import Audience, DomainEvent, EventType
 from entrypoints.bootstrap.settings import Settings
-from tests.support.api import Client, signed_in
+from tests.support.api import PASSWORD, Account, Client, create_user, signed_in
 from tests.support.processes import LoreProcess, free_port, serving, stores_env
 
 DEADLINE = 60.0
 PROTOCOL = "lore.events.v1"
 QUEUE_SIZE = 8  # per connection on the second process: enough for the tests that read, soon full for one that does not
+# the second process's read limit, which also bounds WebSocket handshakes per address: above what the other
+# tests open from 127.0.0.1 in a window; the rate-limit test connects from an address of its own
+HANDSHAKES = 30
+MAX_CONNECTIONS = 3  # per user on the second process
 
 
 @contextmanager
@@ -57,10 +61,28 @@ def two_apis(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
     with (
         _dev(stores_env(settings, tmp_path / "a", LIVE_EVENTS_HEARTBEAT_SECONDS=beat)) as with_worker,
         serving(
-            stores_env(settings, tmp_path / "b", LIVE_EVENTS_HEARTBEAT_SECONDS=beat, LIVE_EVENTS_QUEUE_SIZE=queue)
+            stores_env(
+                settings,
+                tmp_path / "b",
+                LIVE_EVENTS_HEARTBEAT_SECONDS=beat,
+                LIVE_EVENTS_QUEUE_SIZE=queue,
+                LIVE_EVENTS_MAX_CONNECTIONS=str(MAX_CONNECTIONS),
+                RATE_LIMIT_READ=str(HANDSHAKES),
+            )
         ) as (_, other),
     ):
         yield with_worker, other
+
+
+async def _signed_in_at(client: Client, base: str, email: str, role: Role = Role.MEMBER) -> Account:
+    """Signed in through the process at ``base``: each test's in-process app makes a fresh signing key (the
+    tables are emptied between tests), which another process only learns at its next key refresh."""
+    user_id = await create_user(client, email, role)
+    async with httpx.AsyncClient(base_url=base, timeout=DEADLINE) as http:
+        response = await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return Account(user_id, email, data["access_token"], data["refresh_token"])
 
 
 def _protocols(token: str) -> list[Subprotocol]:
@@ -157,10 +179,11 @@ async def test_bad_or_insufficient_credentials_are_refused_with_their_close_code
     nobody = await connect(_ws(other), subprotocols=_protocols("not-a-token"), open_timeout=DEADLINE)
     assert await _close_code(nobody) == 4401
 
-    member = await signed_in(client, "member@example.org")
-    key = await client.post(
-        "/api/v1/api-keys", json={"name": "bot", "scopes": ["assistant:use"]}, headers=member.headers
-    )
+    member = await _signed_in_at(client, other, "member@example.org")
+    async with httpx.AsyncClient(base_url=other, timeout=DEADLINE) as http:
+        key = await http.post(
+            "/api/v1/api-keys", json={"name": "bot", "scopes": ["assistant:use"]}, headers=member.headers
+        )
     assert key.status_code == 201, key.text
     unscoped = await connect(
         _ws(other),
@@ -183,7 +206,7 @@ async def test_a_client_that_stops_reading_is_dropped_with_the_slow_client_code(
     client: Client, two_apis: tuple[str, str], redis_client: Redis
 ) -> None:
     _, other = two_apis
-    reader = await signed_in(client, "slow@example.org")
+    reader = await _signed_in_at(client, other, "slow@example.org")
     # a tiny receive buffer and frame queue, so the server's sends back up after a few frames
     sock = socket.create_connection(("127.0.0.1", int(other.rsplit(":", 1)[1])))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -201,3 +224,58 @@ async def test_a_client_that_stops_reading_is_dropped_with_the_slow_client_code(
     ]
     await RedisLiveFeed(redis_client, max_length=10_000).receive(flood)
     assert await _close_code(slow) == 4429
+
+
+async def test_a_connection_whose_rights_change_is_closed_at_the_next_heartbeat(
+    client: Client, two_apis: tuple[str, str]
+) -> None:
+    _, other = two_apis
+    root = await _signed_in_at(client, other, "root@example.org", Role.ADMIN)
+    demoted = await _signed_in_at(client, other, "was-admin@example.org", Role.ADMIN)
+    watching = await _open(other, demoted.access_token)
+    # still valid, same rights: heartbeats go on
+    assert (await _frame(watching))["type"] == "stream.heartbeat"
+
+    async with httpx.AsyncClient(base_url=other, timeout=DEADLINE) as http:
+        changed = await http.patch(f"/api/v1/users/{demoted.id}", json={"role": "member"}, headers=root.headers)
+    assert changed.is_success, changed.text
+    # the filter judged as an admin (every event): the connection ends, the reconnect is judged as a member
+    assert await _close_code(watching) == 4401
+    again = await _open(other, demoted.access_token)
+    await again.close()
+
+
+async def test_handshakes_are_rate_limited_per_address_and_open_connections_capped_per_user(
+    client: Client, two_apis: tuple[str, str]
+) -> None:
+    _, other = two_apis
+    port = int(other.rsplit(":", 1)[1])
+    codes: list[int | None] = []
+    # guessing credentials from an address of its own (all of 127/8 is loopback): each try costs one handshake
+    for _ in range(2 * HANDSHAKES + 1):  # twice: a window may roll over once during the loop
+        sock = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.3", 0))
+        guess = await connect(_ws(other), sock=sock, subprotocols=_protocols("guess"), open_timeout=DEADLINE)
+        codes.append(await _close_code(guess))
+        if codes[-1] != 4401:
+            break
+    assert codes[-1] == 1013, codes  # try again later
+    assert set(codes[:-1]) == {4401}
+
+    user = await _signed_in_at(client, other, "many-tabs@example.org")
+    tabs = [await _open(other, user.access_token) for _ in range(MAX_CONNECTIONS)]
+    one_more = await connect(_ws(other), subprotocols=_protocols(user.access_token), open_timeout=DEADLINE)
+    assert await _close_code(one_more) == 1013
+    await tabs.pop().close()
+
+    async def reopened() -> ClientConnection:  # the server counts the closed tab out once it has seen it go
+        while True:
+            attempt = await connect(_ws(other), subprotocols=_protocols(user.access_token), open_timeout=DEADLINE)
+            try:
+                if await _frame(attempt) == {"type": "stream.ready"}:
+                    return attempt
+            except ConnectionClosed:
+                await asyncio.sleep(0.1)
+
+    tabs.append(await asyncio.wait_for(reopened(), DEADLINE))
+    for tab in tabs:
+        await tab.close()

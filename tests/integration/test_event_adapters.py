@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 from redis.asyncio import Redis
@@ -12,9 +15,10 @@ from uuid_utils.compat import uuid7
 
 from adapters.persistence.events import SqlEventOutbox, SqlPendingEvents
 from adapters.redis.client import create_redis
-from adapters.redis.live_events import RedisEventStream, RedisLiveFeed
+from adapters.redis.live_events import CLOCK_SKEW_MS, RedisEventStream, RedisLiveFeed, encode
 from domain.shared.errors import DependencyUnavailableError
 from domain.shared.events import Audience, DomainEvent, EventType
+from entrypoints.http.live_events import LiveHub
 from tests.support.processes import free_port
 
 
@@ -71,6 +75,77 @@ async def test_the_live_feed_appends_in_order_and_is_read_and_found_by_event_id(
     assert await stream.position_of(uuid4()) is None
     assert [e for _, e in await stream.read(read[0][0], wait_seconds=0, limit=10)] == events[1:]
     assert await stream.read(read[-1][0], wait_seconds=0.05, limit=10) == []  # nothing new: waits, then nothing
+
+
+async def test_an_unreadable_entry_is_skipped_and_the_live_feed_goes_on(redis_client: Redis) -> None:
+    key = "test:events:unreadable"
+    hub = LiveHub(RedisEventStream(redis_client, key=key), queue_size=10)
+    subscription = await hub.subscribe()
+    try:
+        before, after = _event(), _event()
+        await RedisLiveFeed(redis_client, max_length=100, key=key).receive([before])
+        # what a newer release (an event type this one lacks) or a stray writer could leave in the stream
+        newer = json.loads(encode(_event()))
+        newer["payload"]["type"] = "document.renamed"
+        await redis_client.xadd(key, {"id": str(uuid7()), "event": json.dumps(newer)})
+        await redis_client.xadd(key, {"id": "x", "event": "not json"})
+        await RedisLiveFeed(redis_client, max_length=100, key=key).receive([after])
+
+        got = [await asyncio.wait_for(subscription.queue.get(), 30) for _ in range(2)]
+        assert [event for _, event in got] == [before, after]
+        # a replay reads past them too
+        stream = RedisEventStream(redis_client, key=key)
+        start = await stream.position_of(before.id)
+        assert start is not None
+        assert [e for _, e in await stream.read(start, wait_seconds=0, limit=10)] == [None, None, after]
+    finally:
+        hub.unsubscribe(subscription)
+        await hub.stop()
+
+
+class _CountingRedis:
+    """The real client, counting the stream entries a position lookup reads."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self.entries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.redis, name)
+        if name not in ("xrange", "xrevrange"):
+            return found
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            entries = await found(*args, **kwargs)
+            self.entries += len(entries)
+            return entries
+
+        return counted
+
+
+async def test_looking_up_a_replay_start_reads_a_bounded_number_of_entries_from_the_events_time(
+    redis_client: Redis,
+) -> None:
+    key = "test:events:lookup"
+    events = [_event() for _ in range(30)]
+    await RedisLiveFeed(redis_client, max_length=1000, key=key).receive(events)
+    counting = _CountingRedis(redis_client)
+    stream = RedisEventStream(counting, key=key, max_scan=10)  # type: ignore[arg-type]
+
+    assert await stream.position_of(events[3].id) == (await stream.read("0-0", wait_seconds=0, limit=10))[3][0]
+    # an unknown id of the stream's time: at most max_scan entries are read, then it is a gap
+    counting.entries = 0
+    assert await stream.position_of(_uuid7_at((events[0].id.int >> 80) - CLOCK_SKEW_MS)) is None
+    assert 0 < counting.entries <= 10
+    # one from after the newest entry reads nothing at all
+    counting.entries = 0
+    assert await stream.position_of(_uuid7_at((events[-1].id.int >> 80) + CLOCK_SKEW_MS + 60_000)) is None
+    assert counting.entries == 0
+    assert await stream.position_of(uuid4()) is None  # not a UUIDv7: not one of ours
+
+
+def _uuid7_at(ms: int) -> UUID:
+    return UUID(int=(ms << 80) | (0x7 << 76) | (0b10 << 62) | 1)
 
 
 async def test_the_live_feed_with_redis_down_says_so_as_an_outage() -> None:

@@ -10,6 +10,7 @@ number of WebSocket clients, so Redis sees one blocking read per API process —
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,10 @@ from domain.shared.events import Audience, DomainEvent, EventType
 
 STREAM_KEY = "lore:events"
 _PAGE = 500  # entries read per round trip while looking for a position
+MAX_SCAN = 10_000  # entries looked at for a replay start before answering "gap"
+CLOCK_SKEW_MS = 10_000  # how far an emitting host's clock may run ahead of Redis's
+_REPORTED = 1_000  # unreadable positions remembered, so each is logged once
+logger = logging.getLogger("lore.events")
 
 
 def encode(event: DomainEvent) -> str:
@@ -88,31 +93,58 @@ class RedisLiveFeed:
 class RedisEventStream:
     """Reads the stream the live feed writes (LiveEventStream)."""
 
-    def __init__(self, redis: Redis, key: str = STREAM_KEY) -> None:
+    def __init__(self, redis: Redis, key: str = STREAM_KEY, *, max_scan: int = MAX_SCAN) -> None:
         self._redis = redis
         self._key = key
+        self._max_scan = max_scan
+        self._reported: set[str] = set()
 
     async def latest(self) -> str:
         newest = await self._redis.xrevrange(self._key, count=1)
         return _text(newest[0][0]) if newest else "0-0"
 
     async def position_of(self, event_id: UUID) -> str | None:
-        wanted = str(event_id).encode()
-        upper = "+"
-        while True:  # newest first: a client reconnects after a short break, so its event is near the end
-            entries = await self._redis.xrevrange(self._key, max=upper, count=_PAGE)
-            for position, fields in entries:
-                if fields.get(b"id", fields.get("id")) in (wanted, str(event_id)):
-                    return _text(position)
-            if len(entries) < _PAGE:
-                return None
-            upper = "(" + _text(entries[-1][0])
+        """Scans forward from the event's own time (ids are UUIDv7), never more than ``max_scan`` entries.
 
-    async def read(self, after: str, *, wait_seconds: float, limit: int) -> list[tuple[str, DomainEvent]]:
+        Entries get Redis's time when the relay appends them, after the event was emitted, so the event sits at
+        or after its id's millisecond (less ``CLOCK_SKEW_MS`` for a host whose clock runs ahead of Redis's).
+        """
+        if event_id.version != 7:
+            return None  # not one of ours
+        emitted_ms = event_id.int >> 80  # UUIDv7: the top 48 bits are the Unix time in ms
+        lower = str(max(emitted_ms - CLOCK_SKEW_MS, 0))
+        wanted = str(event_id)
+        looked = 0
+        while looked < self._max_scan:
+            count = min(_PAGE, self._max_scan - looked)
+            entries = await self._redis.xrange(self._key, min=lower, max="+", count=count)
+            for position, fields in entries:
+                if _text(fields.get(b"id", fields.get("id", b""))) == wanted:
+                    return _text(position)
+            if len(entries) < count:
+                return None
+            looked += len(entries)
+            lower = "(" + _text(entries[-1][0])
+        return None  # too far after its time (a long relay backlog): the client re-reads over REST
+
+    async def read(self, after: str, *, wait_seconds: float, limit: int) -> list[tuple[str, DomainEvent | None]]:
         block = int(wait_seconds * 1000) if wait_seconds > 0 else None
         answer = await self._redis.xread({self._key: after}, count=limit, block=block)
-        found: list[tuple[str, DomainEvent]] = []
+        found: list[tuple[str, DomainEvent | None]] = []
         for _, entries in answer or []:
-            for position, fields in entries:
-                found.append((_text(position), decode(fields.get(b"event") or fields["event"])))
+            for raw_position, fields in entries:
+                position = _text(raw_position)
+                found.append((position, self._decoded(position, fields)))
         return found
+
+    def _decoded(self, position: str, fields: dict[Any, Any]) -> DomainEvent | None:
+        """One entry on its own: an unreadable one (an event type a newer release added, say) is skipped, not fatal."""
+        try:
+            return decode(fields.get(b"event") or fields["event"])
+        except (KeyError, TypeError, ValueError, AttributeError):  # an unknown EventType is a ValueError
+            if position not in self._reported:  # the hub and every replay meet it: say so once
+                if len(self._reported) >= _REPORTED:
+                    self._reported.clear()
+                self._reported.add(position)
+                logger.warning("skipping the unreadable event stream entry %s", position, exc_info=True)
+            return None

@@ -55,6 +55,10 @@ class LiveEventStream(Protocol):
         """Where the event with this id sits in the feed; None when it is unknown or already trimmed away."""
         ...
 
-    async def read(self, after: str, *, wait_seconds: float, limit: int) -> list[tuple[str, DomainEvent]]:
-        """Events after ``after`` (waiting up to ``wait_seconds`` for the first), each with its position."""
+    async def read(self, after: str, *, wait_seconds: float, limit: int) -> list[tuple[str, DomainEvent | None]]:
+        """Events after ``after`` (waiting up to ``wait_seconds`` for the first), each with its position.
+
+        An entry that cannot be read as an event (say, a type a newer release added) comes as None with its
+        position, so that readers skip it and still move past it.
+        """
         ...

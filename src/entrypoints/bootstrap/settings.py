@@ -65,6 +65,7 @@ _BOUNDS: tuple[tuple[str, int, int | None], ...] = (
     ("LIVE_EVENTS_QUEUE_SIZE", 1, 100_000),
     ("LIVE_EVENTS_HEARTBEAT_SECONDS", 1, 3600),
     ("LIVE_EVENTS_ACCESS_CACHE_SECONDS", 0, 3600),
+    ("LIVE_EVENTS_MAX_CONNECTIONS", 1, 100_000),
     ("QUERY_EMBEDDING_CACHE_TTL_SECONDS", 0, 30 * 86_400),
     ("RERANK_CANDIDATES", 1, 200),
     ("MFA_STEP_UP_SECONDS", 60, 86_400),
@@ -219,6 +220,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     live_events_queue_size: int = 256  # events waiting per connection; past it the client is too slow and dropped
     live_events_heartbeat_seconds: float = 20.0  # a heartbeat frame (and a check of the credentials) this often
     live_events_access_cache_seconds: float = 30.0  # how long a connection trusts a "may read collection" answer
+    live_events_max_connections: int = 20  # open connections per user or API key, per API process
     # POST/GET /graphql: what one document may ask for; introspection unset = on except in production
     graphql_introspection: bool | None = None
     graphql_max_depth: int = 10

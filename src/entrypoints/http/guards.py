@@ -44,7 +44,9 @@ def api_guard(prefix: str) -> Guard:
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         if connection.scope["type"] == ScopeType.WEBSOCKET:
-            return  # its handler authenticates (the credentials come after the handshake) and checks WEBSOCKETS
+            # its handler charges the handshake to the address (and closes with 1013, not an HTTP 429),
+            # authenticates (the credentials may come after the handshake) and checks WEBSOCKETS
+            return
         await rate_limit(connection, handler)  # first: a refused caller still spends their bucket
         template = connection.scope["path_template"]
         if template == prefix or template.startswith(prefix + "/"):

@@ -24,9 +24,10 @@ logger = logging.getLogger("lore.events")
 
 # close codes (4000-4999 are the application's)
 BAD_REQUEST = 4400  # a malformed first message or last_event_id
-UNAUTHORIZED = 4401  # no, invalid or expired credentials, or the session was revoked
-FORBIDDEN = 4403  # the credentials lack documents:read
+UNAUTHORIZED = 4401  # no, invalid or expired credentials, the session was revoked, or the rights changed
+FORBIDDEN = 4403  # the credentials lack documents:read (also when they lose it while connected)
 SLOW_CLIENT = 4429  # the connection's queue overflowed: reconnect with last_event_id
+TRY_AGAIN_LATER = 1013  # too many handshakes from the address, or too many open connections for the caller
 SERVICE_RESTART = 1012  # the server is stopping (sent by uvicorn at shutdown)
 INTERNAL_ERROR = 1011
 
@@ -64,6 +65,7 @@ class LiveHub:
         self._subscriptions: set[Subscription] = set()
         self._reader: asyncio.Task[None] | None = None
         self._started = asyncio.Event()
+        self._open: dict[str, int] = {}  # caller -> open connections in this process
 
     async def subscribe(self) -> Subscription:
         subscription = Subscription(asyncio.Queue(self._queue_size))
@@ -79,6 +81,19 @@ class LiveHub:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+
+    def admit(self, caller: str, limit: int) -> bool:
+        """Counts one more open connection for ``caller`` unless it has ``limit`` already; ``leave`` ends it."""
+        if self._open.get(caller, 0) >= limit:
+            return False
+        self._open[caller] = self._open.get(caller, 0) + 1
+        return True
+
+    def leave(self, caller: str) -> None:
+        if (left := self._open.get(caller, 0) - 1) > 0:
+            self._open[caller] = left
+        else:
+            self._open.pop(caller, None)
 
     async def stop(self) -> None:
         if self._reader is not None:
@@ -104,7 +119,9 @@ class LiveHub:
                     failing = True
                 await asyncio.sleep(1.0)
                 continue
-            for position, event in batch:
+            for position, event in batch:  # the position moves past an unreadable entry too
+                if event is None:
+                    continue
                 for subscription in tuple(self._subscriptions):
                     subscription.offer(position, event)
 
@@ -125,8 +142,9 @@ class SessionOptions:
 class LiveSession:
     """One authenticated connection: replay after ``last_event_id``, then live events, heartbeats between.
 
-    ``still_valid`` is asked at each heartbeat (the credentials are checked again): False closes with
-    UNAUTHORIZED, so a revoked session or key stops hearing at once.
+    ``recheck`` is asked at each heartbeat (the credentials are checked again): a close code and reason when the
+    connection must end (a revoked session or key, or rights that changed since it connected, since the
+    visibility filter judges with the rights of the handshake), None while it may go on.
     """
 
     def __init__(
@@ -135,13 +153,13 @@ class LiveSession:
         socket: FrameSocket,
         visibility: EventVisibility,
         options: SessionOptions,
-        still_valid: Callable[[], Awaitable[bool]],
+        recheck: Callable[[], Awaitable[tuple[int, str] | None]],
     ) -> None:
         self._hub = hub
         self._socket = socket
         self._visibility = visibility
         self._options = options
-        self._still_valid = still_valid
+        self._recheck = recheck
 
     async def run(self, last_event_id: UUID | None) -> None:
         subscription = await self._hub.subscribe()
@@ -178,7 +196,8 @@ class LiveSession:
             return None
         while batch := await stream.read(position, wait_seconds=0, limit=READ_BATCH):
             for position, event in batch:  # noqa: B007 - the last one is where the next read starts
-                await self._send(event)
+                if event is not None:  # unreadable: skipped, but the next read starts after it
+                    await self._send(event)
         return position
 
     async def _forward(self, subscription: Subscription, replayed_to: str | None) -> None:
@@ -191,8 +210,8 @@ class LiveSession:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self._options.heartbeat_seconds)
-            if not await self._still_valid():
-                await self._socket.close(UNAUTHORIZED, "the credentials are no longer valid")
+            if (closing := await self._recheck()) is not None:
+                await self._socket.close(*closing)
                 return
             await self._socket.send_json({"type": "stream.heartbeat", "at": datetime.now(UTC).isoformat()})
 

@@ -73,10 +73,11 @@ class Stream:
     """LiveEventStream over a list; positions are "<n>-0"."""
 
     def __init__(self) -> None:
-        self.entries: list[tuple[str, DomainEvent]] = []
+        self.entries: list[tuple[str, DomainEvent | None]] = []
         self.appended = asyncio.Event()
 
-    def append(self, event: DomainEvent) -> None:
+    def append(self, event: DomainEvent | None) -> None:
+        """None: an entry the stream could not read as an event."""
         self.entries.append((f"{len(self.entries) + 1}-0", event))
         self.appended.set()
 
@@ -84,9 +85,9 @@ class Stream:
         return self.entries[-1][0] if self.entries else "0-0"
 
     async def position_of(self, event_id: UUID) -> str | None:
-        return next((p for p, e in self.entries if e.id == event_id), None)
+        return next((p for p, e in self.entries if e is not None and e.id == event_id), None)
 
-    async def read(self, after: str, *, wait_seconds: float, limit: int) -> list[tuple[str, DomainEvent]]:
+    async def read(self, after: str, *, wait_seconds: float, limit: int) -> list[tuple[str, DomainEvent | None]]:
         start = int(after.split("-", maxsplit=1)[0])
         if start >= len(self.entries) and wait_seconds > 0:
             self.appended.clear()
@@ -127,13 +128,13 @@ async def _until(condition: object) -> None:
             await asyncio.sleep(0.01)
 
 
-async def _valid() -> bool:
-    return True
+async def _valid() -> tuple[int, str] | None:
+    return None
 
 
-def _session(hub: LiveHub, socket: Socket, user: UUID, still_valid: object = _valid, beat: float = 60) -> LiveSession:
+def _session(hub: LiveHub, socket: Socket, user: UUID, recheck: object = _valid, beat: float = 60) -> LiveSession:
     visibility = EventVisibility(Principal(user, Role.ADMIN), Readable(), MovableClock(), 30)
-    return LiveSession(hub, socket, visibility, SessionOptions(beat), still_valid)  # type: ignore[arg-type]
+    return LiveSession(hub, socket, visibility, SessionOptions(beat), recheck)  # type: ignore[arg-type]
 
 
 async def test_a_reconnect_replays_what_came_after_its_last_event_then_goes_live_without_duplicates() -> None:
@@ -151,6 +152,24 @@ async def test_a_reconnect_replays_what_came_after_its_last_event_then_goes_live
     assert socket.frames[0] == {"type": "stream.ready"}
     assert socket.event_ids() == [str(missed.id), str(live.id)]
 
+    socket.gone.set()
+    await asyncio.wait_for(task, DEADLINE)
+    await hub.stop()
+
+
+async def test_unreadable_entries_are_skipped_in_replay_and_live_and_the_reading_goes_on() -> None:
+    stream = Stream()
+    seen, missed, live = (_event(EventType.DOCUMENT_READY, Audience(uuid4())) for _ in range(3))
+    for entry in (seen, None, missed):
+        stream.append(entry)
+    hub = LiveHub(stream, queue_size=10)
+    socket = Socket()
+    task = asyncio.create_task(_session(hub, socket, uuid4()).run(seen.id))
+    await _until(lambda: len(socket.event_ids()) == 1)
+    stream.append(None)
+    stream.append(live)
+    await _until(lambda: len(socket.event_ids()) == 2)
+    assert socket.event_ids() == [str(missed.id), str(live.id)]
     socket.gone.set()
     await asyncio.wait_for(task, DEADLINE)
     await hub.stop()
@@ -184,8 +203,8 @@ async def test_a_client_too_slow_for_its_queue_is_closed_with_the_slow_client_co
 
 
 async def test_credentials_no_longer_valid_at_a_heartbeat_close_the_connection() -> None:
-    async def revoked() -> bool:
-        return False
+    async def revoked() -> tuple[int, str] | None:
+        return UNAUTHORIZED, "revoked"
 
     hub = LiveHub(Stream(), queue_size=2)
     socket = Socket()
@@ -193,3 +212,13 @@ async def test_credentials_no_longer_valid_at_a_heartbeat_close_the_connection()
     assert socket.closed is not None
     assert socket.closed[0] == UNAUTHORIZED
     await hub.stop()
+
+
+def test_open_connections_are_counted_per_caller_up_to_the_limit() -> None:
+    hub = LiveHub(Stream(), queue_size=2)
+    assert [hub.admit("user:a", 2) for _ in range(3)] == [True, True, False]
+    assert hub.admit("user:b", 2)  # another caller has a count of their own
+    hub.leave("user:a")
+    assert hub.admit("user:a", 2)
+    hub.leave("user:b")
+    assert hub.admit("user:b", 1)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -23,18 +24,20 @@ from application.knowledge.live_events import EventVisibility
 from application.knowledge.ports import ReadableCollections
 from application.shared.ports import Clock
 from domain.identity.principal import Principal
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, RateLimitedError
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.live_events import (
     BAD_REQUEST,
     FORBIDDEN,
     INTERNAL_ERROR,
+    TRY_AGAIN_LATER,
     UNAUTHORIZED,
     LiveHub,
     LiveSession,
     SessionOptions,
 )
 from entrypoints.http.permission_table import WEBSOCKETS
+from entrypoints.http.rate_limits import charge, policy_for
 
 logger = logging.getLogger("lore.events")
 
@@ -83,6 +86,29 @@ async def _authenticate(container: AsyncContainer, credential: str) -> Principal
         return None
 
 
+def _rights(principal: Principal) -> tuple[object, ...]:
+    """What the visibility filter judges by: role, an API key's scopes, and the MFA-enrolment block."""
+    return principal.user_id, principal.role, principal.scopes, principal.mfa_enrolment_required
+
+
+async def _recheck(container: AsyncContainer, credential: str, connected_as: Principal) -> tuple[int, str] | None:
+    """At each heartbeat: why the connection must close, if it must.
+
+    The connection's filter keeps the rights it connected with, so any change (a demotion, a promotion, an
+    admin made to enrol in MFA) closes it: the client reconnects and is judged afresh.
+    """
+    fresh = await _authenticate(container, credential)
+    if fresh is None:
+        return UNAUTHORIZED, "the credentials are no longer valid"
+    if _rights(fresh) == _rights(connected_as):
+        return None
+    try:
+        WEBSOCKETS[EVENTS_PATH].check(fresh)
+    except DomainError as exc:
+        return FORBIDDEN, str(exc)[:120]
+    return UNAUTHORIZED, "the credentials' rights changed: reconnect"
+
+
 def _offered(socket: WebSocket[Any, Any, Any]) -> tuple[list[str], str | None]:
     protocols = [str(p) for p in socket.scope.get("subprotocols") or []]
     token = next((p[len(BEARER_PREFIX) :] for p in protocols if p.startswith(BEARER_PREFIX)), None)
@@ -109,14 +135,15 @@ async def _first_message(socket: WebSocket[Any, Any, Any]) -> dict[str, Any]:
     return message
 
 
-@websocket(EVENTS_PATH)
-async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
-    settings: Settings = socket.app.state.settings
-    hub: LiveHub = socket.app.state.live_hub
-    container: AsyncContainer = socket.state.dishka_container
-    protocols, token = _offered(socket)
-    await socket.accept(subprotocols=PROTOCOL if PROTOCOL in protocols else None)
-    frames = _Frames(socket)
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    principal: Principal
+    credential: str
+    last_event_id: UUID | None
+
+
+async def _admit(socket: WebSocket[Any, Any, Any], token: str | None, frames: _Frames) -> _Admitted | None:
+    """The handshake after accept: the credentials and the rule; None once the socket is closed."""
     try:
         last_event_id = _event_id(socket.query_params.get("last_event_id"))
         if token is None:
@@ -125,37 +152,62 @@ async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
             last_event_id = _event_id(message.get("last_event_id")) or last_event_id
     except TimeoutError:
         await frames.close(UNAUTHORIZED, "no credentials")
-        return
+        return None
     except ValueError as exc:  # json.JSONDecodeError and a malformed UUID are ValueErrors too
         await frames.close(BAD_REQUEST, str(exc)[:120])
-        return
+        return None
     except Exception:  # noqa: BLE001 - the client left before saying anything
-        return
-    principal = await _authenticate(container, token)
+        return None
+    principal = await _authenticate(socket.state.dishka_container, token)
     if principal is None:
         await frames.close(UNAUTHORIZED, "invalid or expired credentials")
-        return
+        return None
     try:
         WEBSOCKETS[EVENTS_PATH].check(principal)
     except DomainError as exc:
         await frames.close(FORBIDDEN, str(exc)[:120])
+        return None
+    return _Admitted(principal, token, last_event_id)
+
+
+@websocket(EVENTS_PATH)
+async def events_socket(socket: WebSocket[Any, Any, Any]) -> None:
+    settings: Settings = socket.app.state.settings
+    hub: LiveHub = socket.app.state.live_hub
+    container: AsyncContainer = socket.state.dishka_container
+    protocols, token = _offered(socket)
+    await socket.accept(subprotocols=PROTOCOL if PROTOCOL in protocols else None)
+    frames = _Frames(socket)
+    try:  # each handshake costs a read from the address's bucket: idle sockets and credential guesses are limited
+        await charge(socket, policy_for(settings, "GET", EVENTS_PATH), None)
+    except RateLimitedError as exc:
+        await frames.close(TRY_AGAIN_LATER, f"too many connections; try again in {exc.retry_after_seconds} s")
         return
-    credential = token
+    admitted = await _admit(socket, token, frames)
+    if admitted is None:
+        return
+    principal = admitted.principal
+    caller = f"key:{principal.api_key_id}" if principal.api_key_id else f"user:{principal.user_id}"
+    if not hub.admit(caller, settings.live_events_max_connections):
+        await frames.close(TRY_AGAIN_LATER, "too many open connections for these credentials")
+        return
 
-    async def still_valid() -> bool:
-        return await _authenticate(container, credential) is not None
+    async def recheck() -> tuple[int, str] | None:
+        return await _recheck(container, admitted.credential, principal)
 
-    visibility = EventVisibility(
-        principal,
-        _ScopedReadableCollections(container),
-        await container.get(Clock),
-        settings.live_events_access_cache_seconds,
-    )
-    session = LiveSession(hub, frames, visibility, SessionOptions(settings.live_events_heartbeat_seconds), still_valid)
-    try:
-        await session.run(last_event_id)
+    try:  # from here on the connection counts as open until it ends, however it ends
+        visibility = EventVisibility(
+            principal,
+            _ScopedReadableCollections(container),
+            await container.get(Clock),
+            settings.live_events_access_cache_seconds,
+        )
+        options = SessionOptions(settings.live_events_heartbeat_seconds)
+        await LiveSession(hub, frames, visibility, options, recheck).run(admitted.last_event_id)
     except WebSocketDisconnect:
         return  # the client left while a frame was on its way
     except Exception:
         logger.warning("live event connection failed", exc_info=True)
         await frames.close(INTERNAL_ERROR, "internal error")
+    finally:
+        hub.leave(caller)
