@@ -37,6 +37,7 @@ def upgrade() -> None:
         # what the creating credential could read: an endpoint never hears more than its creator
         sa.Column("admin_rights", sa.Boolean(), nullable=False),
         sa.Column("reads_documents", sa.Boolean(), nullable=False),
+        sa.Column("uses_assistant", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),

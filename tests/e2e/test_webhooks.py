@@ -581,3 +581,22 @@ async def test_after_a_change_of_the_sealing_key_deliveries_fail_until_the_secre
             assert rotated.endpoint.secrets.previous is None  # the unreadable one is dropped
         finally:
             await rekeyed.close()
+
+
+async def test_job_events_reach_only_endpoints_made_by_a_credential_that_may_use_the_assistant(
+    hooks: Client, container: AsyncContainer
+) -> None:
+    member = await signed_in(hooks, "hook-assistant@example.org")
+    kinds = (EventType.JOB_COMPLETED, EventType.DOCUMENT_READY)
+    with receiving(Receiver()) as receiver:
+        session_made = await register(hooks, member, receiver.url, *kinds)
+        key = await key_of(hooks, member, "documents:read", "webhooks:manage")  # no assistant:use
+        key_made = await register(hooks, key, receiver.url, *kinds)
+        job = event(EventType.JOB_COMPLETED, user_ids=(member.id,))
+        ready = event(EventType.DOCUMENT_READY, user_ids=(member.id,))
+        await fan_out(container, job, ready)
+        heard = {
+            name: sorted(item["event_id"] for item in await log_of(hooks, member, hook["id"]))
+            for name, hook in (("session", session_made), ("key", key_made))
+        }
+    assert heard == {"session": sorted([str(job.id), str(ready.id)]), "key": [str(ready.id)]}

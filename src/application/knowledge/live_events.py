@@ -8,11 +8,10 @@ from application.knowledge.ports import ReadableCollections
 from application.shared.ports import Clock
 from domain.identity.principal import Principal
 from domain.identity.roles import Permission
-from domain.shared.events import DomainEvent, EventType, may_receive
+from domain.shared.events import ASSISTANT_EVENTS, DomainEvent, EventType, may_receive
 
 MEMBER_EVENTS = frozenset({EventType.COLLECTION_MEMBER_ADDED, EventType.COLLECTION_MEMBER_REMOVED})
 # events about the caller's own assistant work need the assistant scope on top of documents:read
-ASSISTANT_EVENTS = frozenset({EventType.JOB_COMPLETED, EventType.JOB_FAILED, EventType.CONVERSATION_REPLY_COMPLETED})
 
 
 class EventVisibility:

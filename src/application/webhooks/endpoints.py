@@ -108,6 +108,7 @@ class CreateWebhook:
             updated_at=now,
             admin_rights=principal.acts_as_admin,
             reads_documents=principal.can(Permission.DOCUMENTS_READ),
+            uses_assistant=principal.can(Permission.ASSISTANT_USE),
         )
         await self._endpoints.add(endpoint)
         await self._auditor.record(

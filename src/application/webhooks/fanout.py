@@ -14,7 +14,7 @@ from application.shared.ports import Clock, IdGenerator
 from application.webhooks.ports import WebhookDeliveries, WebhookEndpoints
 from domain.identity.models import User
 from domain.identity.roles import Role
-from domain.shared.events import DomainEvent, may_receive
+from domain.shared.events import ASSISTANT_EVENTS, DomainEvent, may_receive
 from domain.webhooks.models import Delivery, DeliveryStatus
 
 
@@ -75,6 +75,8 @@ class WebhookFanout:
                     owners[endpoint.owner_id] = await self._users.get(endpoint.owner_id)
                 owner = owners[endpoint.owner_id]
                 if owner is None or not owner.is_active or not endpoint.reads_documents:
+                    continue
+                if event.type in ASSISTANT_EVENTS and not endpoint.uses_assistant:  # as the live feed rules
                     continue
                 if owner.id not in admins:
                     admins[owner.id] = await self._acts_as_admin(owner)

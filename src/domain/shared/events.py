@@ -20,6 +20,10 @@ class EventType(StrEnum):
     COLLECTION_MEMBER_REMOVED = "collection.member.removed"
 
 
+# events about a person's assistant work: only a credential that may use the assistant hears them
+ASSISTANT_EVENTS = frozenset({EventType.JOB_COMPLETED, EventType.JOB_FAILED, EventType.CONVERSATION_REPLY_COMPLETED})
+
+
 @dataclass(frozen=True, slots=True)
 class Audience:
     """Who may receive an event besides admins: the readers of one collection and/or named users.

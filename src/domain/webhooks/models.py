@@ -56,9 +56,11 @@ class WebhookEndpoint:
     disabled_at: datetime | None = None
     disabled_reason: str | None = None
     # what the credential that created the endpoint could read, kept so an endpoint never hears more than
-    # its creator could: full admin rights (every collection) and the documents:read permission (any event)
+    # its creator could: full admin rights (every collection), the documents:read permission (any event) and
+    # assistant:use (job and conversation events)
     admin_rights: bool = False
     reads_documents: bool = False
+    uses_assistant: bool = False
 
     def subscribes_to(self, event_type: EventType) -> bool:
         return self.enabled and event_type in self.event_types

@@ -143,6 +143,7 @@ def endpoint(**changes: object) -> WebhookEndpoint:
         created_at=NOW,
         updated_at=NOW,
         reads_documents=True,
+        uses_assistant=True,
     )
     return base.with_changes(**changes)
 

@@ -58,6 +58,7 @@ class SqlWebhookEndpoints:
             disabled_reason=row.disabled_reason,
             admin_rights=row.admin_rights,
             reads_documents=row.reads_documents,
+            uses_assistant=row.uses_assistant,
         )
 
     def _values(self, endpoint: WebhookEndpoint) -> dict[str, Any]:
@@ -75,6 +76,7 @@ class SqlWebhookEndpoints:
             "previous_secret_expires_at": endpoint.secrets.previous_expires_at,
             "admin_rights": endpoint.admin_rights,
             "reads_documents": endpoint.reads_documents,
+            "uses_assistant": endpoint.uses_assistant,
             "created_at": endpoint.created_at,
             "updated_at": endpoint.updated_at,
         }

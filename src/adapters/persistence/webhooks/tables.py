@@ -26,9 +26,10 @@ class WebhookEndpointRow(UUIDv7Base):
     secret_sealed: Mapped[str] = mapped_column(Text)
     previous_secret_sealed: Mapped[str | None] = mapped_column(Text)
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
-    # the creating credential's reach (WebhookEndpoint.admin_rights, reads_documents)
+    # the creating credential's reach (WebhookEndpoint.admin_rights, reads_documents, uses_assistant)
     admin_rights: Mapped[bool] = mapped_column(Boolean)
     reads_documents: Mapped[bool] = mapped_column(Boolean)
+    uses_assistant: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
