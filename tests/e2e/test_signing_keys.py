@@ -168,7 +168,9 @@ async def test_every_process_signs_and_verifies_with_the_same_keys(
         assert (await first.get(ME, headers=account.headers)).status_code == 200
 
 
-async def test_a_compromised_key_is_replaced_at_once_and_removed(fast_client: Client, keys_cli: CliRunner) -> None:
+async def test_a_compromised_key_is_replaced_at_once_and_removed(
+    fast_client: Client, keys_cli: CliRunner, engine: AsyncEngine
+) -> None:
     account = await signed_in(fast_client, EMAIL)
     old_kid = _kid(account.access_token)
     in_use = await asyncio.to_thread(keys_cli.invoke, cli, ["keys", "remove", old_kid])
@@ -190,3 +192,18 @@ async def test_a_compromised_key_is_replaced_at_once_and_removed(fast_client: Cl
     missing = await asyncio.to_thread(keys_cli.invoke, cli, ["keys", "remove", old_kid])
     assert missing.exit_code == 1
     assert "SIGNING_KEY_NOT_FOUND" in missing.output
+
+    # the operator's changes are in the audit log, the refused ones not
+    async with engine.connect() as connection:
+        audited = (
+            await connection.execute(
+                text(
+                    "SELECT action, details->>'kid', details->>'at_once', outcome FROM audit_events"
+                    " WHERE action LIKE 'signing_key.%' ORDER BY occurred_at, action"
+                )
+            )
+        ).all()
+    assert [tuple(row) for row in audited] == [
+        ("signing_key.added", new_kid, "true", "success"),
+        ("signing_key.removed", old_kid, None, "success"),
+    ]

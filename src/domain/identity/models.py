@@ -160,6 +160,8 @@ class AuditAction(StrEnum):
     WEBHOOK_DELETED = "webhook.deleted"
     WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"
     WEBHOOK_DISABLED = "webhook.disabled"  # by the worker, once a delivery exhausted the retry schedule
+    SIGNING_KEY_ADDED = "signing_key.added"  # `lore keys rotate`
+    SIGNING_KEY_REMOVED = "signing_key.removed"  # `lore keys rotate|prune|remove`
 
 
 class AuditOutcome(StrEnum):

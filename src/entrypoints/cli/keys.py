@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,22 @@ if TYPE_CHECKING:  # types only: `--help` imports neither dishka nor the use cas
 
 def _when(moment: object) -> str:
     return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}Z"
+
+
+async def _audited(container: AsyncContainer, added: str | None, removed: list[str], **details: Any) -> None:
+    """The operator's key changes in the audit log (the store commits them on its own, before)."""
+    from application.identity.audit import Auditor
+    from application.shared.ports import UnitOfWork
+    from domain.identity.models import AuditAction
+    from domain.identity.principal import Principal
+
+    async with container() as scope:
+        auditor = await scope.get(Auditor)
+        if added is not None:
+            await auditor.record(AuditAction.SIGNING_KEY_ADDED, actor=Principal.operator(), kid=added, **details)
+        for kid in removed:
+            await auditor.record(AuditAction.SIGNING_KEY_REMOVED, actor=Principal.operator(), kid=kid, **details)
+        await (await scope.get(UnitOfWork)).commit()
 
 
 @click.group()
@@ -53,7 +69,9 @@ def rotate(at_once: bool) -> None:
     from application.identity.signing_keys import ManageSigningKeys
 
     async def operation(container: AsyncContainer) -> Rotation:
-        return await (await container.get(ManageSigningKeys)).rotate(at_once=at_once)
+        rotation = await (await container.get(ManageSigningKeys)).rotate(at_once=at_once)
+        await _audited(container, rotation.added.kid, list(rotation.removed), at_once=at_once)
+        return rotation
 
     rotation = run(operation, lean=True)
     for kid in rotation.removed:
@@ -67,7 +85,9 @@ def prune() -> None:
     from application.identity.signing_keys import ManageSigningKeys
 
     async def operation(container: AsyncContainer) -> list[str]:
-        return await (await container.get(ManageSigningKeys)).prune()
+        removed = await (await container.get(ManageSigningKeys)).prune()
+        await _audited(container, None, removed, reason="expired")
+        return removed
 
     removed = run(operation, lean=True)
     for kid in removed:
@@ -85,6 +105,7 @@ def remove(kid: str) -> None:
 
     async def operation(container: AsyncContainer) -> None:
         await (await container.get(ManageSigningKeys)).remove(kid)
+        await _audited(container, None, [kid], reason="removed by the operator")
 
     run(operation, lean=True)
     click.echo(f"removed {kid}")
