@@ -213,6 +213,25 @@ async def test_the_callback_needs_the_state_and_browser_of_its_start(
     assert_error(await oidc.get(url), 400, "OIDC_STATE_INVALID")
 
 
+async def test_a_callback_naming_another_issuer_is_refused(oidc: Client, provider: OidcProviderDouble) -> None:
+    provider.next_user = _person()
+    url = await _callback_url(oidc)
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    mixed_up = await oidc.get(parts.path, params={**query, "iss": "https://other-idp.example.org"})
+    assert_error(mixed_up, 400, "OIDC_PROVIDER_ERROR")
+    assert mixed_up.json()["error"]["details"]["reason"] == "iss"
+    assert_error(await oidc.get(url), 400, "OIDC_STATE_INVALID")  # that attempt spent the state
+    # the provider's own issuer is accepted (RFC 9207 providers send it on every response)
+    provider.next_user = _person()
+    url = await _callback_url(oidc)
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    signed_in = await oidc.get(parts.path, params={**query, "iss": provider.issuer})
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["data"]["access_token"]
+
+
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [

@@ -67,7 +67,7 @@ class AuthlibOidcProvider:
 
     @property
     def info(self) -> OidcProviderInfo:
-        return OidcProviderInfo(self._config.name, self._config.display_name)
+        return OidcProviderInfo(self._config.name, self._config.display_name, self._config.issuer)
 
     def _client(self) -> AsyncOAuth2Client:
         config = self._config

@@ -71,6 +71,7 @@ class Callback:
     code: str | None
     error: str | None = None
     error_description: str | None = None
+    issuer: str | None = None  # RFC 9207 `iss`, sent by providers that support it
     binding: str | None = None
     ip_address: str | None = None
     user_agent: str | None = None
@@ -187,6 +188,9 @@ class FinishOidcSignIn:
     async def execute(self, provider_name: str, callback: Callback) -> OidcOutcome:
         provider = _provider(self._providers, provider_name)
         pending = await self._take(provider_name, callback)
+        if callback.issuer is not None and callback.issuer != provider.info.issuer:
+            # RFC 9207: a response another provider issued (a mix-up attack); the state is spent all the same
+            raise OidcProviderError("The sign-in response names another identity provider.", details={"reason": "iss"})
         if callback.error:
             raise OidcProviderError(
                 details={"error": callback.error[:100], "description": (callback.error_description or "")[:300]}

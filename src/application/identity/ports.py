@@ -354,6 +354,7 @@ class ExternalIdentityRepository(Protocol):
 class OidcProviderInfo:
     name: str  # in URLs: /auth/oidc/{name}/start
     display_name: str
+    issuer: str = ""  # what an RFC 9207 `iss` on the callback must name
 
 
 @dataclass(frozen=True, slots=True)

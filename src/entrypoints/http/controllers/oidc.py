@@ -162,6 +162,7 @@ class OidcController(Controller):
         code: Annotated[str | None, QueryParameter(max_length=4096, pattern=SINGLE_LINE)] = None,
         error: Annotated[str | None, QueryParameter(max_length=256, pattern=SINGLE_LINE)] = None,
         error_description: Annotated[str | None, QueryParameter(max_length=1024, pattern=SINGLE_LINE)] = None,
+        iss: Annotated[str | None, QueryParameter(max_length=2048, pattern=SINGLE_LINE)] = None,
     ) -> Response[DataEnvelope[OidcCallbackOut | MfaChallengeOut]]:
         outcome = await finish.execute(
             provider,
@@ -170,6 +171,7 @@ class OidcController(Controller):
                 code=code,
                 error=error,
                 error_description=error_description,
+                issuer=iss,
                 binding=_binding(request),
                 ip_address=client_ip(request),
                 user_agent=user_agent(request),
