@@ -36,7 +36,9 @@ from tests.support.api import Account, Client, signed_in
 from tests.support.observe import last_heartbeat
 from tests.support.processes import LoreProcess
 
-LEASE_SECONDS = 3
+# long enough that a loaded machine's stalls (seconds: Redis reads timed out beside it) do not let the claimed
+# job's lease lapse between its renewals and its write, which sent it back to `enqueued` during set-up
+LEASE_SECONDS = 10
 HEARTBEAT_SECONDS = 5
 SWEEP_SECONDS = 1
 # a held job runs again within lease + heartbeat + sweep (+ 1 s per swept job); the rest is margin
